@@ -1,0 +1,425 @@
+"""The knowledge folder: schema, loading with file and line for every problem, built-in defaults.
+
+Only `topics/` is required. A missing `bot.yaml`, `synonyms.yaml` or `safety.yaml` means the
+defaults below, so another expert can start from nothing but their own entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.models import Entry, Topic
+from bot.yamlfile import LineDict, LineList, YamlProblem, line_of, load_yaml
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- bot.yaml -------------------------------------------------------------------------------
+
+
+class Texts(_Strict):
+    """Everything the bot says that is not an entry. `{expert}` and `{reply_time}` are filled in."""
+
+    greeting: str = "Hello! I answer questions from {expert}'s vetted answers."
+    about: str = (
+        "Ask me a question in your own words. I reply with a vetted answer when there is one, "
+        "and pass every other question to {expert}. I cannot look at photos, diagnose you or "
+        "replace a visit."
+    )
+    disclaimer: str = "General information, not medical advice for your situation."
+    privacy_short: str = "I keep your questions so that {expert} can answer them; /forget deletes them."
+    privacy: str = (
+        "What is stored: your chat id, the text of your questions, your 👍/👎 votes and when. "
+        "Nothing else. /forget deletes all of it."
+    )
+    how_to_ask: str = "Write one question in a sentence or two, e.g. “How long does Botox last?”"
+    suggest_intro: str = "I'm not sure which of these you mean. Did you mean…"
+    ask_doctor_button: str = "None of these — ask {expert}"
+    unmatched: str = (
+        "I don't have a vetted answer to that yet, so I've passed your question to {expert}. "
+        "If {expert} answers, you'll get the answer right here ({reply_time})."
+    )
+    unmatched_not_queued: str = (
+        "I don't have a vetted answer to that yet, and I couldn't save your question just now. "
+        "Please send it again in a few minutes."
+    )
+    queued_from_suggest: str = (
+        "Thank you, I've passed your question to {expert}. You'll get the answer here "
+        "({reply_time})."
+    )
+    urgent: str = (
+        "This may need urgent care. Please don't wait for an answer here: contact your doctor "
+        "now, or call your local emergency number."
+    )
+    urgent_queued: str = "I've also flagged your message to {expert} as urgent."
+    smalltalk_greeting: str = "Hello! Ask me a question about your skin in your own words."
+    smalltalk_thanks: str = "You're welcome! Ask any time."
+    smalltalk_bye: str = "Take care!"
+    smalltalk_ack: str = "👍 Ask me anything else whenever you like."
+    empty: str = "Please write your question as text."
+    non_text: str = (
+        "I can only read text messages, and I can't assess photos, voice notes or files. "
+        "Please describe your question in words."
+    )
+    rate_limited: str = "You're sending questions faster than I can answer. Please wait a minute."
+    read_more: str = "Read more"
+    related: str = "Related"
+    topics_intro: str = "Pick a topic:"
+    answer_changed: str = "This answer has changed since. Please ask your question again."
+    forget_confirm: str = "Delete all your questions and votes from this bot? This cannot be undone."
+    forget_button: str = "Yes, delete my data"
+    cancel_button: str = "Cancel"
+    forgotten: str = "Done: your questions and votes are deleted."
+    cancelled: str = "Nothing was deleted."
+    vote_thanks: str = "Thanks for the feedback!"
+    doctor_answered: str = "{expert} answered your question:"
+
+
+class Matching(_Strict):
+    """How sure the matcher must be. Scores are in [0, 1]."""
+
+    answer_threshold: float = Field(0.62, ge=0, le=1)
+    suggest_threshold: float = Field(0.34, ge=0, le=1)
+    margin: float = Field(0.08, ge=0, le=1)
+    max_suggestions: int = Field(3, ge=1, le=3)
+    max_chars: int = Field(2000, ge=100)
+
+
+class BotSettings(_Strict):
+    name: str = "ExpertBot"
+    expert: str = "the doctor"
+    reply_time: str = "usually within a few days"
+    rate_limit_per_minute: int = Field(6, ge=0)
+    texts: Texts = Texts()
+    matching: Matching = Matching()
+
+    def text(self, name: str) -> str:
+        raw: str = getattr(self.texts, name)
+        return raw.replace("{expert}", self.expert).replace("{reply_time}", self.reply_time)
+
+
+# --- safety.yaml ----------------------------------------------------------------------------
+
+
+class RedFlag(_Strict):
+    id: str
+    title: str
+    phrases: list[str] = Field(min_length=1)
+    context: list[str] = []
+    advice: str
+
+
+class SafetyFile(_Strict):
+    red_flags: list[RedFlag] = []
+
+
+# --- synonyms.yaml ---------------------------------------------------------------------------
+
+
+class SynonymsFile(_Strict):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- topics/*.yaml ---------------------------------------------------------------------------
+
+
+class EntryModel(_Strict):
+    id: str
+    question: str = Field(min_length=3)
+    alternates: list[str] = []
+    answer: str = Field(min_length=1)
+    link: str
+    related: list[str] = []
+    examples: list[str] = []
+    reviewed: dt.date | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("must be a lowercase slug: letters, digits and single hyphens")
+        return v
+
+    @field_validator("link")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://\S+$", v):
+            raise ValueError("must be a web address starting with http:// or https://")
+        return v
+
+
+class TopicFile(_Strict):
+    title: str = Field(min_length=1)
+    entries: list[EntryModel]
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    severity: Literal["error", "warning"]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(slots=True)
+class Knowledge:
+    """A loaded, valid knowledge folder. Immutable once built; a reload builds a new one."""
+
+    entries: dict[str, Entry]  # served entries only (reviewed)
+    drafts: dict[str, Entry]
+    topics: list[Topic]
+    settings: BotSettings
+    synonyms: dict[str, list[str]]
+    red_flags: list[RedFlag]
+    version: str
+    source: dict[str, tuple[str, int]] = field(default_factory=dict)  # entry id -> file, line
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in the knowledge; first: {errors[0]}")
+
+
+_FIELD_WORDS = {
+    "missing": "missing required field",
+    "extra_forbidden": "unknown field",
+}
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = [p for p in error["loc"] if isinstance(p, str)]
+    name = loc[-1] if loc else "value"
+    kind = error["type"]
+    if kind == "missing":
+        return f"missing required field '{name}'"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, error["loc"][:-1])
+        return f"unknown field '{name}'" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    where = ".".join(str(p) for p in error["loc"]) or "value"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"'{where}': {message}"
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if info is None:
+            return []
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", None)
+        current = args[0] if args else annotation
+    return list(getattr(current, "model_fields", {}))
+
+
+def _validate(model: type[BaseModel], data: Any, rel: str) -> tuple[Any, list[Problem]]:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        line = getattr(data, "line", 1)
+        return None, [Problem(rel, line, "error", "the file must hold a mapping of fields")]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = line_of(data, loc)
+            problems.append(Problem(rel, line, "error", _describe(err, model)))
+        return None, problems
+
+
+def _read(path: Path, root: Path) -> tuple[Any, list[Problem]]:
+    rel = _rel(path, root)
+    try:
+        return load_yaml(path), []
+    except YamlProblem as exc:
+        return None, [Problem(rel, exc.line, "error", exc.message)]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent if root.name else root))
+    except ValueError:
+        return str(path)
+
+
+def topic_files(root: Path) -> list[Path]:
+    folder = root / "topics"
+    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def knowledge_files(root: Path) -> list[Path]:
+    """Every file whose change should trigger a reload."""
+    extra = [root / n for n in ("bot.yaml", "synonyms.yaml", "safety.yaml")]
+    return [p for p in extra if p.exists()] + topic_files(root)
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()[:12]
+
+
+def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
+    """Load and validate a knowledge folder. Returns (None, problems) when there is any error."""
+    root = Path(root)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return None, [Problem(str(root), 1, "error", "knowledge folder not found")]
+    if not (root / "topics").is_dir():
+        return None, [Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")]
+
+    settings = BotSettings()
+    bot_path = root / "bot.yaml"
+    if bot_path.exists():
+        data, found = _read(bot_path, root)
+        problems += found
+        if not found:
+            model, found = _validate(BotSettings, data, _rel(bot_path, root))
+            problems += found
+            settings = model or settings
+
+    synonyms: dict[str, list[str]] = {}
+    syn_path = root / "synonyms.yaml"
+    if syn_path.exists():
+        data, found = _read(syn_path, root)
+        problems += found
+        synonyms, found = _check_synonyms(data, _rel(syn_path, root))
+        problems += found
+
+    red_flags: list[RedFlag] = []
+    safety_path = root / "safety.yaml"
+    if safety_path.exists():
+        data, found = _read(safety_path, root)
+        problems += found
+        if not found:
+            model, found = _validate(SafetyFile, data, _rel(safety_path, root))
+            problems += found
+            red_flags = model.red_flags if model else []
+
+    entries: dict[str, Entry] = {}
+    drafts: dict[str, Entry] = {}
+    topics: list[Topic] = []
+    source: dict[str, tuple[str, int]] = {}
+    related_refs: list[tuple[str, int, str, str]] = []
+    files = topic_files(root)
+    if not files:
+        problems.append(Problem(_rel(root / "topics", root), 1, "error", "no topic files (*.yaml)"))
+    for path in files:
+        rel = _rel(path, root)
+        data, found = _read(path, root)
+        problems += found
+        if found:
+            continue
+        model, found = _validate(TopicFile, data, rel)
+        problems += found
+        if model is None:
+            continue
+        ids: list[str] = []
+        for i, item in enumerate(model.entries):
+            raw = data["entries"][i]
+            line = getattr(raw, "line", 1)
+            if item.id in source:
+                first_file, first_line = source[item.id]
+                problems.append(
+                    Problem(
+                        rel,
+                        line_of(raw, ("id",)),
+                        "error",
+                        f"duplicate id '{item.id}' (first at {first_file}:{first_line})",
+                    )
+                )
+                continue
+            source[item.id] = (rel, line)
+            entry = Entry(
+                id=item.id,
+                question=item.question,
+                answer=item.answer.strip(),
+                link=item.link,
+                alternates=tuple(item.alternates),
+                related=tuple(item.related),
+                examples=tuple(item.examples),
+                reviewed=item.reviewed,
+                topic=path.stem,
+            )
+            for j, ref in enumerate(item.related):
+                related_refs.append((rel, line_of(raw, ("related", j)), item.id, ref))
+            if entry.is_draft:
+                drafts[entry.id] = entry
+                problems.append(
+                    Problem(rel, line, "warning", f"entry '{entry.id}' has no 'reviewed' date: "
+                            "it is a draft and is not served")
+                )
+            else:
+                entries[entry.id] = entry
+                ids.append(entry.id)
+        topics.append(Topic(id=path.stem, title=model.title, entry_ids=tuple(ids)))
+
+    for rel, line, owner, ref in related_refs:
+        if ref == owner:
+            problems.append(Problem(rel, line, "error", f"'{owner}' lists itself in related"))
+        elif ref not in source:
+            problems.append(Problem(rel, line, "error", f"related id '{ref}' does not exist"))
+
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    knowledge = Knowledge(
+        entries=entries,
+        drafts=drafts,
+        topics=[t for t in topics if t.entry_ids],
+        settings=settings,
+        synonyms=synonyms,
+        red_flags=red_flags,
+        version=fingerprint(knowledge_files(root)),
+        source=source,
+    )
+    return knowledge, problems
+
+
+def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Problem]]:
+    """synonyms.yaml is a mapping: canonical term -> list of words or phrases meaning the same."""
+    if data is None:
+        return {}, []
+    if not isinstance(data, LineDict):
+        return {}, [Problem(rel, getattr(data, "line", 1), "error",
+                            "must be a mapping: term: [other words, ...]")]
+    result: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for key, value in data.items():
+        line = data.key_lines.get(key, 1)
+        if not isinstance(value, LineList) or not all(isinstance(v, str) for v in value):
+            problems.append(Problem(rel, line, "error", f"'{key}' must be a list of words"))
+            continue
+        result[key] = [str(v) for v in value]
+    return result, problems
