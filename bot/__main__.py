@@ -1,0 +1,5 @@
+"""`python -m bot`: the same as the `expertbot` command."""
+
+from bot.cli import main
+
+main()

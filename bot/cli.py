@@ -1,0 +1,285 @@
+"""The `expertbot` command. Thin: it parses arguments and calls the services and the renderer.
+
+Every failure a user can cause (bad knowledge, bad cases file, unusable database) ends with one
+clear line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import render
+from bot.checks import check
+from bot.config import Config, ConfigError
+from bot.evaluate import CasesError, evaluate, load_cases, summary
+from bot.knowledge import load_knowledge
+from bot.models import Outcome, Reply
+from bot.service import AnswerService, Snapshot
+from bot.store import Store, StoreError
+
+app = typer.Typer(
+    help="ExpertBot: answers readers from vetted answers; brings the rest to the expert.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Check the knowledge folder.", no_args_is_help=True)
+queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(queue_app, name="queue")
+
+CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
+
+KnowledgeOpt = Annotated[
+    Path | None, typer.Option("--knowledge", "-k", help="Knowledge folder (default: $EXPERTBOT_KNOWLEDGE or knowledge/).")
+]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file (default: $EXPERTBOT_DB).")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"expertbot: {message}", err=True)
+    return typer.Exit(code)
+
+
+def config() -> Config:
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def snapshot(knowledge_dir: Path | None) -> Snapshot:
+    root = knowledge_dir or config().knowledge_dir
+    knowledge, problems = load_knowledge(root)
+    if knowledge is None:
+        errors = [p for p in problems if p.severity == "error"]
+        for problem in errors[:10]:
+            typer.echo(str(problem), err=True)
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        raise fail(f"the knowledge in {root} has errors{more}; run: expertbot kb check {root}")
+    return Snapshot.build(knowledge)
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@app.callback(invoke_without_command=True)
+def default(ctx: typer.Context) -> None:
+    """With no command: run the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console chat."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if config().token:
+        from bot.telegram.app import run_bot
+
+        ctx.invoke(run_bot_command)
+        _ = run_bot
+    else:
+        ctx.invoke(chat)
+
+
+@app.command("run")
+def run_bot_command(
+    webhook: Annotated[str | None, typer.Option(help="Public HTTPS URL for webhook mode.")] = None,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Run the Telegram bot (long polling, or a webhook with --webhook URL)."""
+    from bot.telegram.app import run_bot
+
+    cfg = config()
+    if not cfg.token:
+        raise fail(
+            "TELEGRAM_BOT_TOKEN is not set. Get one from @BotFather, or talk to the bot "
+            "offline with: expertbot chat",
+            code=2,
+        )
+    setup_logging(logging.INFO)
+    raise typer.Exit(run_bot(cfg, knowledge or cfg.knowledge_dir, webhook))
+
+
+@app.command()
+def chat(knowledge: KnowledgeOpt = None, db: DbOpt = None) -> None:
+    """Talk to the bot in the terminal, exactly as a reader would in Telegram."""
+    setup_logging()
+    snap = snapshot(knowledge)
+    db_path = db or config().db_path
+    asyncio.run(_chat(snap, db_path))
+
+
+async def _chat(snap: Snapshot, db_path: Path) -> None:
+    try:
+        store = await Store.open(db_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    service = AnswerService(snap, store)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        typer.echo(
+            f"{snap.knowledge.settings.name} console — {len(snap.knowledge.entries)} answers "
+            f"loaded; database {db_path}.\nType a question; a number picks a button; "
+            "/topics, /privacy, /forget, /help; Ctrl-D or /quit to leave.\n"
+        )
+    last: Reply | None = service.start()
+    show(last)
+    try:
+        while True:
+            try:
+                line = input("you> " if interactive else "")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                break
+            reply = await console_step(service, line, last)
+            if not interactive:
+                typer.echo(f"you> {line}")
+            show(reply)
+            last = reply
+    finally:
+        await store.close()
+
+
+async def console_step(service: AnswerService, line: str, last: Reply | None) -> Reply:
+    """One console input -> one reply; the same calls the Telegram handlers make."""
+    chat_id = CONSOLE_CHAT_ID
+    buttons = last.flat_buttons if last else []
+    if line.isdigit() and 1 <= int(line) <= len(buttons):
+        button = buttons[int(line) - 1]
+        return await service.press(chat_id, button.action, button.arg)
+    command = line.split()[0].lower() if line.startswith("/") else None
+    if command in ("/start",):
+        return service.start()
+    if command in ("/help",):
+        return service.how_to_ask()
+    if command == "/topics":
+        return service.topics()
+    if command == "/privacy":
+        return service.privacy()
+    if command == "/forget":
+        return service.forget_confirm()
+    return await service.ask(chat_id, line)
+
+
+def show(reply: Reply) -> None:
+    typer.echo(render.plain(reply, with_buttons=True))
+    typer.echo("")
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="The reader's message.")],
+    knowledge: KnowledgeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Show the decision for one message. A probe: writes nothing to the database."""
+    snap = snapshot(knowledge)
+    reply = snap.probe(text)
+    if not as_json:
+        score = f"{reply.outcome.value if reply.outcome else 'message'} (score {reply.score:.2f})"
+        typer.echo(f"{score}\n\n{render.plain(reply, with_buttons=True)}")
+        return
+    entry = reply.entry if reply.outcome is Outcome.ANSWER else None
+    payload = {
+        "outcome": reply.outcome.value if reply.outcome else "unmatched",
+        "entry": {"id": entry.id, "question": entry.question, "link": entry.link} if entry else None,
+        "score": round(min(max(reply.score, 0.0), 1.0), 4),
+        "suggestions": [
+            {"id": s.entry.id, "question": s.entry.question, "link": s.entry.link,
+             "score": round(s.score, 4)}
+            for s in reply.suggestions
+        ] if reply.outcome is Outcome.SUGGEST else [],
+        "reply": render.plain(reply),
+    }
+    typer.echo(json.dumps(payload, ensure_ascii=False))
+
+
+@app.command("eval")
+def eval_command(
+    cases: Annotated[Path, typer.Argument(help="YAML list of {text, expect} cases.")],
+    knowledge: KnowledgeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Measure the matcher on a cases file. Writes nothing to the database."""
+    snap = snapshot(knowledge)
+    try:
+        loaded = load_cases(cases, snap)
+    except CasesError as exc:
+        raise fail(str(exc)) from None
+    report = evaluate(snap, loaded)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        typer.echo(summary(report))
+
+
+@kb_app.command("check")
+def kb_check(
+    folder: Annotated[Path | None, typer.Argument(help="Knowledge folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+) -> None:
+    """Validate the knowledge: errors and warnings as file:line: message."""
+    root = folder or config().knowledge_dir
+    knowledge, problems = check(root)
+    for problem in problems:
+        typer.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if knowledge is not None:
+        typer.echo(
+            f"{root}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, "
+            f"{len(knowledge.drafts)} drafts; {errors} errors, {warnings} warnings"
+        )
+    else:
+        typer.echo(f"{root}: {errors} errors, {warnings} warnings", err=True)
+    if errors or (strict and warnings):
+        raise typer.Exit(1)
+
+
+@queue_app.command("list")
+def queue_list(
+    db: DbOpt = None,
+    status: Annotated[str, typer.Option(help="pending, answered, dismissed or all.")] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+) -> None:
+    """List queued questions, urgent first, then oldest."""
+    db_path = db or config().db_path
+    items = asyncio.run(_queue(db_path, None if status == "all" else status))
+    if as_json:
+        rows = [
+            {"id": i.id, "status": i.status, "kind": i.kind, "chat_id": i.chat_id,
+             "text": i.text, "created_at": i.created_at}
+            for i in items
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not items:
+        typer.echo("The queue is empty.")
+    for item in items:
+        text = " ".join(item.text.split())
+        text = text if len(text) <= 90 else text[:87] + "..."
+        typer.echo(f"#{item.id:<5} {item.kind:<9} {item.status:<9} {item.created_at}  {text}")
+
+
+async def _queue(db_path: Path, status: str | None) -> list:
+    try:
+        store = await Store.open(db_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return await store.queue(status)
+    finally:
+        await store.close()
+
+
+def main() -> None:
+    app(prog_name="expertbot")

@@ -1,0 +1,62 @@
+"""Settings from the environment: one typed place. Secrets come only from here, never from files
+in the repository, and are never logged (`Config.__repr__` hides the token)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _ids(raw: str, name: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in raw.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated numeric Telegram user ids") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("data/expertbot.sqlite3")
+    knowledge_dir: Path = Path("knowledge")
+    doctor_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[int] = frozenset()
+    review_chat_id: int | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8080
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        doctors = _ids(env.get("DOCTOR_IDS", ""), "DOCTOR_IDS")
+        admins_raw = env.get("ADMIN_IDS", "")
+        review = env.get("REVIEW_CHAT_ID", "").strip()
+        port = env.get("WEBHOOK_PORT", "8080").strip() or "8080"
+        if not port.isdigit():
+            raise ConfigError("WEBHOOK_PORT must be a number")
+        try:
+            review_id = int(review) if review else None
+        except ValueError:
+            raise ConfigError("REVIEW_CHAT_ID must be a numeric chat id") from None
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            api_url=env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL,
+            db_path=Path(env.get("EXPERTBOT_DB", "").strip() or "data/expertbot.sqlite3"),
+            knowledge_dir=Path(env.get("EXPERTBOT_KNOWLEDGE", "").strip() or "knowledge"),
+            doctor_ids=doctors,
+            admin_ids=_ids(admins_raw, "ADMIN_IDS") if admins_raw.strip() else doctors,
+            review_chat_id=review_id,
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
+            webhook_port=int(port),
+        )

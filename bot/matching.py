@@ -1,0 +1,304 @@
+"""Find the entry that answers a reader's message — or decide that none clearly does.
+
+Readers write long, chatty, misspelt messages; entries are short questions. So a message is
+reduced to its telling terms (stop words dropped, synonyms and brand names mapped to one term,
+typos corrected against the knowledge's own vocabulary, light stemming), terms are weighted by
+how rare they are in the knowledge (IDF), and each sentence is scored as well as the whole.
+
+An entry's score for a piece of text is the geometric mean of two coverages: how much of the
+entry's question the text mentions (precision) and how much of the text the entry explains
+(recall). The second one is what refuses near-misses: in "does Botox cause hair loss?", the
+words *hair loss* are not explained by the Botox-atrophy entry, so it is not answered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import Matching
+from bot.models import Decision, Entry, Outcome, Scored
+from bot.text import normalise, sentences, stem
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are arent as at be because been before
+    being below between both but by can cant could couldnt did didnt do does doesnt doing dont
+    down during each few for from further had hadnt has hasnt have havent having he hed hes her
+    here heres hers herself him himself his how hows i id ill im ive if in into is isnt it its
+    itself lets me more most my myself no nor not of off on once only or other ought our ours
+    ourselves out over own same shant she shed shes should shouldnt so some such than that thats
+    the their theirs them themselves then there theres these they theyd theyll theyre theyve this
+    those through to too under until up very was wasnt we wed well were weve werent what whats
+    when whens where wheres which while who whos whom why whys with wont would wouldnt you youd
+    youll youre youve your yours yourself yourselves u ur r ya also just really actually
+    basically literally pretty quite lot lots much many thing things stuff anything something
+    everything anyone someone everyone get gets got getting go goes going gone went know knew
+    think thought want wanted wanting wondering wonder wondered ask asking asked question questions
+    help please pls plz thanks thank thx ty hi hello hey hiya dear doc doctor dr love xx xo x
+    lol haha omg ok okay yes yeah yep nope hope hoping tell telling told say said says heard hear
+    read reading reader blog post site page follow following long-time longtime fan
+    advance appreciate appreciated cheers regards best wishes kind sorry bother quick
+    one two three first second im34 year years old age aged ago month months week weeks day days
+    today yesterday recently lately now still ever never always sometimes often usually maybe
+    probably sure guess feel feeling seems seem seemed look looks looking like way kind sort bit
+    little new next last-time time times since already even though although however anyway
+    friend friends mom mum mother dad husband wife boyfriend girlfriend sister daughter son
+    someone people person everybody somebody anybody work job wedding party vacation holiday
+    see saw seen make made makes let put take took taken give gave use used using try tried
+    trying need needs needed keep kept start started starting stop stopped come came
+    would could should might must will shall may
+    """.split()
+)
+# Kept as terms although they look like stop words: they carry the question's meaning.
+_KEEP = frozenset({"long", "last", "safe", "work", "pregnant", "better", "difference", "why"})
+
+# A message asks one of these kinds of question; an entry answers only the kinds its question
+# and alternates ask. A kind in the message that the entry never asks vetoes an answer.
+QUESTION_KINDS: dict[str, re.Pattern[str]] = {
+    "cost": re.compile(
+        r"\b(cost|costs|price|prices|pricing|expensive|cheap|cheaper|afford|insurance|"
+        r"how much (is|does|do|would|will|for|money)|dollars?|pounds?|euros?)\b"
+    ),
+    "duration": re.compile(
+        r"\b(how long|last|lasts|lasting|wear off|wears off|permanent|permanently|forever|"
+        r"duration|until|till)\b"
+    ),
+    "difference": re.compile(
+        r"\b(difference|different|differ|vs|versus|compare|compared|comparison|better than|"
+        r"or a|which is better|which one|instead of)\b"
+    ),
+}
+
+
+@dataclass(slots=True)
+class _Variant:
+    entry: int
+    terms: frozenset[str]
+    weight: float
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A piece of the message scored on its own: a sentence, two adjacent ones, or all."""
+
+    terms: frozenset[str]
+    kinds: frozenset[str]
+
+
+class Analyzer:
+    """Turns text into terms: the same steps for the knowledge and for readers' messages."""
+
+    def __init__(self, synonyms: dict[str, list[str]]) -> None:
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for canonical, variants in synonyms.items():
+            target = " ".join(self._basic(canonical)) or canonical
+            for phrase in [canonical, *variants]:
+                key = tuple(self._basic(phrase))
+                if key:
+                    self._phrases[key] = target
+        self._max_phrase = max((len(k) for k in self._phrases), default=1)
+        self.vocabulary: set[str] = set()
+        self._vocab_list: list[str] = []
+        self._corrections: dict[str, str | None] = {}
+
+    @staticmethod
+    def _basic(text: str) -> list[str]:
+        out = []
+        for word in normalise(text).split():
+            if word in STOP_WORDS and word not in _KEEP:
+                continue
+            out.append(stem(word))
+        return out
+
+    def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
+        self.vocabulary = set(vocabulary)
+        self._vocab_list = sorted(t for t in self.vocabulary if " " not in t and len(t) >= 4)
+        self._corrections.clear()
+
+    def _correct(self, token: str) -> str:
+        """Map a misspelt word to the knowledge's vocabulary ('botax' -> 'botox')."""
+        if token in self.vocabulary or len(token) < 5 or not token.isalpha():
+            return token
+        cached = self._corrections.get(token, "")
+        if cached != "":
+            return cached or token
+        best = None
+        if len(self._corrections) < 100_000:
+            found = process.extractOne(
+                token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=80
+            )
+            if found and found[0][0] == token[0]:
+                best = found[0]
+            self._corrections[token] = best
+        return best or token
+
+    def terms(self, text: str, *, correct: bool = True) -> list[str]:
+        tokens = self._basic(text)
+        if correct:
+            tokens = [self._correct(t) for t in tokens]
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(self._max_phrase, len(tokens) - i), 0, -1):
+                key = tuple(tokens[i : i + size])
+                if key in self._phrases:
+                    out.append(self._phrases[key])
+                    i += size
+                    break
+            else:
+                if not tokens[i].isdigit():
+                    out.append(tokens[i])
+                i += 1
+        return out
+
+
+def question_kinds(text: str) -> frozenset[str]:
+    norm = normalise(text)
+    return frozenset(kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(norm))
+
+
+class Matcher:
+    """An index over the served entries. Built once per knowledge version; read-only after."""
+
+    UNKNOWN_WEIGHT = 1.6  # a word the knowledge never uses: maybe chatter, maybe the real topic
+    ANSWER_WORDS_CREDIT = 0.5  # a term only the entry's answer mentions explains half as much
+    CANDIDATES = 40
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        synonyms: dict[str, list[str]] | None = None,
+        settings: Matching | None = None,
+    ) -> None:
+        self.entries = list(entries)
+        self.settings = settings or Matching()
+        self.analyzer = Analyzer(synonyms or {})
+        raw_variants: list[tuple[int, list[str]]] = []
+        answer_terms: list[frozenset[str]] = []
+        kinds: list[frozenset[str]] = []
+        for i, entry in enumerate(self.entries):
+            texts = [entry.question, *entry.alternates]
+            for text in texts:
+                raw_variants.append((i, self.analyzer.terms(text, correct=False)))
+            answer_terms.append(frozenset(self.analyzer.terms(entry.answer, correct=False)))
+            kinds.append(frozenset().union(*(question_kinds(t) for t in texts)))
+        self._answer_terms = answer_terms
+        self._kinds = kinds
+
+        entry_terms: list[set[str]] = [set() for _ in self.entries]
+        for i, terms in raw_variants:
+            entry_terms[i].update(terms)
+        df: dict[str, int] = defaultdict(int)
+        for terms in entry_terms:
+            for t in terms:
+                df[t] += 1
+        n = max(len(self.entries), 1)
+        self.idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+        vocab = set(df)
+        for terms in answer_terms:
+            vocab.update(terms)
+        self.analyzer.set_vocabulary(vocab)
+        # answer-only words are known vocabulary but rarer as question words
+        self._answer_idf = math.log((n + 1) / 0.5)
+
+        self._variants = [
+            _Variant(i, frozenset(terms), sum(self.weight(t) for t in set(terms)))
+            for i, terms in raw_variants
+            if terms
+        ]
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, terms in enumerate(entry_terms):
+            for t in terms:
+                self._postings[t].append(i)
+        self._entry_variants: list[list[_Variant]] = [[] for _ in self.entries]
+        for v in self._variants:
+            self._entry_variants[v.entry].append(v)
+
+    def weight(self, term: str) -> float:
+        w = self.idf.get(term)
+        if w is not None:
+            return w
+        return self.UNKNOWN_WEIGHT
+
+    # --- scoring --------------------------------------------------------------------------
+
+    def _units(self, text: str) -> list[_Unit]:
+        text = text[: self.settings.max_chars]
+        pieces = sentences(text)
+        texts = list(pieces)
+        texts += [f"{a} {b}" for a, b in zip(pieces, pieces[1:], strict=False)]
+        if len(pieces) > 2:
+            texts.append(text)
+        seen: set[frozenset[str]] = set()
+        units = []
+        for piece in texts or [text]:
+            terms = frozenset(self.analyzer.terms(piece))
+            if terms and terms not in seen:
+                seen.add(terms)
+                units.append(_Unit(terms, question_kinds(piece)))
+        return units
+
+    def _candidates(self, units: list[_Unit]) -> list[int]:
+        bound: dict[int, float] = defaultdict(float)
+        for term in frozenset().union(*(u.terms for u in units)):
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            w = self.idf[term]
+            for i in postings:
+                bound[i] += w
+        ranked = sorted(bound, key=bound.__getitem__, reverse=True)
+        return ranked[: self.CANDIDATES]
+
+    def _score_unit(self, unit: _Unit, entry: int) -> float:
+        unit_weight = sum(self.weight(t) for t in unit.terms)
+        if unit_weight <= 0:
+            return 0.0
+        answer_terms = self._answer_terms[entry]
+        best = 0.0
+        for variant in self._entry_variants[entry]:
+            shared = unit.terms & variant.terms
+            if not shared:
+                continue
+            got = sum(self.weight(t) for t in shared)
+            precision = got / variant.weight
+            explained = got + self.ANSWER_WORDS_CREDIT * sum(
+                self.weight(t) for t in unit.terms - shared if t in answer_terms
+            )
+            recall = min(explained / unit_weight, 1.0)
+            score = math.sqrt(precision * recall)
+            best = max(best, score)
+        if unit.kinds - self._kinds[entry]:
+            best *= 0.75
+        return best
+
+    def rank(self, text: str, limit: int = 5) -> list[Scored]:
+        units = self._units(text)
+        if not units:
+            return []
+        scores: dict[int, float] = {}
+        for entry in self._candidates(units):
+            scores[entry] = max(self._score_unit(u, entry) for u in units)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        return [Scored(self.entries[i], round(s, 4)) for i, s in ranked if s > 0]
+
+    def decide(self, text: str) -> Decision:
+        """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
+        ranked = self.rank(text)
+        cfg = self.settings
+        if not ranked or ranked[0].score < cfg.suggest_threshold:
+            top = ranked[0].score if ranked else 0.0
+            return Decision(Outcome.UNMATCHED, score=top)
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if best.score >= cfg.answer_threshold and best.score - runner_up >= cfg.margin:
+            return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
+        floor = max(cfg.suggest_threshold, best.score - 0.25)
+        close = tuple(s for s in ranked if s.score >= floor)[: cfg.max_suggestions]
+        return Decision(Outcome.SUGGEST, score=best.score, suggestions=close)

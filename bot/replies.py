@@ -1,0 +1,120 @@
+"""Build `Reply` values from decisions and the texts in bot.yaml. Pure: no I/O, no Telegram."""
+
+from __future__ import annotations
+
+from bot.knowledge import Knowledge, RedFlag
+from bot.models import Action, Block, BlockKind, Button, Decision, Entry, Outcome, Reply
+
+PAGE_SIZE = 6
+
+
+def _text(text: str) -> Block:
+    return Block(BlockKind.TEXT, text)
+
+
+def entry_card(knowledge: Knowledge, entry: Entry, *, outcome: Outcome | None = Outcome.ANSWER,
+               score: float = 0.0, question_id: int | None = None) -> Reply:
+    """The answer card: question, answer, source link, disclaimer; vote and related buttons."""
+    s = knowledge.settings
+    blocks = (
+        Block(BlockKind.TITLE, entry.question),
+        _text(entry.answer),
+        Block(BlockKind.LINK, s.text("read_more"), url=entry.link),
+        Block(BlockKind.NOTE, s.text("disclaimer")),
+    )
+    rows: list[tuple[Button, ...]] = [
+        (Button("👍", Action.VOTE_UP, entry.id), Button("👎", Action.VOTE_DOWN, entry.id))
+    ]
+    for rid in entry.related:
+        related = knowledge.get(rid)
+        if related is not None and len(rows) < 4:
+            rows.append((Button(f"{s.text('related')}: {related.question}", Action.ENTRY, rid),))
+    return Reply(outcome, blocks, tuple(rows), entry=entry, score=score, question_id=question_id)
+
+
+def for_decision(knowledge: Knowledge, decision: Decision, *, question_id: int | None,
+                 queued: bool, red_flag: RedFlag | None = None) -> Reply:
+    s = knowledge.settings
+    outcome = decision.outcome
+    if outcome is Outcome.ANSWER and decision.entry is not None:
+        return entry_card(knowledge, decision.entry, score=decision.score, question_id=question_id)
+    if outcome is Outcome.SUGGEST:
+        qid = f":{question_id}" if question_id else ""
+        rows = [
+            (Button(sc.entry.question, Action.ENTRY, f"{sc.entry.id}{qid}"),)
+            for sc in decision.suggestions
+        ]
+        rows.append((Button(s.text("ask_doctor_button"), Action.ASK_DOCTOR, str(question_id or "")),))
+        return Reply(outcome, (_text(s.text("suggest_intro")),), tuple(rows), score=decision.score,
+                     suggestions=decision.suggestions, question_id=question_id)
+    if outcome is Outcome.URGENT:
+        blocks = [Block(BlockKind.TITLE, s.text("urgent"))]
+        if red_flag is not None:
+            blocks.append(_text(red_flag.advice.strip()))
+        if queued:
+            blocks.append(_text(s.text("urgent_queued")))
+        blocks.append(Block(BlockKind.NOTE, s.text("disclaimer")))
+        return Reply(outcome, tuple(blocks), question_id=question_id, queued=queued)
+    if outcome is Outcome.SMALLTALK:
+        kind = decision.smalltalk or "ack"
+        return Reply(outcome, (_text(s.text(f"smalltalk_{kind}")),), question_id=question_id)
+    text = s.text("unmatched") if queued else s.text("unmatched_not_queued")
+    return Reply(Outcome.UNMATCHED, (_text(text),), score=decision.score,
+                 question_id=question_id, queued=queued)
+
+
+def start(knowledge: Knowledge) -> Reply:
+    s = knowledge.settings
+    blocks = (
+        Block(BlockKind.TITLE, s.text("greeting")),
+        _text(s.text("about")),
+        Block(BlockKind.NOTE, s.text("disclaimer")),
+        _text(s.text("privacy_short")),
+    )
+    rows = ((Button("Browse topics", Action.TOPICS, "0"),), (Button("How to ask", Action.HOW_TO_ASK),))
+    return Reply(None, blocks, rows)
+
+
+def message(text: str, *, note: str | None = None) -> Reply:
+    blocks = [_text(text)] + ([Block(BlockKind.NOTE, note)] if note else [])
+    return Reply(None, tuple(blocks))
+
+
+def _pager(action: Action, prefix: str, page: int, pages: int) -> tuple[Button, ...]:
+    nav = []
+    if page > 0:
+        nav.append(Button("‹ Back", action, f"{prefix}{page - 1}"))
+    if page + 1 < pages:
+        nav.append(Button("More ›", action, f"{prefix}{page + 1}"))
+    return tuple(nav)
+
+
+def topics(knowledge: Knowledge, page: int = 0) -> Reply:
+    items = knowledge.topics
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{t.title} ({len(t.entry_ids)})", Action.TOPIC, f"{t.id}:0"),) for t in chunk
+    ]
+    nav = _pager(Action.TOPICS, "", page, pages)
+    if nav:
+        rows.append(nav)
+    return Reply(None, (_text(knowledge.settings.text("topics_intro")),), tuple(rows))
+
+
+def topic(knowledge: Knowledge, topic_id: str, page: int = 0) -> Reply | None:
+    found = next((t for t in knowledge.topics if t.id == topic_id), None)
+    if found is None:
+        return None
+    ids = [i for i in found.entry_ids if i in knowledge.entries]
+    pages = max(1, -(-len(ids) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows: list[tuple[Button, ...]] = [
+        (Button(knowledge.entries[i].question, Action.ENTRY, i),)
+        for i in ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    nav = _pager(Action.TOPIC, f"{topic_id}:", page, pages)
+    rows.append((*nav, Button("All topics", Action.TOPICS, "0")))
+    title = f"{found.title} — page {page + 1} of {pages}" if pages > 1 else found.title
+    return Reply(None, (Block(BlockKind.TITLE, title),), tuple(rows))

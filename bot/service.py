@@ -1,0 +1,194 @@
+"""The answer service: one reader message in, one `Reply` out. Knows nothing of Telegram.
+
+The console chat, the CLI and the Telegram handlers all call this, so they give the same
+answers. The question is logged (and queued when nobody could answer it) before the reply is
+returned; when the database fails, the reader still gets whatever the knowledge can give, and
+an unmatched reply does not pretend the question was queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot import replies
+from bot.knowledge import Knowledge, RedFlag
+from bot.matching import Matcher
+from bot.models import Action, Button, Decision, Outcome, Reply
+from bot.safety import SafetyCheck, smalltalk_kind
+from bot.store import Store, StoreError
+from bot.text import clean
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Knowledge plus the indexes built from it; swapped whole on reload."""
+
+    knowledge: Knowledge
+    matcher: Matcher
+    safety: SafetyCheck
+
+    @classmethod
+    def build(cls, knowledge: Knowledge) -> Snapshot:
+        matcher = Matcher(
+            list(knowledge.entries.values()), knowledge.synonyms, knowledge.settings.matching
+        )
+        return cls(knowledge, matcher, SafetyCheck(knowledge.red_flags))
+
+    def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
+        """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
+        text = clean(text)[: self.knowledge.settings.matching.max_chars]
+        flag = self.safety.red_flag(text)
+        if flag is not None:
+            return Decision(Outcome.URGENT, red_flag=flag.id), flag
+        kind = smalltalk_kind(text)
+        if kind is not None:
+            return Decision(Outcome.SMALLTALK, smalltalk=kind), None
+        return self.matcher.decide(text), None
+
+    def probe(self, text: str) -> Reply:
+        """The reply a reader would get, without storing anything (`expertbot ask`)."""
+        decision, flag = self.decide(text)
+        queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+        return replies.for_decision(self.knowledge, decision, question_id=None, queued=queued,
+                                    red_flag=flag)
+
+
+class AnswerService:
+    def __init__(self, snapshot: Snapshot, store: Store | None) -> None:
+        self.snapshot = snapshot
+        self.store = store
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.snapshot.knowledge
+
+    def swap(self, snapshot: Snapshot) -> None:
+        """Serve new knowledge from the next message on; messages in flight keep theirs."""
+        self.snapshot = snapshot
+
+    async def ask(self, chat_id: int, text: str) -> Reply:
+        snapshot = self.snapshot
+        text = clean(text)
+        if not text:
+            return replies.message(snapshot.knowledge.settings.text("empty"))
+        started = time.perf_counter()
+        decision, flag = snapshot.decide(text)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        question_id: int | None = None
+        queued = False
+        if self.store is not None and decision.outcome is not Outcome.SMALLTALK:
+            entry_id = decision.entry.id if decision.entry else None
+            try:
+                question_id, queued = await self.store.log_question(
+                    chat_id, text, decision.outcome.value, entry_id, decision.score, elapsed_ms
+                )
+            except StoreError as exc:
+                log.error("question not stored: %s", exc)
+        log.info(
+            "question outcome=%s entry=%s score=%.3f ms=%.1f queued=%s",
+            decision.outcome.value,
+            decision.entry.id if decision.entry else "-",
+            decision.score,
+            elapsed_ms,
+            queued,
+        )
+        return replies.for_decision(
+            snapshot.knowledge, decision, question_id=question_id, queued=queued, red_flag=flag
+        )
+
+    async def show_entry(self, chat_id: int, entry_id: str, question_id: int | None = None) -> Reply:
+        """A tap on an entry button. From a suggestion, the reader's words become a proposed
+        alternate for admins to review (the bot never learns at run time)."""
+        knowledge = self.knowledge
+        entry = knowledge.get(entry_id)
+        if entry is None:
+            return replies.message(knowledge.settings.text("answer_changed"))
+        if question_id and self.store is not None:
+            try:
+                text = await self.store.question_text(question_id, chat_id)
+                if text:
+                    await self.store.add_alternate(chat_id, entry_id, text)
+            except StoreError as exc:
+                log.error("alternate not stored: %s", exc)
+        return replies.entry_card(knowledge, entry)
+
+    async def ask_doctor(self, chat_id: int, question_id: int | None) -> Reply:
+        settings = self.knowledge.settings
+        queued = False
+        if question_id and self.store is not None:
+            try:
+                queued = await self.store.queue_question(question_id, chat_id)
+            except StoreError as exc:
+                log.error("question not queued: %s", exc)
+        text = settings.text("queued_from_suggest") if queued else settings.text(
+            "unmatched_not_queued"
+        )
+        return replies.message(text)
+
+    async def vote(self, chat_id: int, entry_id: str, value: int) -> Reply:
+        settings = self.knowledge.settings
+        if self.store is not None:
+            try:
+                await self.store.vote(chat_id, entry_id, value)
+            except StoreError as exc:
+                log.error("vote not stored: %s", exc)
+        return replies.message(settings.text("vote_thanks"))
+
+    async def forget(self, chat_id: int) -> Reply:
+        settings = self.knowledge.settings
+        if self.store is not None:
+            try:
+                await self.store.forget(chat_id)
+            except StoreError as exc:
+                log.error("forget failed: %s", exc)
+                return replies.message("Sorry, that did not work. Please try /forget again later.")
+        return replies.message(settings.text("forgotten"))
+
+    async def press(self, chat_id: int, action: Action, arg: str = "") -> Reply:
+        """A button was pressed (a Telegram tap or a number in the console)."""
+        head, _, tail = arg.partition(":")
+        if action is Action.ENTRY:
+            return await self.show_entry(chat_id, head, int(tail) if tail.isdigit() else None)
+        if action is Action.ASK_DOCTOR:
+            return await self.ask_doctor(chat_id, int(head) if head.isdigit() else None)
+        if action in (Action.VOTE_UP, Action.VOTE_DOWN):
+            if self.knowledge.get(head) is None:
+                return replies.message(self.knowledge.settings.text("answer_changed"))
+            return await self.vote(chat_id, head, 1 if action is Action.VOTE_UP else -1)
+        if action is Action.TOPICS:
+            return self.topics(int(head) if head.isdigit() else 0)
+        if action is Action.TOPIC:
+            return self.topic(head, int(tail) if tail.isdigit() else 0)
+        if action is Action.HOW_TO_ASK:
+            return self.how_to_ask()
+        if action is Action.FORGET:
+            return await self.forget(chat_id)
+        if action is Action.CANCEL:
+            return replies.message(self.knowledge.settings.text("cancelled"))
+        return replies.message(self.knowledge.settings.text("answer_changed"))
+
+    def forget_confirm(self) -> Reply:
+        s = self.knowledge.settings
+        buttons = ((Button(s.text("forget_button"), Action.FORGET),
+                    Button(s.text("cancel_button"), Action.CANCEL)),)
+        return Reply(None, replies.message(s.text("forget_confirm")).blocks, buttons)
+
+    def start(self) -> Reply:
+        return replies.start(self.knowledge)
+
+    def how_to_ask(self) -> Reply:
+        return replies.message(self.knowledge.settings.text("how_to_ask"))
+
+    def privacy(self) -> Reply:
+        return replies.message(self.knowledge.settings.text("privacy"))
+
+    def topics(self, page: int = 0) -> Reply:
+        return replies.topics(self.knowledge, page)
+
+    def topic(self, topic_id: str, page: int = 0) -> Reply:
+        found = replies.topic(self.knowledge, topic_id, page)
+        return found or replies.message(self.knowledge.settings.text("answer_changed"))

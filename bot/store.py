@@ -1,0 +1,268 @@
+"""SQLite storage: questions log, the doctor's queue, votes, proposed alternates.
+
+One file, WAL mode, a busy timeout, and `PRAGMA user_version` as the schema version with
+forward-only migrations. Every write commits before the caller replies to anyone, so a crash
+never loses what a reader sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.models import QueueItem
+from bot.text import normalise
+
+BUSY_TIMEOUT_MS = 5000
+MAX_STORED_CHARS = 10_000
+
+MIGRATIONS: Sequence[str] = (
+    # 1: the first schema
+    """
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        entry_id TEXT,
+        score REAL NOT NULL DEFAULT 0,
+        elapsed_ms REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX questions_chat ON questions (chat_id);
+    CREATE INDEX questions_created ON questions (created_at);
+    CREATE TABLE queue (
+        id INTEGER PRIMARY KEY,
+        question_id INTEGER REFERENCES questions (id) ON DELETE SET NULL,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        norm TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        created_at TEXT NOT NULL,
+        answer TEXT,
+        answered_by TEXT,
+        answered_at TEXT,
+        entry_id TEXT
+    );
+    CREATE UNIQUE INDEX queue_one_pending ON queue (chat_id, norm) WHERE status = 'pending';
+    CREATE INDEX queue_status ON queue (status, created_at);
+    CREATE TABLE votes (
+        chat_id INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, entry_id)
+    );
+    CREATE TABLE alternates (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why in words an operator can act on."""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
+        try:
+            db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from None
+        store = cls(db, path)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await store._migrate()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise StoreError(f"cannot use the database {path}: {exc}") from None
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}, newer than this "
+                f"program's {SCHEMA_VERSION}: upgrade ExpertBot"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[number - 1]
+            await self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writes ------------------------------------------------------------------------------
+
+    async def log_question(
+        self,
+        chat_id: int,
+        text: str,
+        outcome: str,
+        entry_id: str | None,
+        score: float,
+        elapsed_ms: float,
+    ) -> tuple[int, bool]:
+        """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
+        text = text[:MAX_STORED_CHARS]
+        try:
+            async with self._db.execute(
+                "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
+            ) as cur:
+                question_id = int(cur.lastrowid or 0)
+            queued = False
+            if outcome in QUEUED_OUTCOMES:
+                queued = await self._enqueue(question_id, chat_id, text, outcome)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not save the question: {exc}") from None
+        return question_id, queued
+
+    async def _enqueue(self, question_id: int, chat_id: int, text: str, kind: str) -> bool:
+        """Queue a question; a reader repeating a pending question keeps one queue item."""
+        await self._db.execute(
+            "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (chat_id, norm) WHERE status = 'pending' DO UPDATE SET"
+            " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END",
+            (question_id, chat_id, text, normalise(text)[:2000], kind, now()),
+        )
+        return True
+
+    async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
+        """Queue an already logged question (the reader chose 'ask the doctor')."""
+        try:
+            async with self._db.execute(
+                "SELECT text FROM questions WHERE id = ? AND chat_id = ?", (question_id, chat_id)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return False
+            await self._enqueue(question_id, chat_id, row[0], kind)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not queue the question: {exc}") from None
+        return True
+
+    async def question_text(self, question_id: int, chat_id: int) -> str | None:
+        async with self._db.execute(
+            "SELECT text FROM questions WHERE id = ? AND chat_id = ?", (question_id, chat_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:
+        await self._write(
+            "INSERT INTO alternates (chat_id, entry_id, text, created_at) VALUES (?, ?, ?, ?)",
+            (chat_id, entry_id, text[:MAX_STORED_CHARS], now()),
+        )
+
+    async def vote(self, chat_id: int, entry_id: str, value: int) -> None:
+        """One vote per reader per entry; a new tap replaces the old one."""
+        await self._write(
+            "INSERT INTO votes (chat_id, entry_id, value, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chat_id, entry_id) DO UPDATE SET value = excluded.value,"
+            " created_at = excluded.created_at",
+            (chat_id, entry_id, 1 if value > 0 else -1, now()),
+        )
+
+    async def forget(self, chat_id: int) -> int:
+        """Delete every row about this reader. Returns how many rows went."""
+        total = 0
+        try:
+            for table in ("queue", "votes", "alternates", "questions"):
+                async with self._db.execute(
+                    f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)
+                ) as cur:
+                    total += cur.rowcount
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not delete the data: {exc}") from None
+        return total
+
+    async def _write(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            await self._db.execute(sql, params)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not save: {exc}") from None
+
+    async def _rollback(self) -> None:
+        try:
+            await self._db.rollback()
+        except sqlite3.Error:
+            pass
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def queue(self, status: str | None = "pending", limit: int = 1000) -> list[QueueItem]:
+        sql = (
+            "SELECT id, status, kind, chat_id, text, created_at, question_id, answer,"
+            " answered_by, answered_at, entry_id FROM queue"
+        )
+        params: list[Any] = []
+        if status:
+            sql += " WHERE status = ?"
+            params.append(status)
+        sql += " ORDER BY kind = 'urgent' DESC, created_at, id LIMIT ?"
+        params.append(limit)
+        async with self._db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        return [QueueItem(*row) for row in rows]
+
+    async def count(self, table: str, chat_id: int | None = None) -> int:
+        if table not in {"questions", "queue", "votes", "alternates"}:
+            raise ValueError(table)
+        sql = f"SELECT COUNT(*) FROM {table}"
+        params: tuple[Any, ...] = ()
+        if chat_id is not None:
+            sql += " WHERE chat_id = ?"
+            params = (chat_id,)
+        async with self._db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
