@@ -24,30 +24,42 @@ def check(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
     return knowledge, problems + _warnings(knowledge)
 
 
-def _where(knowledge: Knowledge, entry_id: str) -> tuple[str, int]:
-    return knowledge.source.get(entry_id, ("?", 1))
-
-
 def _warnings(knowledge: Knowledge) -> list[Problem]:
     problems: list[Problem] = []
     snapshot = Snapshot.build(knowledge)
     entries = list(knowledge.entries.values())
     for a, b in combinations(entries, 2):
         if fuzz.token_set_ratio(normalise(a.question), normalise(b.question)) >= NEAR_DUPLICATE:
-            file, line = _where(knowledge, b.id)
-            problems.append(Problem(file, line, "warning",
-                                    f"question of '{b.id}' nearly duplicates '{a.id}'"))
+            file, line = knowledge.where(b.id, "question")
+            problems.append(
+                Problem(file, line, "warning", f"question of '{b.id}' nearly duplicates '{a.id}'")
+            )
     for entry in entries:
-        file, line = _where(knowledge, entry.id)
-        for example in entry.examples:
+        for i, example in enumerate(entry.examples):
             decision, _ = snapshot.decide(example)
-            if decision.outcome is not Outcome.ANSWER or decision.entry is None \
-                    or decision.entry.id != entry.id:
+            if (
+                decision.outcome is not Outcome.ANSWER
+                or decision.entry is None
+                or decision.entry.id != entry.id
+            ):
                 got = decision.entry.id if decision.entry else decision.outcome.value
-                problems.append(Problem(file, line, "warning",
-                                        f"example of '{entry.id}' does not match it "
-                                        f"(got {got}): {example!r}"))
+                file, line = knowledge.where(entry.id, f"examples.{i}")
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "warning",
+                        f"example of '{entry.id}' does not match it (got {got}): {example!r}",
+                    )
+                )
         if len(telegram_html(replies.entry_card(knowledge, entry))) > 1:
-            problems.append(Problem(file, line, "warning",
-                                    f"answer of '{entry.id}' is too long for one Telegram message"))
+            file, line = knowledge.where(entry.id, "answer")
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "warning",
+                    f"answer of '{entry.id}' is too long for one Telegram message",
+                )
+            )
     return problems

@@ -7,6 +7,7 @@ clear line on stderr and exit code 1, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import sys
@@ -23,6 +24,7 @@ from bot.knowledge import load_knowledge
 from bot.models import Outcome, Reply
 from bot.service import AnswerService, Snapshot
 from bot.store import Store, StoreError
+from bot.text import clean
 
 app = typer.Typer(
     help="ExpertBot: answers readers from vetted answers; brings the rest to the expert.",
@@ -38,7 +40,10 @@ app.add_typer(queue_app, name="queue")
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
 
 KnowledgeOpt = Annotated[
-    Path | None, typer.Option("--knowledge", "-k", help="Knowledge folder (default: $EXPERTBOT_KNOWLEDGE or knowledge/).")
+    Path | None,
+    typer.Option(
+        "--knowledge", "-k", help="Knowledge folder (default: $EXPERTBOT_KNOWLEDGE or knowledge/)."
+    ),
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file (default: $EXPERTBOT_DB).")]
 
@@ -57,6 +62,8 @@ def config() -> Config:
 
 def snapshot(knowledge_dir: Path | None) -> Snapshot:
     root = knowledge_dir or config().knowledge_dir
+    if not root.is_dir():
+        raise fail(f"knowledge folder {root} not found (see --knowledge and EXPERTBOT_KNOWLEDGE)")
     knowledge, problems = load_knowledge(root)
     if knowledge is None:
         errors = [p for p in problems if p.severity == "error"]
@@ -121,6 +128,8 @@ async def _chat(snap: Snapshot, db_path: Path) -> None:
         raise fail(str(exc)) from None
     service = AnswerService(snap, store)
     interactive = sys.stdin.isatty()
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not crash input()
     if interactive:
         typer.echo(
             f"{snap.knowledge.settings.name} console — {len(snap.knowledge.entries)} answers "
@@ -182,6 +191,8 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Show the decision for one message. A probe: writes nothing to the database."""
+    if not clean(text):
+        raise fail("the message is empty: give the reader's text")
     snap = snapshot(knowledge)
     reply = snap.probe(text)
     if not as_json:
@@ -191,13 +202,21 @@ def ask(
     entry = reply.entry if reply.outcome is Outcome.ANSWER else None
     payload = {
         "outcome": reply.outcome.value if reply.outcome else "unmatched",
-        "entry": {"id": entry.id, "question": entry.question, "link": entry.link} if entry else None,
+        "entry": {"id": entry.id, "question": entry.question, "link": entry.link}
+        if entry
+        else None,
         "score": round(min(max(reply.score, 0.0), 1.0), 4),
         "suggestions": [
-            {"id": s.entry.id, "question": s.entry.question, "link": s.entry.link,
-             "score": round(s.score, 4)}
+            {
+                "id": s.entry.id,
+                "question": s.entry.question,
+                "link": s.entry.link,
+                "score": round(s.score, 4),
+            }
             for s in reply.suggestions
-        ] if reply.outcome is Outcome.SUGGEST else [],
+        ]
+        if reply.outcome is Outcome.SUGGEST
+        else [],
         "reply": render.plain(reply),
     }
     typer.echo(json.dumps(payload, ensure_ascii=False))
@@ -256,8 +275,14 @@ def queue_list(
     items = asyncio.run(_queue(db_path, None if status == "all" else status))
     if as_json:
         rows = [
-            {"id": i.id, "status": i.status, "kind": i.kind, "chat_id": i.chat_id,
-             "text": i.text, "created_at": i.created_at}
+            {
+                "id": i.id,
+                "status": i.status,
+                "kind": i.kind,
+                "chat_id": i.chat_id,
+                "text": i.text,
+                "created_at": i.created_at,
+            }
             for i in items
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False))

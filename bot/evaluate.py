@@ -6,10 +6,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.models import Outcome
 from bot.service import Snapshot
+from bot.yamlfile import YamlProblem, load_yaml
 
 
 class CasesError(ValueError):
@@ -54,12 +53,13 @@ class Report:
 
 
 def load_cases(path: Path, snapshot: Snapshot) -> list[Case]:
+    if not path.is_file():
+        why = "not a file" if path.exists() else "no such file"
+        raise CasesError(f"{path}: cannot read: {why}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CasesError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CasesError(f"{path}: invalid YAML: {exc}") from None
+        data = load_yaml(path)
+    except YamlProblem as exc:  # one line with the line number, not PyYAML's multi-line text
+        raise CasesError(f"{path}:{exc.line}: {exc.message}") from None
     if not isinstance(data, list):
         raise CasesError(f"{path}: must be a YAML list of {{text, expect}} cases")
     knowledge = snapshot.knowledge

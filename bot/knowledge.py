@@ -39,7 +39,9 @@ class Texts(_Strict):
         "replace a visit."
     )
     disclaimer: str = "General information, not medical advice for your situation."
-    privacy_short: str = "I keep your questions so that {expert} can answer them; /forget deletes them."
+    privacy_short: str = (
+        "I keep your questions so that {expert} can answer them; /forget deletes them."
+    )
     privacy: str = (
         "What is stored: your chat id, the text of your questions, your 👍/👎 votes and when. "
         "Nothing else. /forget deletes all of it."
@@ -78,7 +80,9 @@ class Texts(_Strict):
     related: str = "Related"
     topics_intro: str = "Pick a topic:"
     answer_changed: str = "This answer has changed since. Please ask your question again."
-    forget_confirm: str = "Delete all your questions and votes from this bot? This cannot be undone."
+    forget_confirm: str = (
+        "Delete all your questions and votes from this bot? This cannot be undone."
+    )
     forget_button: str = "Yes, delete my data"
     cancel_button: str = "Cancel"
     forgotten: str = "Done: your questions and votes are deleted."
@@ -191,9 +195,18 @@ class Knowledge:
     red_flags: list[RedFlag]
     version: str
     source: dict[str, tuple[str, int]] = field(default_factory=dict)  # entry id -> file, line
+    # entry id -> key ("question", "answer", "examples.0", ...) -> line, for warnings
+    key_lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
+
+    def where(self, entry_id: str, key: str | None = None) -> tuple[str, int]:
+        """File and line of an entry, or of one of its keys when known."""
+        file, line = self.source.get(entry_id, ("?", 1))
+        if key is not None:
+            line = self.key_lines.get(entry_id, {}).get(key, line)
+        return file, line
 
 
 class KnowledgeError(Exception):
@@ -298,7 +311,9 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
     if not root.is_dir():
         return None, [Problem(str(root), 1, "error", "knowledge folder not found")]
     if not (root / "topics").is_dir():
-        return None, [Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")]
+        return None, [
+            Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")
+        ]
 
     settings = BotSettings()
     bot_path = root / "bot.yaml"
@@ -332,6 +347,7 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
     drafts: dict[str, Entry] = {}
     topics: list[Topic] = []
     source: dict[str, tuple[str, int]] = {}
+    key_lines: dict[str, dict[str, int]] = {}
     related_refs: list[tuple[str, int, str, str]] = []
     files = topic_files(root)
     if not files:
@@ -362,6 +378,7 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
                 )
                 continue
             source[item.id] = (rel, line)
+            key_lines[item.id] = _key_lines(raw)
             entry = Entry(
                 id=item.id,
                 question=item.question,
@@ -378,8 +395,13 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
             if entry.is_draft:
                 drafts[entry.id] = entry
                 problems.append(
-                    Problem(rel, line, "warning", f"entry '{entry.id}' has no 'reviewed' date: "
-                            "it is a draft and is not served")
+                    Problem(
+                        rel,
+                        line,
+                        "warning",
+                        f"entry '{entry.id}' has no 'reviewed' date: "
+                        "it is a draft and is not served",
+                    )
                 )
             else:
                 entries[entry.id] = entry
@@ -403,8 +425,19 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
         red_flags=red_flags,
         version=fingerprint(knowledge_files(root)),
         source=source,
+        key_lines=key_lines,
     )
     return knowledge, problems
+
+
+def _key_lines(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, LineDict):
+        return {}
+    lines = dict(raw.key_lines)
+    examples = raw.get("examples")
+    if isinstance(examples, LineList):
+        lines.update({f"examples.{i}": n for i, n in enumerate(examples.item_lines)})
+    return lines
 
 
 def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Problem]]:
@@ -412,8 +445,14 @@ def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Pro
     if data is None:
         return {}, []
     if not isinstance(data, LineDict):
-        return {}, [Problem(rel, getattr(data, "line", 1), "error",
-                            "must be a mapping: term: [other words, ...]")]
+        return {}, [
+            Problem(
+                rel,
+                getattr(data, "line", 1),
+                "error",
+                "must be a mapping: term: [other words, ...]",
+            )
+        ]
     result: dict[str, list[str]] = {}
     problems: list[Problem] = []
     for key, value in data.items():

@@ -26,34 +26,409 @@ from bot.models import Decision, Entry, Outcome, Scored
 from bot.text import normalise, sentences, stem
 
 STOP_WORDS = frozenset(
-    """
-    a about above after again against all am an and any are arent as at be because been before
-    being below between both but by can cant could couldnt did didnt do does doesnt doing dont
-    down during each few for from further had hadnt has hasnt have havent having he hed hes her
-    here heres hers herself him himself his how hows i id ill im ive if in into is isnt it its
-    itself lets me more most my myself no nor not of off on once only or other ought our ours
-    ourselves out over own same shant she shed shes should shouldnt so some such than that thats
-    the their theirs them themselves then there theres these they theyd theyll theyre theyve this
-    those through to too under until up very was wasnt we wed well were weve werent what whats
-    when whens where wheres which while who whos whom why whys with wont would wouldnt you youd
-    youll youre youve your yours yourself yourselves u ur r ya also just really actually
-    basically literally pretty quite lot lots much many thing things stuff anything something
-    everything anyone someone everyone get gets got getting go goes going gone went know knew
-    think thought want wanted wanting wondering wonder wondered ask asking asked question questions
-    help please pls plz thanks thank thx ty hi hello hey hiya dear doc doctor dr love xx xo x
-    lol haha omg ok okay yes yeah yep nope hope hoping tell telling told say said says heard hear
-    read reading reader blog post site page follow following long-time longtime fan
-    advance appreciate appreciated cheers regards best wishes kind sorry bother quick
-    one two three first second im34 year years old age aged ago month months week weeks day days
-    today yesterday recently lately now still ever never always sometimes often usually maybe
-    probably sure guess feel feeling seems seem seemed look looks looking like way kind sort bit
-    little new next last-time time times since already even though although however anyway
-    friend friends mom mum mother dad husband wife boyfriend girlfriend sister daughter son
-    someone people person everybody somebody anybody work job wedding party vacation holiday
-    see saw seen make made makes let put take took taken give gave use used using try tried
-    trying need needs needed keep kept start started starting stop stopped come came
-    would could should might must will shall may
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "arent",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cant",
+        "could",
+        "couldnt",
+        "did",
+        "didnt",
+        "do",
+        "does",
+        "doesnt",
+        "doing",
+        "dont",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "hadnt",
+        "has",
+        "hasnt",
+        "have",
+        "havent",
+        "having",
+        "he",
+        "hed",
+        "hes",
+        "her",
+        "here",
+        "heres",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "hows",
+        "i",
+        "id",
+        "ill",
+        "im",
+        "ive",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isnt",
+        "it",
+        "its",
+        "itself",
+        "lets",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "shant",
+        "she",
+        "shed",
+        "shes",
+        "should",
+        "shouldnt",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "thats",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "theres",
+        "these",
+        "they",
+        "theyd",
+        "theyll",
+        "theyre",
+        "theyve",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "wasnt",
+        "we",
+        "wed",
+        "well",
+        "were",
+        "weve",
+        "werent",
+        "what",
+        "whats",
+        "when",
+        "whens",
+        "where",
+        "wheres",
+        "which",
+        "while",
+        "who",
+        "whos",
+        "whom",
+        "why",
+        "whys",
+        "with",
+        "wont",
+        "would",
+        "wouldnt",
+        "you",
+        "youd",
+        "youll",
+        "youre",
+        "youve",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "u",
+        "ur",
+        "r",
+        "ya",
+        "also",
+        "just",
+        "really",
+        "actually",
+        "basically",
+        "literally",
+        "pretty",
+        "quite",
+        "lot",
+        "lots",
+        "much",
+        "many",
+        "thing",
+        "things",
+        "stuff",
+        "anything",
+        "something",
+        "everything",
+        "anyone",
+        "someone",
+        "everyone",
+        "get",
+        "gets",
+        "got",
+        "getting",
+        "go",
+        "goes",
+        "going",
+        "gone",
+        "went",
+        "know",
+        "knew",
+        "think",
+        "thought",
+        "want",
+        "wanted",
+        "wanting",
+        "wondering",
+        "wonder",
+        "wondered",
+        "ask",
+        "asking",
+        "asked",
+        "question",
+        "questions",
+        "help",
+        "please",
+        "pls",
+        "plz",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "dear",
+        "doc",
+        "doctor",
+        "dr",
+        "love",
+        "xx",
+        "xo",
+        "x",
+        "lol",
+        "haha",
+        "omg",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "hope",
+        "hoping",
+        "tell",
+        "telling",
+        "told",
+        "say",
+        "said",
+        "says",
+        "heard",
+        "hear",
+        "read",
+        "reading",
+        "reader",
+        "blog",
+        "post",
+        "site",
+        "page",
+        "follow",
+        "following",
+        "long-time",
+        "longtime",
+        "fan",
+        "advance",
+        "appreciate",
+        "appreciated",
+        "cheers",
+        "regards",
+        "best",
+        "wishes",
+        "kind",
+        "sorry",
+        "bother",
+        "quick",
+        "one",
+        "two",
+        "three",
+        "first",
+        "second",
+        "im34",
+        "year",
+        "years",
+        "old",
+        "age",
+        "aged",
+        "ago",
+        "month",
+        "months",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "today",
+        "yesterday",
+        "recently",
+        "lately",
+        "now",
+        "still",
+        "ever",
+        "never",
+        "always",
+        "sometimes",
+        "often",
+        "usually",
+        "maybe",
+        "probably",
+        "sure",
+        "guess",
+        "feel",
+        "feeling",
+        "seems",
+        "seem",
+        "seemed",
+        "look",
+        "looks",
+        "looking",
+        "like",
+        "way",
+        "kind",
+        "sort",
+        "bit",
+        "little",
+        "new",
+        "next",
+        "last-time",
+        "time",
+        "times",
+        "since",
+        "already",
+        "even",
+        "though",
+        "although",
+        "however",
+        "anyway",
+        "friend",
+        "friends",
+        "mom",
+        "mum",
+        "mother",
+        "dad",
+        "husband",
+        "wife",
+        "boyfriend",
+        "girlfriend",
+        "sister",
+        "daughter",
+        "son",
+        "someone",
+        "people",
+        "person",
+        "everybody",
+        "somebody",
+        "anybody",
+        "work",
+        "job",
+        "wedding",
+        "party",
+        "vacation",
+        "holiday",
+        "see",
+        "saw",
+        "seen",
+        "make",
+        "made",
+        "makes",
+        "let",
+        "put",
+        "take",
+        "took",
+        "taken",
+        "give",
+        "gave",
+        "use",
+        "used",
+        "using",
+        "try",
+        "tried",
+        "trying",
+        "keep",
+        "kept",
+        "start",
+        "started",
+        "starting",
+        "stop",
+        "stopped",
+        "come",
+        "came",
+        "would",
+        "could",
+        "should",
+        "might",
+        "must",
+        "will",
+        "shall",
+        "may",
+    ]
 )
 # Kept as terms although they look like stop words: they carry the question's meaning.
 _KEEP = frozenset({"long", "last", "safe", "work", "pregnant", "better", "difference", "why"})
@@ -69,9 +444,15 @@ QUESTION_KINDS: dict[str, re.Pattern[str]] = {
         r"\b(how long|last|lasts|lasting|wear off|wears off|permanent|permanently|forever|"
         r"duration|until|till)\b"
     ),
+    "onset": re.compile(
+        r"\b(how soon|how quickly|how fast|start(s|ed)? (to )?work\w*|kick(s)? in|take(s)? effect|"
+        r"how long (does it |will it |until it |before it |for it to |for botox to )?(take|takes)|"
+        r"when (will|does|do|can|should) (i|it|you) (see|notice)|see (the )?results|"
+        r"(full|peak|maximum|max) effect|before (it|botox|\w+) work\w*|work\w* yet|kicked in)\b"
+    ),
     "difference": re.compile(
         r"\b(difference|different|differ|vs|versus|compare|compared|comparison|better than|"
-        r"or a|which is better|which one|instead of)\b"
+        r"which is better|which one|instead of|same as|same thing)\b"
     ),
 }
 
@@ -81,6 +462,7 @@ class _Variant:
     entry: int
     terms: frozenset[str]
     weight: float
+    kinds: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -92,54 +474,56 @@ class _Unit:
 
 
 class Analyzer:
-    """Turns text into terms: the same steps for the knowledge and for readers' messages."""
+    """Turns text into terms: the same steps for the knowledge and for readers' messages.
+
+    Words are stemmed first; synonym phrases are matched on the full word sequence (so "work
+    out" is exercise but "start working" is not); then stop words go and typos are corrected.
+    """
 
     def __init__(self, synonyms: dict[str, list[str]]) -> None:
         self._phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
-            target = " ".join(self._basic(canonical)) or canonical
+            target = " ".join(self._content(self._stems(canonical))) or canonical
             for phrase in [canonical, *variants]:
-                key = tuple(self._basic(phrase))
+                key = tuple(self._stems(phrase))
                 if key:
                     self._phrases[key] = target
         self._max_phrase = max((len(k) for k in self._phrases), default=1)
+        self._phrase_words = {w for key in self._phrases for w in key}
         self.vocabulary: set[str] = set()
         self._vocab_list: list[str] = []
         self._corrections: dict[str, str | None] = {}
 
     @staticmethod
-    def _basic(text: str) -> list[str]:
-        out = []
-        for word in normalise(text).split():
-            if word in STOP_WORDS and word not in _KEEP:
-                continue
-            out.append(stem(word))
-        return out
+    def _stems(text: str) -> list[str]:
+        return [stem(w) for w in normalise(text).split()]
+
+    @staticmethod
+    def _content(tokens: list[str]) -> list[str]:
+        return [t for t in tokens if not _is_stop(t)]
 
     def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
-        self.vocabulary = set(vocabulary)
+        self.vocabulary = set(vocabulary) | self._phrase_words
         self._vocab_list = sorted(t for t in self.vocabulary if " " not in t and len(t) >= 4)
         self._corrections.clear()
 
     def _correct(self, token: str) -> str:
         """Map a misspelt word to the knowledge's vocabulary ('botax' -> 'botox')."""
-        if token in self.vocabulary or len(token) < 5 or not token.isalpha():
+        if token in self.vocabulary or len(token) < 5 or not token.isalpha() or _is_stop(token):
             return token
         cached = self._corrections.get(token, "")
         if cached != "":
             return cached or token
         best = None
         if len(self._corrections) < 100_000:
-            found = process.extractOne(
-                token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=80
-            )
+            found = process.extractOne(token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=80)
             if found and found[0][0] == token[0]:
                 best = found[0]
             self._corrections[token] = best
         return best or token
 
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
-        tokens = self._basic(text)
+        tokens = self._stems(text)
         if correct:
             tokens = [self._correct(t) for t in tokens]
         out: list[str] = []
@@ -152,15 +536,26 @@ class Analyzer:
                     i += size
                     break
             else:
-                if not tokens[i].isdigit():
-                    out.append(tokens[i])
+                token = tokens[i]
+                if not _is_stop(token) and not token.isdigit():
+                    out.append(token)
                 i += 1
         return out
 
 
+_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS) | STOP_WORDS
+
+
+def _is_stop(token: str) -> bool:
+    return token in _STOP_STEMS and token not in _KEEP
+
+
 def question_kinds(text: str) -> frozenset[str]:
     norm = normalise(text)
-    return frozenset(kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(norm))
+    kinds = {kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(norm)}
+    if "onset" in kinds:
+        kinds.discard("duration")  # "how long does it take to work" asks when, not how long
+    return frozenset(kinds)
 
 
 class Matcher:
@@ -169,6 +564,13 @@ class Matcher:
     UNKNOWN_WEIGHT = 1.6  # a word the knowledge never uses: maybe chatter, maybe the real topic
     ANSWER_WORDS_CREDIT = 0.5  # a term only the entry's answer mentions explains half as much
     CANDIDATES = 40
+    ENOUGH_WEIGHT = 7.5  # two or three telling words of a long question are enough to name it
+    MIN_VARIANT_WEIGHT = 4.5  # a one-word variant ("Botox?") is weak evidence however it matches
+    KIND_PENALTY = 0.8  # per kind of question (how long, cost, ...) asked by one side only
+    AGREEMENT = 0.4
+    VETO_MAX_TERMS = 6
+    VETO_WEIGHT = 99.0
+    UNKNOWN_VETO = 0.0  # veto weight of a word the knowledge never uses  # a known, telling term the entry doesn't explain blocks an answer
 
     def __init__(
         self,
@@ -179,20 +581,22 @@ class Matcher:
         self.entries = list(entries)
         self.settings = settings or Matching()
         self.analyzer = Analyzer(synonyms or {})
-        raw_variants: list[tuple[int, list[str]]] = []
+        raw_variants: list[tuple[int, list[str], frozenset[str]]] = []
         answer_terms: list[frozenset[str]] = []
         kinds: list[frozenset[str]] = []
         for i, entry in enumerate(self.entries):
             texts = [entry.question, *entry.alternates]
             for text in texts:
-                raw_variants.append((i, self.analyzer.terms(text, correct=False)))
+                raw_variants.append(
+                    (i, self.analyzer.terms(text, correct=False), question_kinds(text))
+                )
             answer_terms.append(frozenset(self.analyzer.terms(entry.answer, correct=False)))
             kinds.append(frozenset().union(*(question_kinds(t) for t in texts)))
         self._answer_terms = answer_terms
         self._kinds = kinds
 
         entry_terms: list[set[str]] = [set() for _ in self.entries]
-        for i, terms in raw_variants:
+        for i, terms, _ in raw_variants:
             entry_terms[i].update(terms)
         df: dict[str, int] = defaultdict(int)
         for terms in entry_terms:
@@ -208,8 +612,8 @@ class Matcher:
         self._answer_idf = math.log((n + 1) / 0.5)
 
         self._variants = [
-            _Variant(i, frozenset(terms), sum(self.weight(t) for t in set(terms)))
-            for i, terms in raw_variants
+            _Variant(i, frozenset(terms), sum(self.weight(t) for t in set(terms)), kinds)
+            for i, terms, kinds in raw_variants
             if terms
         ]
         self._postings: dict[str, list[int]] = defaultdict(list)
@@ -225,6 +629,13 @@ class Matcher:
         if w is not None:
             return w
         return self.UNKNOWN_WEIGHT
+
+    def _veto_weight(self, term: str) -> float:
+        if term in self.idf:
+            return self.idf[term]
+        if term in self.analyzer.vocabulary:  # only in some answer: a known word, rarely asked
+            return 0.0
+        return self.UNKNOWN_VETO
 
     # --- scoring --------------------------------------------------------------------------
 
@@ -256,49 +667,75 @@ class Matcher:
         ranked = sorted(bound, key=bound.__getitem__, reverse=True)
         return ranked[: self.CANDIDATES]
 
-    def _score_unit(self, unit: _Unit, entry: int) -> float:
+    def _score_unit(self, unit: _Unit, entry: int) -> tuple[float, float]:
+        """(score, weight of the heaviest known term in the unit that the entry leaves unexplained)"""
         unit_weight = sum(self.weight(t) for t in unit.terms)
         if unit_weight <= 0:
-            return 0.0
+            return 0.0, 0.0
         answer_terms = self._answer_terms[entry]
-        best = 0.0
+        best = (0.0, 0.0)
+        scores: list[float] = []
         for variant in self._entry_variants[entry]:
             shared = unit.terms & variant.terms
             if not shared:
                 continue
             got = sum(self.weight(t) for t in shared)
-            precision = got / variant.weight
+            enough = min(max(variant.weight, self.MIN_VARIANT_WEIGHT), self.ENOUGH_WEIGHT)
+            precision = min(got / enough, 1.0)
+            rest = unit.terms - shared
             explained = got + self.ANSWER_WORDS_CREDIT * sum(
-                self.weight(t) for t in unit.terms - shared if t in answer_terms
+                self.weight(t) for t in rest if t in answer_terms
             )
             recall = min(explained / unit_weight, 1.0)
             score = math.sqrt(precision * recall)
-            best = max(best, score)
-        if unit.kinds - self._kinds[entry]:
-            best *= 0.75
+            if unit.kinds != variant.kinds:
+                score *= self.KIND_PENALTY ** len(unit.kinds ^ variant.kinds)
+            scores.append(score)
+            if score > best[0]:
+                # Only a short, focused question is vetoed by one unexplained word; in a long
+                # message such words are mostly the reader's story around the question.
+                unexplained = 0.0
+                if len(unit.terms) <= self.VETO_MAX_TERMS:
+                    unexplained = max(
+                        (self._veto_weight(t) for t in rest if t not in answer_terms),
+                        default=0.0,
+                    )
+                best = (score, unexplained)
+        if len(scores) > 1:
+            # an entry whose several phrasings agree is a safer answer than one stray phrasing
+            scores.sort(reverse=True)
+            agreement = (scores[0] + scores[1]) / 2
+            best = ((1 - self.AGREEMENT) * best[0] + self.AGREEMENT * agreement, best[1])
         return best
 
-    def rank(self, text: str, limit: int = 5) -> list[Scored]:
+    def _rank(self, text: str, limit: int) -> list[tuple[Scored, float]]:
         units = self._units(text)
         if not units:
             return []
-        scores: dict[int, float] = {}
+        scores: dict[int, tuple[float, float]] = {}
         for entry in self._candidates(units):
             scores[entry] = max(self._score_unit(u, entry) for u in units)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
-        return [Scored(self.entries[i], round(s, 4)) for i, s in ranked if s > 0]
+        ranked = sorted(scores.items(), key=lambda kv: kv[1][0], reverse=True)[:limit]
+        return [(Scored(self.entries[i], round(s, 4)), veto) for i, (s, veto) in ranked if s > 0]
+
+    def rank(self, text: str, limit: int = 5) -> list[Scored]:
+        return [scored for scored, _ in self._rank(text, limit)]
 
     def decide(self, text: str) -> Decision:
         """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
-        ranked = self.rank(text)
+        ranked = self._rank(text, 5)
         cfg = self.settings
-        if not ranked or ranked[0].score < cfg.suggest_threshold:
-            top = ranked[0].score if ranked else 0.0
+        if not ranked or ranked[0][0].score < cfg.suggest_threshold:
+            top = ranked[0][0].score if ranked else 0.0
             return Decision(Outcome.UNMATCHED, score=top)
-        best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= cfg.answer_threshold and best.score - runner_up >= cfg.margin:
+        best, unexplained = ranked[0]
+        runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
+        if (
+            best.score >= cfg.answer_threshold
+            and best.score - runner_up >= cfg.margin
+            and unexplained < self.VETO_WEIGHT
+        ):
             return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
         floor = max(cfg.suggest_threshold, best.score - 0.25)
-        close = tuple(s for s in ranked if s.score >= floor)[: cfg.max_suggestions]
+        close = tuple(s for s, _ in ranked if s.score >= floor)[: cfg.max_suggestions]
         return Decision(Outcome.SUGGEST, score=best.score, suggestions=close)

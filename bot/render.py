@@ -12,7 +12,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _bullets(text: str) -> str:
-    return "\n".join("• " + line[2:] if line.startswith("- ") else line for line in text.splitlines())
+    return "\n".join(
+        "• " + line[2:] if line.startswith("- ") else line for line in text.splitlines()
+    )
 
 
 def plain(reply: Reply, *, with_buttons: bool = False) -> str:
@@ -51,7 +53,8 @@ def _fit(text: str, room: int) -> list[str]:
     pieces: list[str] = []
     current = ""
     units = _SENTENCE_END.split(text)
-    if len(units) == 1:
+    by_sentence = len(units) > 1
+    if not by_sentence:
         units = text.split(" ")
     for unit in units:
         candidate = f"{current} {unit}" if current else unit
@@ -60,7 +63,11 @@ def _fit(text: str, room: int) -> list[str]:
             continue
         if current:
             pieces.append(current)
-        if len(html.escape(unit, quote=False)) > room:
+        if by_sentence and len(html.escape(unit, quote=False)) > room:
+            # one enormous sentence: cut it between words
+            pieces.extend(_fit(unit, room))
+            current = ""
+        elif len(html.escape(unit, quote=False)) > room:
             # one enormous word: hard cut, but never inside an escape sequence
             step = max(1, room // 6)
             pieces.extend(unit[i : i + step] for i in range(0, len(unit), step))

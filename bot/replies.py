@@ -12,8 +12,14 @@ def _text(text: str) -> Block:
     return Block(BlockKind.TEXT, text)
 
 
-def entry_card(knowledge: Knowledge, entry: Entry, *, outcome: Outcome | None = Outcome.ANSWER,
-               score: float = 0.0, question_id: int | None = None) -> Reply:
+def entry_card(
+    knowledge: Knowledge,
+    entry: Entry,
+    *,
+    outcome: Outcome | None = Outcome.ANSWER,
+    score: float = 0.0,
+    question_id: int | None = None,
+) -> Reply:
     """The answer card: question, answer, source link, disclaimer; vote and related buttons."""
     s = knowledge.settings
     blocks = (
@@ -32,8 +38,14 @@ def entry_card(knowledge: Knowledge, entry: Entry, *, outcome: Outcome | None = 
     return Reply(outcome, blocks, tuple(rows), entry=entry, score=score, question_id=question_id)
 
 
-def for_decision(knowledge: Knowledge, decision: Decision, *, question_id: int | None,
-                 queued: bool, red_flag: RedFlag | None = None) -> Reply:
+def for_decision(
+    knowledge: Knowledge,
+    decision: Decision,
+    *,
+    question_id: int | None,
+    queued: bool,
+    red_flag: RedFlag | None = None,
+) -> Reply:
     s = knowledge.settings
     outcome = decision.outcome
     if outcome is Outcome.ANSWER and decision.entry is not None:
@@ -44,9 +56,17 @@ def for_decision(knowledge: Knowledge, decision: Decision, *, question_id: int |
             (Button(sc.entry.question, Action.ENTRY, f"{sc.entry.id}{qid}"),)
             for sc in decision.suggestions
         ]
-        rows.append((Button(s.text("ask_doctor_button"), Action.ASK_DOCTOR, str(question_id or "")),))
-        return Reply(outcome, (_text(s.text("suggest_intro")),), tuple(rows), score=decision.score,
-                     suggestions=decision.suggestions, question_id=question_id)
+        rows.append(
+            (Button(s.text("ask_doctor_button"), Action.ASK_DOCTOR, str(question_id or "")),)
+        )
+        return Reply(
+            outcome,
+            (_text(s.text("suggest_intro")),),
+            tuple(rows),
+            score=decision.score,
+            suggestions=decision.suggestions,
+            question_id=question_id,
+        )
     if outcome is Outcome.URGENT:
         blocks = [Block(BlockKind.TITLE, s.text("urgent"))]
         if red_flag is not None:
@@ -59,8 +79,13 @@ def for_decision(knowledge: Knowledge, decision: Decision, *, question_id: int |
         kind = decision.smalltalk or "ack"
         return Reply(outcome, (_text(s.text(f"smalltalk_{kind}")),), question_id=question_id)
     text = s.text("unmatched") if queued else s.text("unmatched_not_queued")
-    return Reply(Outcome.UNMATCHED, (_text(text),), score=decision.score,
-                 question_id=question_id, queued=queued)
+    return Reply(
+        Outcome.UNMATCHED,
+        (_text(text),),
+        score=decision.score,
+        question_id=question_id,
+        queued=queued,
+    )
 
 
 def start(knowledge: Knowledge) -> Reply:
@@ -71,7 +96,10 @@ def start(knowledge: Knowledge) -> Reply:
         Block(BlockKind.NOTE, s.text("disclaimer")),
         _text(s.text("privacy_short")),
     )
-    rows = ((Button("Browse topics", Action.TOPICS, "0"),), (Button("How to ask", Action.HOW_TO_ASK),))
+    rows = (
+        (Button("Browse topics", Action.TOPICS, "0"),),
+        (Button("How to ask", Action.HOW_TO_ASK),),
+    )
     return Reply(None, blocks, rows)
 
 

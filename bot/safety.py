@@ -44,25 +44,132 @@ class SafetyCheck:
 
 _SMALLTALK: dict[str, frozenset[str]] = {
     "greeting": frozenset(
-        "hi hello hey hiya heya howdy yo greetings morning afternoon evening good gm hallo hola "
-        "there everyone all doc doctor dr bot".split()
+        [
+            "hi",
+            "hello",
+            "hey",
+            "hiya",
+            "heya",
+            "howdy",
+            "yo",
+            "greetings",
+            "morning",
+            "afternoon",
+            "evening",
+            "good",
+            "gm",
+            "hallo",
+            "hola",
+            "there",
+            "everyone",
+            "all",
+            "doc",
+            "doctor",
+            "dr",
+            "bot",
+        ]
     ),
     "thanks": frozenset(
-        "thanks thank thx ty tysm cheers appreciate appreciated it so much very lot a you "
-        "many great helpful that was is this really super awesome amazing perfect brilliant "
-        "lovely wonderful".split()
+        [
+            "thanks",
+            "thank",
+            "thx",
+            "ty",
+            "tysm",
+            "cheers",
+            "appreciate",
+            "appreciated",
+            "it",
+            "so",
+            "much",
+            "very",
+            "lot",
+            "a",
+            "you",
+            "many",
+            "great",
+            "helpful",
+            "that",
+            "was",
+            "is",
+            "this",
+            "really",
+            "super",
+            "awesome",
+            "amazing",
+            "perfect",
+            "brilliant",
+            "lovely",
+            "wonderful",
+        ]
     ),
-    "bye": frozenset("bye goodbye byebye cya see ya later night goodnight take care".split()),
+    "bye": frozenset(
+        [
+            "bye",
+            "goodbye",
+            "byebye",
+            "cya",
+            "see",
+            "ya",
+            "later",
+            "night",
+            "goodnight",
+            "take",
+            "care",
+        ]
+    ),
     "ack": frozenset(
-        "ok okay k kk cool nice great got it alright sure yes yeah yep fine good noted "
-        "understood sounds makes sense lol haha wow oh ah i see".split()
+        [
+            "ok",
+            "okay",
+            "k",
+            "kk",
+            "cool",
+            "nice",
+            "great",
+            "got",
+            "it",
+            "alright",
+            "sure",
+            "yes",
+            "yeah",
+            "yep",
+            "fine",
+            "good",
+            "noted",
+            "understood",
+            "sounds",
+            "makes",
+            "sense",
+            "lol",
+            "haha",
+            "wow",
+            "oh",
+            "ah",
+            "i",
+            "see",
+        ]
     ),
 }
 _KIND_TRIGGERS = {
     "thanks": {"thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated"},
     "bye": {"bye", "goodbye", "byebye", "cya", "goodnight", "later", "care"},
-    "greeting": {"hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "greetings", "morning",
-                 "afternoon", "evening", "gm", "hallo", "hola"},
+    "greeting": {
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "heya",
+        "howdy",
+        "yo",
+        "greetings",
+        "morning",
+        "afternoon",
+        "evening",
+        "gm",
+        "hallo",
+        "hola",
+    },
 }
 _ALL_SMALLTALK = frozenset().union(*_SMALLTALK.values())
 

@@ -53,8 +53,9 @@ class Snapshot:
         """The reply a reader would get, without storing anything (`expertbot ask`)."""
         decision, flag = self.decide(text)
         queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
-        return replies.for_decision(self.knowledge, decision, question_id=None, queued=queued,
-                                    red_flag=flag)
+        return replies.for_decision(
+            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag
+        )
 
 
 class AnswerService:
@@ -100,7 +101,9 @@ class AnswerService:
             snapshot.knowledge, decision, question_id=question_id, queued=queued, red_flag=flag
         )
 
-    async def show_entry(self, chat_id: int, entry_id: str, question_id: int | None = None) -> Reply:
+    async def show_entry(
+        self, chat_id: int, entry_id: str, question_id: int | None = None
+    ) -> Reply:
         """A tap on an entry button. From a suggestion, the reader's words become a proposed
         alternate for admins to review (the bot never learns at run time)."""
         knowledge = self.knowledge
@@ -124,8 +127,10 @@ class AnswerService:
                 queued = await self.store.queue_question(question_id, chat_id)
             except StoreError as exc:
                 log.error("question not queued: %s", exc)
-        text = settings.text("queued_from_suggest") if queued else settings.text(
-            "unmatched_not_queued"
+        text = (
+            settings.text("queued_from_suggest")
+            if queued
+            else settings.text("unmatched_not_queued")
         )
         return replies.message(text)
 
@@ -173,8 +178,12 @@ class AnswerService:
 
     def forget_confirm(self) -> Reply:
         s = self.knowledge.settings
-        buttons = ((Button(s.text("forget_button"), Action.FORGET),
-                    Button(s.text("cancel_button"), Action.CANCEL)),)
+        buttons = (
+            (
+                Button(s.text("forget_button"), Action.FORGET),
+                Button(s.text("cancel_button"), Action.CANCEL),
+            ),
+        )
         return Reply(None, replies.message(s.text("forget_confirm")).blocks, buttons)
 
     def start(self) -> Reply:

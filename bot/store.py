@@ -76,6 +76,12 @@ class StoreError(Exception):
     """The database cannot be used; the message says why in words an operator can act on."""
 
 
+def storable(text: str) -> str:
+    """Cap the length; replace what UTF-8 cannot encode (lone surrogates from undecodable
+    input), which sqlite3 would otherwise reject with a UnicodeEncodeError."""
+    return text[:MAX_STORED_CHARS].encode("utf-8", "replace").decode("utf-8")
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -91,7 +97,9 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
+            raise StoreError(
+                f"cannot create the database folder {path.parent}: {exc.strerror}"
+            ) from None
         try:
             db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
@@ -106,6 +114,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             await db.close()
             raise StoreError(f"cannot use the database {path}: {exc}") from None
+        except StoreError:
+            await db.close()  # else aiosqlite's thread keeps the process alive
+            raise
         return store
 
     async def close(self) -> None:
@@ -143,7 +154,7 @@ class Store:
         elapsed_ms: float,
     ) -> tuple[int, bool]:
         """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
-        text = text[:MAX_STORED_CHARS]
+        text = storable(text)
         try:
             async with self._db.execute(
                 "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
@@ -197,7 +208,7 @@ class Store:
     async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:
         await self._write(
             "INSERT INTO alternates (chat_id, entry_id, text, created_at) VALUES (?, ?, ?, ?)",
-            (chat_id, entry_id, text[:MAX_STORED_CHARS], now()),
+            (chat_id, entry_id, storable(text), now()),
         )
 
     async def vote(self, chat_id: int, entry_id: str, value: int) -> None:

@@ -8,7 +8,9 @@ import unicodedata
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _NON_WORD = re.compile(r"[^\w]+")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[.!?…])(?=[A-Z])|\s+[-–—]\s+|;\s*")
 
 
@@ -56,6 +58,6 @@ def stem(word: str) -> str:
         w = w[:-1]
     if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
         w = w[:-1]
-    if len(w) > 4 and w.endswith("e") and word != w + "":
+    if len(w) > 4 and w.endswith("e"):
         w = w[:-1]
     return w

@@ -55,7 +55,16 @@ class _Loader(yaml.SafeLoader):
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        # `2026-13-45` looks like a date to YAML but is none: keep the text, so validation
+        # reports it at its key's line instead of PyYAML raising a bare ValueError.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
 
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_sequence)
 
@@ -68,13 +77,23 @@ def load_yaml(path: Path) -> Any:
         raise YamlProblem(1, f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise YamlProblem(1, f"cannot read the file: {exc.strerror or exc}") from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks for unprintable characters
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise YamlProblem(
+            line, f"invalid YAML: a control character (#x{exc.character:04x}) is not allowed"
+        ) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
         problem = exc.problem or "invalid YAML"
+        if exc.context_mark and ("end of stream" in problem or "<stream end>" in problem):
+            # an unclosed quote or bracket: point at where it opens, not past the last line
+            mark = exc.context_mark
+            problem = f"{exc.context}: never closed"
+        line = mark.line + 1 if mark else 1
         lines = text.splitlines()
         if "\t" in (lines[line - 1] if 0 < line <= len(lines) else ""):
             problem = "a tab character: indent with spaces only"

@@ -1,0 +1,71 @@
+"""Shared fixtures: a tiny valid knowledge folder in tmp_path, and a way to run the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+KB_SMALL = DATA / "kb_small"
+_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A fresh copy of tests/data/kb_small (5 entries in 2 topics), free to break."""
+    target = tmp_path / "kb"
+    shutil.copytree(KB_SMALL, target)
+    return target
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database path whose folder does not exist yet."""
+    return tmp_path / "db" / "expertbot.sqlite3"
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path, db_path: Path) -> RunCli:
+    """run_cli(*args, stdin=None, env=None) -> (exit code, stdout, stderr).
+
+    Runs `python -m bot ARGS` from the project root, with EXPERTBOT_DB set to `db_path`
+    (a fresh temporary file) and no Telegram token, so nothing reaches the network.
+    """
+
+    def run(
+        *args: str,
+        stdin: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, str, str]:
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "EXPERTBOT_", "DOCTOR_", "ADMIN_", "WEBHOOK_"))
+        }
+        full_env |= {"EXPERTBOT_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
+        full_env |= env or {}
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        proc = subprocess.run(
+            [PYTHON, "-m", "bot", *args],
+            cwd=ROOT,
+            env=full_env,
+            input=data,
+            capture_output=True,
+            timeout=timeout,
+        )
+        out = proc.stdout.decode("utf-8", errors="replace")
+        err = proc.stderr.decode("utf-8", errors="replace")
+        return proc.returncode, out, err
+
+    return run

@@ -1,0 +1,296 @@
+"""SQLite storage: schema and migrations, durable writes, the queue, votes, /forget, and the
+failures an operator must understand (newer schema, locked file)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import MAX_STORED_CHARS, SCHEMA_VERSION, Store, StoreError
+
+TABLES = {"questions", "queue", "votes", "alternates"}
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(db_path)
+    yield opened
+    await opened.close()
+
+
+def read(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read through a second, independent connection: sees only committed data."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def tables_with_chat_id(db: Path) -> list[str]:
+    names = [n for (n,) in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [
+        n for n in names if any(col[1] == "chat_id" for col in read(db, f"PRAGMA table_info({n})"))
+    ]
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+async def test_first_open_creates_folder_and_schema(db_path: Path) -> None:
+    assert not db_path.parent.exists()
+    store = await Store.open(db_path)
+    try:
+        assert db_path.exists()
+        assert await store.schema_version() == SCHEMA_VERSION >= 1
+    finally:
+        await store.close()
+    assert read(db_path, "PRAGMA journal_mode") == [("wal",)]
+    assert read(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    names = {n for (n,) in read(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert names >= TABLES
+    assert set(tables_with_chat_id(db_path)) == TABLES
+
+
+async def test_reopening_keeps_data(db_path: Path) -> None:
+    store = await Store.open(db_path)
+    await store.log_question(5, "Kept?", "unmatched", None, 0.0, 1.0)
+    await store.close()
+    store = await Store.open(db_path)
+    try:
+        assert await store.count("questions") == 1
+        assert [i.text for i in await store.queue()] == ["Kept?"]
+    finally:
+        await store.close()
+
+
+async def test_newer_schema_is_refused(db_path: Path) -> None:
+    db_path.parent.mkdir()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    threads = threading.active_count()
+    with pytest.raises(StoreError, match=r"schema version 99, newer than this program's") as info:
+        await Store.open(db_path)
+    # the connection was closed, not left running: its thread would keep the process alive
+    # while the error is still referenced (as the CLI does until it exits)
+    assert info.value is not None
+    for _ in range(100):
+        if threading.active_count() <= threads:
+            break
+        await asyncio.sleep(0.01)
+    assert threading.active_count() <= threads
+    assert read(db_path, "PRAGMA user_version") == [(99,)]  # and the file is untouched
+    del info
+
+
+async def test_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"definitely not SQLite " * 200)
+    with pytest.raises(StoreError, match="cannot use the database"):
+        await Store.open(path)
+
+
+async def test_folder_that_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot create the database folder"):
+        await Store.open(blocker / "sub" / "db.sqlite3")
+
+
+# --- questions and the queue ------------------------------------------------------------------
+
+
+async def test_question_is_committed_before_log_question_returns(
+    store: Store, db_path: Path
+) -> None:
+    question_id, queued = await store.log_question(42, "Is it saved?", "answer", "e-1", 0.9, 3.2)
+    assert queued is False
+    assert read(db_path, "SELECT id, chat_id, text, outcome, entry_id FROM questions") == [
+        (question_id, 42, "Is it saved?", "answer", "e-1")
+    ]
+    await store.log_question(42, "Nobody knows?", "unmatched", None, 0.0, 1.0)
+    assert read(db_path, "SELECT text, status FROM queue") == [("Nobody knows?", "pending")]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "queued"),
+    [("unmatched", True), ("urgent", True), ("answer", False), ("suggest", False)],
+)
+async def test_unmatched_and_urgent_are_queued(
+    store: Store, db_path: Path, outcome: str, queued: bool
+) -> None:
+    question_id, was_queued = await store.log_question(7, "A question?", outcome, None, 0.1, 1.0)
+    assert was_queued is queued
+    expected = [(question_id, 7, "A question?", outcome, "pending")] if queued else []
+    assert read(db_path, "SELECT question_id, chat_id, text, kind, status FROM queue") == expected
+
+
+async def test_repeated_pending_question_is_queued_once(store: Store, db_path: Path) -> None:
+    first, _ = await store.log_question(1, "Does ice help puffiness?", "unmatched", None, 0, 1)
+    await store.log_question(1, "does ice help puffiness", "unmatched", None, 0, 1)
+    await store.log_question(1, "DOES ICE HELP PUFFINESS?!", "unmatched", None, 0, 1)
+    assert await store.count("questions") == 3  # every message is logged
+    assert read(db_path, "SELECT question_id, chat_id, text FROM queue") == [
+        (first, 1, "Does ice help puffiness?")
+    ]
+    # another reader asking the same is another queue item
+    await store.log_question(2, "Does ice help puffiness?", "unmatched", None, 0, 1)
+    assert read(db_path, "SELECT chat_id FROM queue ORDER BY id") == [(1,), (2,)]
+
+
+async def test_repeat_that_turns_urgent_upgrades_the_item(store: Store, db_path: Path) -> None:
+    await store.log_question(1, "My lip is very swollen", "unmatched", None, 0, 1)
+    await store.log_question(1, "my lip is very swollen", "urgent", None, 0, 1)
+    await store.log_question(1, "My lip is very swollen", "unmatched", None, 0, 1)
+    assert read(db_path, "SELECT kind FROM queue") == [("urgent",)]
+
+
+async def test_repeat_after_an_answer_is_queued_again(store: Store, db_path: Path) -> None:
+    await store.log_question(1, "Same again?", "unmatched", None, 0, 1)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE queue SET status = 'answered'")
+    await store.log_question(1, "Same again?", "unmatched", None, 0, 1)
+    assert read(db_path, "SELECT status FROM queue ORDER BY id") == [("answered",), ("pending",)]
+
+
+async def test_queue_lists_urgent_first_then_oldest(store: Store) -> None:
+    await store.log_question(1, "first", "unmatched", None, 0, 1)
+    await store.log_question(2, "second", "unmatched", None, 0, 1)
+    await store.log_question(3, "help, urgent", "urgent", None, 0, 1)
+    items = await store.queue()
+    assert [i.text for i in items] == ["help, urgent", "first", "second"]
+    assert [(i.status, i.kind) for i in items] == [
+        ("pending", "urgent"),
+        ("pending", "unmatched"),
+        ("pending", "unmatched"),
+    ]
+
+
+async def test_asked_from_a_suggestion(store: Store, db_path: Path) -> None:
+    question_id, queued = await store.log_question(9, "Close but no?", "suggest", None, 0.4, 1)
+    assert not queued
+    assert await store.queue_question(question_id, 9) is True
+    assert await store.queue_question(question_id, 9) is True  # a second tap: still one item
+    assert await store.queue_question(question_id, 10) is False  # not that reader's question
+    assert read(db_path, "SELECT question_id, chat_id, kind FROM queue") == [
+        (question_id, 9, "asked")
+    ]
+
+
+async def test_long_and_odd_text_is_stored_safely(store: Store, db_path: Path) -> None:
+    await store.log_question(1, "x" * 20_000, "unmatched", None, 0, 1)
+    await store.log_question(1, "bad \udcff bytes'); DROP TABLE queue; --", "unmatched", None, 0, 1)
+    texts = [t for (t,) in read(db_path, "SELECT text FROM questions ORDER BY id")]
+    assert len(texts[0]) == MAX_STORED_CHARS
+    assert texts[1] == "bad ? bytes'); DROP TABLE queue; --"
+    assert await store.count("queue") == 2
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+async def test_one_vote_per_reader_per_entry_and_changeable(store: Store, db_path: Path) -> None:
+    await store.vote(1, "entry-a", 1)
+    await store.vote(1, "entry-a", 1)
+    assert read(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", 1)]
+    await store.vote(1, "entry-a", -1)  # changed their mind
+    assert read(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", -1)]
+    await store.vote(1, "entry-b", 5)  # any positive value is a 👍
+    await store.vote(2, "entry-a", -3)
+    assert read(
+        db_path, "SELECT chat_id, entry_id, value FROM votes ORDER BY chat_id, entry_id"
+    ) == [
+        (1, "entry-a", -1),
+        (1, "entry-b", 1),
+        (2, "entry-a", -1),
+    ]
+
+
+# --- forget -----------------------------------------------------------------------------------
+
+
+async def fill(store: Store, chat_id: int) -> None:
+    qid, _ = await store.log_question(chat_id, f"unknown from {chat_id}", "unmatched", None, 0, 1)
+    await store.log_question(chat_id, f"answered for {chat_id}", "answer", "entry-a", 0.9, 1)
+    sid, _ = await store.log_question(chat_id, f"close for {chat_id}", "suggest", None, 0.4, 1)
+    await store.queue_question(sid, chat_id)
+    await store.log_question(chat_id, "help me now", "urgent", None, 0, 1)
+    await store.vote(chat_id, "entry-a", 1)
+    await store.vote(chat_id, "entry-b", -1)
+    await store.add_alternate(chat_id, "entry-a", f"words of {chat_id}")
+    assert qid
+
+
+async def test_forget_deletes_every_row_of_that_chat_only(store: Store, db_path: Path) -> None:
+    await fill(store, 100)
+    await fill(store, 200)
+    tables = tables_with_chat_id(db_path)
+    assert set(tables) == TABLES
+    before = {
+        t: read(db_path, f"SELECT * FROM {t} WHERE chat_id = 200 ORDER BY rowid") for t in tables
+    }
+    mine = sum(read(db_path, f"SELECT COUNT(*) FROM {t} WHERE chat_id = 100")[0][0] for t in tables)
+    assert all(before.values())  # the other reader has rows everywhere
+
+    deleted = await store.forget(100)
+
+    assert deleted == mine
+    for table in tables:
+        assert read(db_path, f"SELECT COUNT(*) FROM {table} WHERE chat_id = 100") == [(0,)], table
+        assert (
+            read(db_path, f"SELECT * FROM {table} WHERE chat_id = 200 ORDER BY rowid")
+            == (before[table])
+        ), table
+    # nothing of reader 100 survives anywhere, under any column
+    for table in tables:
+        for row in read(db_path, f"SELECT * FROM {table}"):
+            assert not any(isinstance(v, str) and "100" in v for v in row), (table, row)
+    assert await store.forget(100) == 0
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+async def test_locked_database_waits_for_the_lock(store: Store, db_path: Path) -> None:
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute(
+            "INSERT INTO votes (chat_id, entry_id, value, created_at) VALUES (1, 'x', 1, 'now')"
+        )
+        hold = 0.5
+        timer = threading.Timer(hold, lambda: other.execute("COMMIT"))
+        started = time.monotonic()
+        timer.start()
+        try:
+            question_id, _ = await store.log_question(3, "Waiting?", "unmatched", None, 0, 1)
+        finally:
+            timer.join()
+        waited = time.monotonic() - started
+    finally:
+        other.close()
+    assert waited >= hold * 0.8  # it really waited for the other writer...
+    assert waited < 5  # ...and did not give up or hang
+    assert read(db_path, "SELECT id, text FROM questions") == [(question_id, "Waiting?")]
+    assert read(db_path, "SELECT chat_id, entry_id FROM votes") == [(1, "x")]
+
+
+async def test_two_stores_on_one_file(db_path: Path) -> None:
+    first = await Store.open(db_path)
+    second = await Store.open(db_path)
+    try:
+        await asyncio.gather(
+            *(first.log_question(1, f"a{i}", "unmatched", None, 0, 1) for i in range(20)),
+            *(second.log_question(2, f"b{i}", "unmatched", None, 0, 1) for i in range(20)),
+        )
+        assert await first.count("questions") == 40
+        assert await second.count("queue") == 40
+    finally:
+        await first.close()
+        await second.close()
