@@ -36,119 +36,37 @@ class SafetyCheck:
     def red_flag(self, text: str) -> RedFlag | None:
         norm = normalise(text)
         for flag, phrases, context in self._flags:
-            if phrases is not None and phrases.search(norm):
-                if context is None or context.search(norm):
-                    return flag
+            if (phrases is not None and phrases.search(norm)) and (
+                context is None or context.search(norm)
+            ):
+                return flag
         return None
 
 
 _SMALLTALK: dict[str, frozenset[str]] = {
     "greeting": frozenset(
-        [
-            "hi",
-            "hello",
-            "hey",
-            "hiya",
-            "heya",
-            "howdy",
-            "yo",
-            "greetings",
-            "morning",
-            "afternoon",
-            "evening",
-            "good",
-            "gm",
-            "hallo",
-            "hola",
-            "there",
-            "everyone",
-            "all",
-            "doc",
-            "doctor",
-            "dr",
-            "bot",
-        ]
+        """
+            hi hello hey hiya heya howdy yo greetings morning afternoon evening good gm
+            hallo hola there everyone all doc doctor dr bot
+            """.split()
     ),
     "thanks": frozenset(
-        [
-            "thanks",
-            "thank",
-            "thx",
-            "ty",
-            "tysm",
-            "cheers",
-            "appreciate",
-            "appreciated",
-            "it",
-            "so",
-            "much",
-            "very",
-            "lot",
-            "a",
-            "you",
-            "many",
-            "great",
-            "helpful",
-            "that",
-            "was",
-            "is",
-            "this",
-            "really",
-            "super",
-            "awesome",
-            "amazing",
-            "perfect",
-            "brilliant",
-            "lovely",
-            "wonderful",
-        ]
+        """
+            thanks thank thx ty tysm cheers appreciate appreciated it so much very lot a you
+            many great helpful that was is this really super awesome amazing perfect
+            brilliant lovely wonderful
+            """.split()
     ),
     "bye": frozenset(
-        [
-            "bye",
-            "goodbye",
-            "byebye",
-            "cya",
-            "see",
-            "ya",
-            "later",
-            "night",
-            "goodnight",
-            "take",
-            "care",
-        ]
+        """
+            bye goodbye byebye cya see ya later night goodnight take care
+            """.split()
     ),
     "ack": frozenset(
-        [
-            "ok",
-            "okay",
-            "k",
-            "kk",
-            "cool",
-            "nice",
-            "great",
-            "got",
-            "it",
-            "alright",
-            "sure",
-            "yes",
-            "yeah",
-            "yep",
-            "fine",
-            "good",
-            "noted",
-            "understood",
-            "sounds",
-            "makes",
-            "sense",
-            "lol",
-            "haha",
-            "wow",
-            "oh",
-            "ah",
-            "i",
-            "see",
-        ]
+        """
+            ok okay k kk cool nice great got it alright sure yes yeah yep fine good noted
+            understood sounds makes sense lol haha wow oh ah i see
+            """.split()
     ),
 }
 _KIND_TRIGGERS = {

@@ -7,6 +7,7 @@ never loses what a reader sent.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -244,10 +245,8 @@ class Store:
             raise StoreError(f"could not save: {exc}") from None
 
     async def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             await self._db.rollback()
-        except sqlite3.Error:
-            pass
 
     # --- reads -------------------------------------------------------------------------------
 
