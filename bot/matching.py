@@ -190,11 +190,11 @@ class Matcher:
     """An index over the served entries. Built once per knowledge version; read-only after."""
 
     UNKNOWN_WEIGHT = 1.6  # a word the knowledge never uses: maybe chatter, maybe the real topic
-    ANSWER_WORDS_CREDIT = 0.5  # a term only the entry's answer mentions explains half as much
+    ANSWER_WORDS_CREDIT = 0.7  # a term only the entry's answer mentions explains half as much
     CANDIDATES = 40
     ENOUGH_WEIGHT = 7.5  # two or three telling words of a long question are enough to name it
     MIN_VARIANT_WEIGHT = 4.5  # a one-word variant ("Botox?") is weak evidence however it matches
-    KIND_PENALTY = 0.8  # per kind of question (how long, cost, ...) asked by one side only
+    KIND_PENALTY = 0.9  # per kind of question (how long, cost, ...) asked by one side only
     AGREEMENT = 0.4
     VETO_MAX_TERMS = 6
     VETO_WEIGHT = 99.0

@@ -71,6 +71,8 @@ MIGRATIONS: Sequence[str] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
+# aiosqlite raises ValueError("no active connection") once the connection is closed
+DB_ERRORS = (sqlite3.Error, ValueError)
 
 
 class StoreError(Exception):
@@ -167,7 +169,7 @@ class Store:
             if outcome in QUEUED_OUTCOMES:
                 queued = await self._enqueue(question_id, chat_id, text, outcome)
             await self._db.commit()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             await self._rollback()
             raise StoreError(f"could not save the question: {exc}") from None
         return question_id, queued
@@ -194,16 +196,19 @@ class Store:
                 return False
             await self._enqueue(question_id, chat_id, row[0], kind)
             await self._db.commit()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             await self._rollback()
             raise StoreError(f"could not queue the question: {exc}") from None
         return True
 
     async def question_text(self, question_id: int, chat_id: int) -> str | None:
-        async with self._db.execute(
-            "SELECT text FROM questions WHERE id = ? AND chat_id = ?", (question_id, chat_id)
-        ) as cur:
-            row = await cur.fetchone()
+        try:
+            async with self._db.execute(
+                "SELECT text FROM questions WHERE id = ? AND chat_id = ?", (question_id, chat_id)
+            ) as cur:
+                row = await cur.fetchone()
+        except DB_ERRORS as exc:
+            raise StoreError(f"could not read the question: {exc}") from None
         return row[0] if row else None
 
     async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:
@@ -231,7 +236,7 @@ class Store:
                 ) as cur:
                     total += cur.rowcount
             await self._db.commit()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             await self._rollback()
             raise StoreError(f"could not delete the data: {exc}") from None
         return total
@@ -240,12 +245,12 @@ class Store:
         try:
             await self._db.execute(sql, params)
             await self._db.commit()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             await self._rollback()
             raise StoreError(f"could not save: {exc}") from None
 
     async def _rollback(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*DB_ERRORS):
             await self._db.rollback()
 
     # --- reads -------------------------------------------------------------------------------
