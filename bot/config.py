@@ -34,6 +34,8 @@ class Config:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8080
+    # per-chat questions a minute; None = bot.yaml's rate_limit_per_minute, 0 = no limit
+    rate_limit_per_minute: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -44,6 +46,9 @@ class Config:
         port = env.get("WEBHOOK_PORT", "8080").strip() or "8080"
         if not port.isdigit():
             raise ConfigError("WEBHOOK_PORT must be a number")
+        rate = env.get("EXPERTBOT_RATE_LIMIT", "").strip()
+        if rate and not rate.isdigit():
+            raise ConfigError("EXPERTBOT_RATE_LIMIT must be a whole number (0 = no limit)")
         try:
             review_id = int(review) if review else None
         except ValueError:
@@ -59,4 +64,5 @@ class Config:
             webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
             webhook_port=int(port),
+            rate_limit_per_minute=int(rate) if rate else None,
         )

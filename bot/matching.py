@@ -59,7 +59,7 @@ STOP_WORDS = frozenset(
         """.split()
 )
 # Kept as terms although they look like stop words: they carry the question's meaning.
-_KEEP = frozenset({"long", "last", "safe", "work", "pregnant", "better", "difference", "why"})
+_KEEP = frozenset({"safe", "work", "pregnant", "better", "difference", "why"})
 
 # A message asks one of these kinds of question; an entry answers only the kinds its question
 # and alternates ask. A kind in the message that the entry never asks vetoes an answer.
@@ -74,7 +74,7 @@ QUESTION_KINDS: dict[str, re.Pattern[str]] = {
     ),
     "onset": re.compile(
         r"\b(how soon|how quickly|how fast|start(s|ed)? (to )?work\w*|kick(s)? in|take(s)? effect|"
-        r"how long (does it |will it |until it |before it |for it to |for botox to )?(take|takes)|"
+        r"how long( \w+){0,3} takes?|"
         r"when (will|does|do|can|should) (i|it|you) (see|notice)|see (the )?results|"
         r"(full|peak|maximum|max) effect|before (it|botox|\w+) work\w*|work\w* yet|kicked in)\b"
     ),
@@ -189,16 +189,22 @@ def question_kinds(text: str) -> frozenset[str]:
 class Matcher:
     """An index over the served entries. Built once per knowledge version; read-only after."""
 
+    # Tuned with `expertbot eval tests/data/dev_cases.yaml`; see README "Matching quality".
+    CANDIDATES = 40  # entries scored in full, after the inverted-index prefilter
     UNKNOWN_WEIGHT = 1.6  # a word the knowledge never uses: maybe chatter, maybe the real topic
-    ANSWER_WORDS_CREDIT = 0.7  # a term only the entry's answer mentions explains half as much
-    CANDIDATES = 40
+    ANSWER_WORDS_CREDIT = 0.7  # a term only the entry's answer mentions explains 70 % as much
     ENOUGH_WEIGHT = 7.5  # two or three telling words of a long question are enough to name it
     MIN_VARIANT_WEIGHT = 4.5  # a one-word variant ("Botox?") is weak evidence however it matches
-    KIND_PENALTY = 0.9  # per kind of question (how long, cost, ...) asked by one side only
-    AGREEMENT = 0.4
-    VETO_MAX_TERMS = 6
-    VETO_WEIGHT = 99.0
-    UNKNOWN_VETO = 0.0  # veto weight of a word the knowledge never uses  # a known, telling term the entry doesn't explain blocks an answer
+    MISSING_WEIGHT = 1.0  # how much a variant's unmentioned words count against it
+    RECALL_EXP = 0.5  # recall (is all of the message explained?) against precision
+    KIND_WEIGHT = 2.5  # the kind of question (how long, cost, ...) counts as one telling term
+    AGREEMENT = 0.4  # share of the score from the entry's second-best phrasing
+    # A short question (at most VETO_MAX_TERMS terms) is never answered by an entry that leaves
+    # one of its words unexplained: a rare knowledge word (idf >= VETO_WEIGHT), or a word the
+    # knowledge never uses at all ("does minoxidil grow a *beard*?").
+    VETO_MAX_TERMS = 4
+    VETO_WEIGHT = 3.5
+    UNKNOWN_VETO = 4.0
 
     def __init__(
         self,
@@ -215,9 +221,9 @@ class Matcher:
         for i, entry in enumerate(self.entries):
             texts = [entry.question, *entry.alternates]
             for text in texts:
-                raw_variants.append(
-                    (i, self.analyzer.terms(text, correct=False), question_kinds(text))
-                )
+                found = question_kinds(text)
+                terms = self.analyzer.terms(text, correct=False) + [f"#{k}" for k in found]
+                raw_variants.append((i, terms, found))
             answer_terms.append(frozenset(self.analyzer.terms(entry.answer, correct=False)))
             kinds.append(frozenset().union(*(question_kinds(t) for t in texts)))
         self._answer_terms = answer_terms
@@ -253,6 +259,8 @@ class Matcher:
             self._entry_variants[v.entry].append(v)
 
     def weight(self, term: str) -> float:
+        if term[0] == "#":
+            return self.KIND_WEIGHT
         w = self.idf.get(term)
         if w is not None:
             return w
@@ -277,10 +285,11 @@ class Matcher:
         seen: set[frozenset[str]] = set()
         units = []
         for piece in texts or [text]:
-            terms = frozenset(self.analyzer.terms(piece))
+            kinds = question_kinds(piece)
+            terms = frozenset(self.analyzer.terms(piece) + [f"#{k}" for k in kinds])
             if terms and terms not in seen:
                 seen.add(terms)
-                units.append(_Unit(terms, question_kinds(piece)))
+                units.append(_Unit(terms, kinds))
         return units
 
     def _candidates(self, units: list[_Unit]) -> list[int]:
@@ -309,15 +318,14 @@ class Matcher:
                 continue
             got = sum(self.weight(t) for t in shared)
             enough = min(max(variant.weight, self.MIN_VARIANT_WEIGHT), self.ENOUGH_WEIGHT)
-            precision = min(got / enough, 1.0)
+            missing = max(enough - got, 0.0)
+            precision = got / (got + self.MISSING_WEIGHT * missing) if got else 0.0
             rest = unit.terms - shared
             explained = got + self.ANSWER_WORDS_CREDIT * sum(
                 self.weight(t) for t in rest if t in answer_terms
             )
             recall = min(explained / unit_weight, 1.0)
-            score = math.sqrt(precision * recall)
-            if unit.kinds != variant.kinds:
-                score *= self.KIND_PENALTY ** len(unit.kinds ^ variant.kinds)
+            score = recall**self.RECALL_EXP * precision ** (1 - self.RECALL_EXP)
             scores.append(score)
             if score > best[0]:
                 # Only a short, focused question is vetoed by one unexplained word; in a long

@@ -54,13 +54,14 @@ _SMALLTALK: dict[str, frozenset[str]] = {
         """
             thanks thank thx ty tysm cheers appreciate appreciated it so much very lot a you
             many great helpful that was is this really super awesome amazing perfect
-            brilliant lovely wonderful
+            brilliant lovely wonderful for your the answer answers help info reply
             """.split()
     ),
     "bye": frozenset(
         """
             bye goodbye byebye cya see ya later night goodnight take care
-            """.split()
+                for now have a nice good day you soon
+        """.split()
     ),
     "ack": frozenset(
         """
@@ -71,7 +72,7 @@ _SMALLTALK: dict[str, frozenset[str]] = {
 }
 _KIND_TRIGGERS = {
     "thanks": {"thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated"},
-    "bye": {"bye", "goodbye", "byebye", "cya", "goodnight", "later", "care"},
+    "bye": {"bye", "goodbye", "byebye", "cya", "goodnight", "later", "care", "night", "see", "day"},
     "greeting": {
         "hi",
         "hello",

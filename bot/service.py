@@ -176,6 +176,10 @@ class AnswerService:
             return replies.message(self.knowledge.settings.text("cancelled"))
         return replies.message(self.knowledge.settings.text("answer_changed"))
 
+    def notice(self, name: str) -> Reply:
+        """One of bot.yaml's texts as a reply, e.g. `non_text` or `rate_limited`."""
+        return replies.message(self.knowledge.settings.text(name))
+
     def forget_confirm(self) -> Reply:
         s = self.knowledge.settings
         buttons = (

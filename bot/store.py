@@ -7,6 +7,7 @@ never loses what a reader sent.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import sqlite3
@@ -21,6 +22,7 @@ from bot.text import normalise
 
 BUSY_TIMEOUT_MS = 5000
 MAX_STORED_CHARS = 10_000
+HANDLED_UPDATES_KEPT = dt.timedelta(days=2)  # Telegram keeps an update for 24 hours
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -68,6 +70,15 @@ MIGRATIONS: Sequence[str] = (
         created_at TEXT NOT NULL
     );
     """,
+    # 2: Telegram updates already handled, so a re-delivered update (after a crash, before
+    # getUpdates acknowledged it, or a webhook retry) is not answered twice. No chat data here.
+    """
+    CREATE TABLE handled_updates (
+        update_id INTEGER PRIMARY KEY,
+        handled_at TEXT NOT NULL
+    );
+    CREATE INDEX handled_updates_at ON handled_updates (handled_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
@@ -103,9 +114,15 @@ class Store:
             raise StoreError(
                 f"cannot create the database folder {path.parent}: {exc.strerror}"
             ) from None
+        connecting = aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            db = await connecting
         except sqlite3.Error as exc:
+            # aiosqlite stops its worker thread after a failed connect without waiting; if the
+            # event loop closes first, the thread prints a traceback at exit. Wait for it.
+            thread = getattr(connecting, "_thread", None)
+            if thread is not None:
+                await asyncio.to_thread(thread.join, 5)
             raise StoreError(f"cannot open the database {path}: {exc}") from None
         store = cls(db, path)
         try:
@@ -240,6 +257,27 @@ class Store:
             await self._rollback()
             raise StoreError(f"could not delete the data: {exc}") from None
         return total
+
+    async def update_handled(self, update_id: int) -> bool:
+        """Was this Telegram update already handled (see `mark_update_handled`)?"""
+        try:
+            async with self._db.execute(
+                "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
+            ) as cur:
+                return await cur.fetchone() is not None
+        except DB_ERRORS as exc:
+            raise StoreError(f"could not read handled updates: {exc}") from None
+
+    async def mark_update_handled(self, update_id: int) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+            (update_id, now()),
+        )
+
+    async def prune_handled_updates(self, keep: dt.timedelta = HANDLED_UPDATES_KEPT) -> None:
+        """Forget old update ids: Telegram re-delivers an update for at most 24 hours."""
+        cutoff = (dt.datetime.now(dt.UTC) - keep).isoformat(timespec="seconds")
+        await self._write("DELETE FROM handled_updates WHERE handled_at < ?", (cutoff,))
 
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
         try:

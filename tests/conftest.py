@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny valid knowledge folder in tmp_path, and a way to run the CLI."""
+"""Shared fixtures: a tiny valid knowledge folder in tmp_path, the bundled knowledge, a store on
+a temporary SQLite file, and a way to run the CLI."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from bot.knowledge import Knowledge, load_knowledge
+from bot.service import Snapshot
+from bot.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 KB_SMALL = DATA / "kb_small"
+BUNDLED_KB = ROOT / "knowledge"
 _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
@@ -32,6 +38,28 @@ def kb_dir(tmp_path: Path) -> Path:
 def db_path(tmp_path: Path) -> Path:
     """A database path whose folder does not exist yet."""
     return tmp_path / "db" / "expertbot.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def bundled_knowledge() -> Knowledge:
+    """The bundled knowledge/ folder, loaded once (read-only: never mutate it in a test)."""
+    knowledge, problems = load_knowledge(BUNDLED_KB)
+    assert knowledge is not None, [str(p) for p in problems]
+    return knowledge
+
+
+@pytest.fixture(scope="session")
+def bundled_snapshot(bundled_knowledge: Knowledge) -> Snapshot:
+    """Snapshot.build of the bundled knowledge, built once (it is immutable)."""
+    return Snapshot.build(bundled_knowledge)
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[Store]:
+    """A real Store on a fresh SQLite file (`db_path`), closed after the test."""
+    opened = await Store.open(db_path)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

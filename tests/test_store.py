@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ import pytest
 from bot.store import MAX_STORED_CHARS, SCHEMA_VERSION, Store, StoreError
 
 TABLES = {"questions", "queue", "votes", "alternates"}
-
-
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(db_path)
-    yield opened
-    await opened.close()
 
 
 def read(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
