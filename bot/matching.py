@@ -56,7 +56,8 @@ STOP_WORDS = frozenset(
         wedding party vacation holiday see saw seen make made makes let put take took taken
         give gave use used using try tried trying keep kept start started starting stop
         stopped come came would could should might must will shall may
-        """.split()
+            soon quickly quick fast kick kicks peak long last lasts lasting until till
+    """.split()
 )
 # Kept as terms although they look like stop words: they carry the question's meaning.
 _KEEP = frozenset({"safe", "work", "pregnant", "better", "difference", "why"})
@@ -191,7 +192,7 @@ class Matcher:
 
     # Tuned with `expertbot eval tests/data/dev_cases.yaml`; see README "Matching quality".
     CANDIDATES = 40  # entries scored in full, after the inverted-index prefilter
-    UNKNOWN_WEIGHT = 1.6  # a word the knowledge never uses: maybe chatter, maybe the real topic
+    UNKNOWN_WEIGHT = 2.2  # a word the knowledge never uses: maybe chatter, maybe the real topic
     ANSWER_WORDS_CREDIT = 0.7  # a term only the entry's answer mentions explains 70 % as much
     ENOUGH_WEIGHT = 7.5  # two or three telling words of a long question are enough to name it
     MIN_VARIANT_WEIGHT = 4.5  # a one-word variant ("Botox?") is weak evidence however it matches
@@ -203,7 +204,7 @@ class Matcher:
     # one of its words unexplained: a rare knowledge word (idf >= VETO_WEIGHT), or a word the
     # knowledge never uses at all ("does minoxidil grow a *beard*?").
     VETO_MAX_TERMS = 4
-    VETO_WEIGHT = 3.5
+    VETO_WEIGHT = 3.0
     UNKNOWN_VETO = 4.0
 
     def __init__(
@@ -269,8 +270,6 @@ class Matcher:
     def _veto_weight(self, term: str) -> float:
         if term in self.idf:
             return self.idf[term]
-        if term in self.analyzer.vocabulary:  # only in some answer: a known word, rarely asked
-            return 0.0
         return self.UNKNOWN_VETO
 
     # --- scoring --------------------------------------------------------------------------
@@ -344,28 +343,40 @@ class Matcher:
             best = ((1 - self.AGREEMENT) * best[0] + self.AGREEMENT * agreement, best[1])
         return best
 
-    def _rank(self, text: str, limit: int) -> list[tuple[Scored, float]]:
+    def _rank(self, text: str, limit: int) -> tuple[list[tuple[Scored, float]], float]:
+        """Entries best first with their veto weights, and the runner-up's score on the unit
+        that made the winner (a long message gives every entry many chances; the margin is
+        only meaningful when both are judged on the same words)."""
         units = self._units(text)
         if not units:
-            return []
-        scores: dict[int, tuple[float, float]] = {}
+            return [], 0.0
+        per_unit: dict[int, list[tuple[float, float]]] = {}
         for entry in self._candidates(units):
-            scores[entry] = max(self._score_unit(u, entry) for u in units)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1][0], reverse=True)[:limit]
-        return [(Scored(self.entries[i], round(s, 4)), veto) for i, (s, veto) in ranked if s > 0]
+            per_unit[entry] = [self._score_unit(u, entry) for u in units]
+        best_of = {e: max(range(len(units)), key=lambda k: s[k][0]) for e, s in per_unit.items()}
+        ranked = sorted(per_unit, key=lambda e: per_unit[e][best_of[e]][0], reverse=True)
+        out = []
+        for e in ranked[:limit]:
+            score, veto = per_unit[e][best_of[e]]
+            if score > 0:
+                out.append((Scored(self.entries[e], round(score, 4)), veto))
+        runner_up = 0.0
+        if len(ranked) > 1:
+            unit = best_of[ranked[0]]
+            runner_up = max(per_unit[e][unit][0] for e in ranked[1:])
+        return out, runner_up
 
     def rank(self, text: str, limit: int = 5) -> list[Scored]:
-        return [scored for scored, _ in self._rank(text, limit)]
+        return [scored for scored, _ in self._rank(text, limit)[0]]
 
     def decide(self, text: str) -> Decision:
         """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
-        ranked = self._rank(text, 5)
+        ranked, runner_up = self._rank(text, 5)
         cfg = self.settings
         if not ranked or ranked[0][0].score < cfg.suggest_threshold:
             top = ranked[0][0].score if ranked else 0.0
             return Decision(Outcome.UNMATCHED, score=top)
         best, unexplained = ranked[0]
-        runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
         if (
             best.score >= cfg.answer_threshold
             and best.score - runner_up >= cfg.margin

@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 
 # Floors for the development set; README's table has the current numbers. Raise them when the
 # matcher improves; never lower them to make a change pass.
-DEV_FLOORS = {"right_rate": 0.76, "right_plus_assisted": 0.95}
+DEV_FLOORS = {"right_rate": 0.78, "right_plus_assisted": 0.95}
 DEV_CEILINGS = {"wrong_rate": 0.02, "false_answer_rate": 0.03}
 
 
