@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.knowledge import Matching
 from bot.models import Decision, Entry, Outcome, Scored
@@ -137,7 +138,12 @@ class Analyzer:
         self._corrections.clear()
 
     def _correct(self, token: str) -> str:
-        """Map a misspelt word to the knowledge's vocabulary ('botax' -> 'botox')."""
+        """Map a misspelt word to the knowledge's vocabulary ('botax' -> 'botox').
+
+        Strict on purpose: one edit for words up to six letters (and for five letters or less
+        only a swapped letter, or "beard" would become "bead"), two for longer ones; the first
+        letter must agree, which readers rarely get wrong.
+        """
         if token in self.vocabulary or len(token) < 5 or not token.isalpha() or _is_stop(token):
             return token
         cached = self._corrections.get(token, "")
@@ -145,9 +151,14 @@ class Analyzer:
             return cached or token
         best = None
         if len(self._corrections) < 100_000:
-            found = process.extractOne(token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=80)
-            if found and found[0][0] == token[0]:
-                best = found[0]
+            max_edits = 1 if len(token) <= 6 else 2
+            found = process.extract(
+                token, self._vocab_list, scorer=OSA.distance, score_cutoff=max_edits, limit=5
+            )
+            for word, _, _ in sorted(found, key=lambda f: f[1]):
+                if word[0] == token[0] and (len(token) > 5 or len(word) == len(token)):
+                    best = word
+                    break
             self._corrections[token] = best
         return best or token
 
@@ -354,7 +365,8 @@ class Matcher:
         for entry in self._candidates(units):
             per_unit[entry] = [self._score_unit(u, entry) for u in units]
         best_of = {e: max(range(len(units)), key=lambda k: s[k][0]) for e, s in per_unit.items()}
-        ranked = sorted(per_unit, key=lambda e: per_unit[e][best_of[e]][0], reverse=True)
+        # ties: the entry listed first in the knowledge wins, the same in every process
+        ranked = sorted(per_unit, key=lambda e: (-per_unit[e][best_of[e]][0], e))
         out = []
         for e in ranked[:limit]:
             score, veto = per_unit[e][best_of[e]]

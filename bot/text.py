@@ -50,7 +50,7 @@ def stem(word: str) -> str:
         w = w[:-3]
     elif len(w) > 5 and w.endswith("ed"):
         w = w[:-2]
-    elif len(w) > 6 and w.endswith("ion"):
+    elif len(w) > 6 and w.endswith(("tion", "sion")):
         w = w[:-3]
     elif len(w) > 5 and w.endswith("ly"):
         w = w[:-2]

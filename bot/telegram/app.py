@@ -1,0 +1,316 @@
+"""`expertbot run`: build the python-telegram-bot Application and run it until SIGTERM/SIGINT.
+
+Start-up, in order: check the settings (token; in webhook mode the secret and URL), load the
+knowledge, open the database, then reach Telegram (getMe): a token Telegram rejects (401/404)
+ends with exit code 2; network errors and 5xx are retried with backoff until Telegram answers
+or a stop is requested. Then the command menu (setMyCommands) and either long polling
+(`updates.Poller`) or the webhook server (`webhook.WebhookServer`). A stop finishes the update
+in hand and exits 0. Every fatal problem is one line on stderr, never a traceback.
+
+Exit codes: 0 stopped cleanly, 1 unusable knowledge/database/address or a refused setting,
+2 missing or rejected token (or webhook mode without WEBHOOK_SECRET).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.config import Config
+from bot.knowledge import load_knowledge
+from bot.service import AnswerService, Snapshot
+from bot.store import Store, StoreError
+from bot.telegram.reader import COMMANDS, Reader
+from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
+from bot.telegram.updates import (
+    ALLOWED_UPDATES,
+    Poller,
+    Stopped,
+    UpdateGate,
+    pause,
+    until_stopped,
+)
+from bot.telegram.webhook import WebhookServer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+OFFLINE_HINT = "or talk to the bot offline with: expertbot chat"
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+RATE_LIMITER_RETRIES = 2  # 429s the rate limiter waits out itself before with_retry does
+
+
+class _Fatal(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def run_bot(cfg: Config, knowledge_dir: Path, webhook_url: str | None = None) -> int:
+    """Run the bot until stopped; returns the process exit code."""
+    _protect_logs(cfg)
+    try:
+        return asyncio.run(_run(cfg, Path(knowledge_dir), webhook_url))
+    except _Fatal as exc:
+        print(f"expertbot: {_Redact.for_config(cfg).clean(str(exc))}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:  # a Ctrl-C before the signal handlers are installed
+        return 0
+
+
+async def _run(cfg: Config, knowledge_dir: Path, webhook_url: str | None) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _request_stop, stop, signum)
+    if not cfg.token:
+        raise _Fatal(f"TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, {OFFLINE_HINT}", 2)
+    if webhook_url is not None:
+        _check_webhook(cfg, webhook_url)
+    snapshot = _load(knowledge_dir)
+    try:
+        store = await Store.open(cfg.db_path)
+    except StoreError as exc:
+        raise _Fatal(str(exc), 1) from None
+    try:
+        return await _serve(cfg, AnswerService(snapshot, store), store, webhook_url, stop)
+    finally:
+        await store.close()
+
+
+def _check_webhook(cfg: Config, url: str) -> None:
+    if not cfg.webhook_secret:
+        raise _Fatal(
+            "WEBHOOK_SECRET is required in webhook mode (1-256 letters, digits, _ or -): "
+            "Telegram sends it with every update, so nobody else can post fake ones",
+            2,
+        )
+    if not SECRET_RE.fullmatch(cfg.webhook_secret):
+        raise _Fatal("WEBHOOK_SECRET may only hold 1-256 letters, digits, _ and -", 2)
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise _Fatal(f"the webhook URL must be a public https:// URL, not {url!r}", 2)
+
+
+def _load(knowledge_dir: Path) -> Snapshot:
+    if not knowledge_dir.is_dir():
+        raise _Fatal(f"knowledge folder {knowledge_dir} not found (see EXPERTBOT_KNOWLEDGE)", 1)
+    knowledge, problems = load_knowledge(knowledge_dir)
+    if knowledge is None:
+        first = next((p for p in problems if p.severity == "error"), None)
+        raise _Fatal(
+            f"the knowledge in {knowledge_dir} has errors (first: {first}); "
+            f"run: expertbot kb check {knowledge_dir}",
+            1,
+        )
+    return Snapshot.build(knowledge)
+
+
+def build_application(cfg: Config, service: AnswerService) -> Application:
+    """The PTB Application with the reader handlers, without PTB's Updater (see updates.py)."""
+    assert cfg.token
+    application = (
+        ApplicationBuilder()
+        .token(cfg.token)
+        .base_url(cfg.api_url)
+        .updater(None)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
+        .build()
+    )
+    reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
+    application.add_handlers(reader.handlers())
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log and carry on: one failing update never stops the others."""
+    update_id = update.update_id if isinstance(update, Update) else "-"
+    error = context.error
+    log.error(
+        "update %s failed: %s: %s",
+        update_id,
+        type(error).__name__,
+        error,
+        exc_info=error if not isinstance(error, TelegramError) else None,
+    )
+
+
+async def _serve(
+    cfg: Config,
+    service: AnswerService,
+    store: Store,
+    webhook_url: str | None,
+    stop: asyncio.Event,
+) -> int:
+    application = build_application(cfg, service)
+    bot = application.bot
+    try:
+        await _retrying("getMe", bot.initialize, stop)
+        await application.initialize()
+        await application.start()
+        await _retrying(
+            "setMyCommands",
+            lambda: bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
+            stop,
+        )
+        gate = UpdateGate(application, store)
+        try:
+            await store.prune_handled_updates()
+        except StoreError as exc:
+            log.warning("could not prune old update ids: %s", exc)
+        knowledge = service.knowledge
+        mode = f"webhook {webhook_url}" if webhook_url else "long polling"
+        log.info(
+            "@%s is up (%s): %d answers in %d topics, database %s",
+            bot.username,
+            mode,
+            len(knowledge.entries),
+            len(knowledge.topics),
+            cfg.db_path,
+        )
+        if webhook_url:
+            await _serve_webhook(cfg, application, gate, webhook_url, stop)
+        else:
+            await _retrying("deleteWebhook", bot.delete_webhook, stop)
+            await Poller(application, gate, stop).run()
+    except Stopped:
+        pass
+    except InvalidToken:  # (its message quotes the token: not shown)
+        raise _Fatal(
+            "Telegram rejected the token in TELEGRAM_BOT_TOKEN (401/404): check it "
+            f"with @BotFather, {OFFLINE_HINT}",
+            2,
+        ) from None
+    except BadRequest as exc:
+        raise _Fatal(f"Telegram refused a setting: {exc}", 1) from None
+    finally:
+        await _shutdown(application)
+    log.info("stopped")
+    return 0
+
+
+def _request_stop(stop: asyncio.Event, signum: int) -> None:
+    if not stop.is_set():
+        log.info("%s: stopping after the update in hand", signal.Signals(signum).name)
+    stop.set()
+
+
+async def _shutdown(application: Application) -> None:
+    try:
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await application.bot.shutdown()  # closes the HTTP clients if initialize() failed
+    except Exception as exc:  # shutting down anyway
+        log.warning("shutdown: %s", exc)
+
+
+async def _serve_webhook(
+    cfg: Config, application: Application, gate: UpdateGate, url: str, stop: asyncio.Event
+) -> None:
+    assert cfg.webhook_secret
+    server = WebhookServer(
+        application.bot,
+        gate,
+        secret=cfg.webhook_secret,
+        listen=cfg.webhook_listen,
+        port=cfg.webhook_port,
+        path=urlsplit(url).path or "/",
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        raise _Fatal(
+            f"cannot listen on {cfg.webhook_listen}:{cfg.webhook_port}: {exc.strerror or exc}"
+            " (see WEBHOOK_LISTEN and WEBHOOK_PORT)",
+            1,
+        ) from None
+    try:
+        await _retrying(
+            "setWebhook",
+            lambda: application.bot.set_webhook(
+                url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            ),
+            stop,
+        )
+        log.info("listening on %s:%d", cfg.webhook_listen, cfg.webhook_port)
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+async def _retrying(what: str, call: Callable[[], Awaitable[T]], stop: asyncio.Event) -> T:
+    """Call until Telegram answers: network errors, timeouts, 5xx and 429 are retried with
+    backoff. A rejected token or a refused request is raised; a stop raises Stopped."""
+    delay = FIRST_DELAY
+    while True:
+        try:
+            return await until_stopped(call(), stop)
+        except (InvalidToken, BadRequest, Stopped):
+            raise
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            log.warning("%s: Telegram asks to wait %.0fs (429)", what, wait)
+        except TelegramError as exc:
+            wait, delay = delay, min(delay * 2, MAX_DELAY)
+            log.warning("%s failed (%s); retrying in %.1fs", what, exc, wait)
+        await pause(wait, stop)
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+
+class _Redact(logging.Filter):
+    """Blank out secrets (the token, the webhook secret) in every log line, tracebacks too."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    @classmethod
+    def for_config(cls, cfg: Config) -> _Redact:
+        return cls([cfg.token or "", cfg.webhook_secret or ""])
+
+    def clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.clean(record.exc_text)
+        return True
+
+
+def _protect_logs(cfg: Config) -> None:
+    """httpx logs every request URL, which holds the token, at INFO: keep it at WARNING. And
+    redact the secrets from whatever else might print them."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    for name in ("httpx", "httpcore", "apscheduler", "tornado.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    redact = _Redact.for_config(cfg)
+    for handler in root.handlers:
+        if not any(isinstance(f, _Redact) for f in handler.filters):
+            handler.addFilter(redact)

@@ -1,0 +1,187 @@
+"""Getting updates reliably: handle each update once, acknowledge it only after it is handled.
+
+python-telegram-bot's stock `Updater` acknowledges updates (advances the getUpdates offset)
+before any handler runs, so a crash loses every update it had fetched but not handled. Here:
+
+- `Poller` calls getUpdates itself and hands each update to the `UpdateGate`; the offset moves
+  past an update only after it was handled, and the next getUpdates call is what acknowledges
+  it to Telegram. A crash therefore loses nothing: Telegram delivers again what was not
+  acknowledged.
+- `UpdateGate` skips an update whose id was already handled (kept in memory and in SQLite, for
+  two days: Telegram keeps an update for 24 hours), so a re-delivered update is not answered
+  twice. Updates are handled one at a time, in order (one SQLite connection; correctness
+  first). A handler's exception goes to the application's error handler, is logged, and
+  the next update is handled as usual.
+
+Delivery is at least once: a crash after the reply was sent but before the update id was
+saved answers that update again on restart (the question's queue item stays single).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.store import Store, StoreError
+from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+# Only what the handlers use; edited messages are deliberately not requested (reader.py).
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 30  # seconds a getUpdates long poll may wait for news
+_RECENT = 2000  # update ids remembered in memory
+_PRUNE_EVERY = 500  # handled updates between prunes of the stored ids
+
+
+class Stopped(Exception):
+    """A stop was requested (SIGTERM/SIGINT) while waiting."""
+
+
+async def until_stopped(awaitable: Awaitable, stop: asyncio.Event):
+    """Await `awaitable` unless `stop` is set first (then it is cancelled; raises Stopped)."""
+    task = asyncio.ensure_future(awaitable)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):  # cancelled on purpose
+        await task
+    raise Stopped
+
+
+async def pause(seconds: float, stop: asyncio.Event) -> None:
+    """Sleep, but wake up (raising Stopped) when a stop is requested."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
+    raise Stopped
+
+
+class UpdateGate:
+    """Hands each update to the application exactly once (as far as a crash allows)."""
+
+    def __init__(self, application: Application, store: Store) -> None:
+        self.application = application
+        self.store = store
+        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._lock = asyncio.Lock()  # one update at a time: webhook requests may overlap
+        self._handled = 0
+
+    async def handle(self, update: Update) -> bool:
+        """Process the update unless already handled; True if it was processed now."""
+        async with self._lock:
+            update_id = update.update_id
+            if await self._seen(update_id):
+                log.info("update %d was already handled; skipped", update_id)
+                return False
+            try:
+                await self.application.process_update(update)
+            except Exception:  # handler errors go to the error handler; this is a last resort
+                log.exception("update %d could not be processed", update_id)
+            await self._remember(update_id)
+            return True
+
+    async def _seen(self, update_id: int) -> bool:
+        if update_id in self._recent:
+            return True
+        try:
+            return await self.store.update_handled(update_id)
+        except StoreError as exc:
+            log.error("cannot check whether update %d was handled: %s", update_id, exc)
+            return False
+
+    async def _remember(self, update_id: int) -> None:
+        self._recent[update_id] = None
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        try:
+            await self.store.mark_update_handled(update_id)
+            self._handled += 1
+            if self._handled % _PRUNE_EVERY == 0:
+                await self.store.prune_handled_updates()
+        except StoreError as exc:
+            log.error("update %d handled but not recorded: %s", update_id, exc)
+
+
+class Poller:
+    """Long polling with acknowledgement after handling (see the module docstring)."""
+
+    def __init__(self, application: Application, gate: UpdateGate, stop: asyncio.Event) -> None:
+        self.bot = application.bot
+        self.gate = gate
+        self.stop = stop
+        self.offset = 0  # 0: whatever Telegram still holds; a saved offset could skip updates
+
+    async def run(self) -> None:
+        """Poll until a stop is requested; the update in hand is finished first. Raises
+        InvalidToken if Telegram stops accepting the token."""
+        delay = FIRST_DELAY
+        while not self.stop.is_set():
+            try:
+                updates = await until_stopped(self._get_updates(), self.stop)
+            except Stopped:
+                break
+            except InvalidToken:
+                raise
+            except RetryAfter as exc:
+                log.warning("getUpdates: Telegram asks to wait (429)")
+                await self._pause(retry_after_seconds(exc))
+                continue
+            except Conflict as exc:
+                log.error("getUpdates conflict (is another copy of the bot running?): %s", exc)
+                await self._pause(delay)
+                delay = min(delay * 2, MAX_DELAY)
+                continue
+            except TelegramError as exc:  # network errors, timeouts, 5xx, bad responses
+                log.warning("getUpdates failed (%s); retrying in %.1fs", exc, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, MAX_DELAY)
+                continue
+            delay = FIRST_DELAY
+            for update in updates:
+                if self.stop.is_set():
+                    break  # the rest stays unacknowledged: Telegram delivers it again
+                await self.gate.handle(update)
+                self.offset = update.update_id + 1
+        await self._acknowledge()
+
+    async def _get_updates(self) -> tuple[Update, ...]:
+        return await self.bot.get_updates(
+            offset=self.offset or None,
+            timeout=POLL_TIMEOUT,
+            allowed_updates=ALLOWED_UPDATES,
+            read_timeout=POLL_TIMEOUT + 10,
+        )
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(Stopped):
+            await pause(seconds, self.stop)
+
+    async def _acknowledge(self) -> None:
+        """On stop, tell Telegram what was handled (a getUpdates with the new offset; the
+        one update it may return is left unacknowledged, for the next start)."""
+        if not self.offset:
+            return
+        try:
+            await self.bot.get_updates(
+                offset=self.offset, limit=1, timeout=0, allowed_updates=ALLOWED_UPDATES
+            )
+        except TelegramError as exc:
+            log.info(
+                "could not acknowledge the last updates at stop (%s); they will be "
+                "skipped as already handled on the next start",
+                exc,
+            )

@@ -1,0 +1,104 @@
+"""The small pure parts of bot/telegram: callback_data encoding, the per-chat rate limit, and
+the rule that only bot/telegram imports python-telegram-bot."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot import replies
+from bot.knowledge import load_knowledge
+from bot.models import Action, Button
+from bot.service import Snapshot
+from bot.telegram.callbacks import LIMIT, decode, encode
+from bot.telegram.ratelimit import ChatRateLimit, Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG_ID = "a-very-long-entry-id-that-an-admin-wrote-without-thinking-about-telegram-limits"
+
+
+def test_short_callback_data_is_action_colon_arg(bundled_snapshot: Snapshot) -> None:
+    knowledge = bundled_snapshot.knowledge
+    assert encode(Button("x", Action.ENTRY, "abc:12")) == "e:abc:12"
+    assert encode(Button("x", Action.HOW_TO_ASK)) == "h:"
+    assert decode("e:abc:12", knowledge) == (Action.ENTRY, "abc:12")
+    assert decode("h:", knowledge) == (Action.HOW_TO_ASK, "")
+    assert decode("p:botox:1", knowledge) == (Action.TOPIC, "botox:1")
+    for junk in ("", "z:1", "zz", "e", "hello world"):
+        assert decode(junk, knowledge) is None, junk
+
+
+def test_every_button_of_the_bundled_knowledge_fits(bundled_snapshot: Snapshot) -> None:
+    knowledge = bundled_snapshot.knowledge
+    made = [replies.start(knowledge), replies.topics(knowledge, 0), replies.topics(knowledge, 1)]
+    made += [replies.entry_card(knowledge, e) for e in knowledge.entries.values()]
+    made += [replies.topic(knowledge, t.id, p) for t in knowledge.topics for p in (0, 1)]
+    for reply in made:
+        assert reply is not None
+        for button in reply.flat_buttons:
+            data = encode(button)
+            assert len(data.encode()) <= LIMIT
+            assert decode(data, knowledge) == (button.action, button.arg)
+
+
+def test_a_long_id_is_replaced_by_a_digest_and_resolved(kb_dir: Path) -> None:
+    (kb_dir / "topics" / "a-topic-with-a-rather-long-file-name-for-its-id-really.yaml").write_text(
+        "title: Long\nentries:\n"
+        f"  - id: {LONG_ID}\n    question: Is this id long?\n    answer: Yes.\n"
+        "    link: https://example.org/long\n    reviewed: 2026-01-15\n"
+    )
+    knowledge, problems = load_knowledge(kb_dir)
+    assert knowledge is not None, problems
+    topic_id = "a-topic-with-a-rather-long-file-name-for-its-id-really"
+    for button in (
+        Button("q", Action.ENTRY, f"{LONG_ID}:123456789"),
+        Button("v", Action.VOTE_UP, LONG_ID),
+        Button("t", Action.TOPIC, f"{topic_id}:3"),
+    ):
+        data = encode(button)
+        assert len(data.encode()) <= LIMIT
+        assert data.endswith(button.arg[len(button.arg.partition(":")[0]) :])  # tail kept
+        assert decode(data, knowledge) == (button.action, button.arg)
+    # a button made before a reload that removed the entry: not resolved, so the service
+    # answers "this answer changed"
+    gone = encode(Button("q", Action.ENTRY, "x" * 80))
+    action, arg = decode(gone, knowledge) or (None, "")
+    assert action is Action.ENTRY and knowledge.get(arg) is None
+
+
+def test_non_ascii_args_are_counted_in_bytes() -> None:
+    data = encode(Button("x", Action.TOPIC, "é" * 40 + ":0"))
+    assert len(data.encode()) <= LIMIT
+
+
+def test_rate_limit_per_chat_with_one_notice_per_window() -> None:
+    now = [1000.0]
+    limit = ChatRateLimit(clock=lambda: now[0])
+    assert [limit.check(1, 2) for _ in range(4)] == [
+        Verdict.ALLOW,
+        Verdict.ALLOW,
+        Verdict.NOTIFY,
+        Verdict.DROP,
+    ]
+    assert limit.check(2, 2) is Verdict.ALLOW  # another chat has its own budget
+    now[0] += 30
+    assert limit.check(1, 2) is Verdict.DROP
+    now[0] += 31
+    assert limit.check(1, 2) is Verdict.ALLOW
+    assert all(limit.check(3, 0) is Verdict.ALLOW for _ in range(100))  # 0 = no limit
+
+
+def test_only_bot_telegram_imports_python_telegram_bot() -> None:
+    offenders = []
+    for path in (ROOT / "bot").rglob("*.py"):
+        if "telegram" in path.relative_to(ROOT / "bot").parts[:-1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            if any(n == "telegram" or n.startswith("telegram.") for n in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
