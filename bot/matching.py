@@ -13,6 +13,7 @@ words *hair loss* are not explained by the Botox-atrophy entry, so it is not ans
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -93,6 +94,7 @@ class _Variant:
     terms: frozenset[str]
     weight: float
     kinds: frozenset[str]
+    enough: float = 0.0  # the shared weight that counts as mentioning all of it
 
 
 @dataclass(slots=True)
@@ -101,6 +103,8 @@ class _Unit:
 
     terms: frozenset[str]
     kinds: frozenset[str]
+    weights: dict[str, float]  # the weight of each term, looked up once
+    total: float
 
 
 class Analyzer:
@@ -202,7 +206,8 @@ class Matcher:
     """An index over the served entries. Built once per knowledge version; read-only after."""
 
     # Tuned with `expertbot eval tests/data/dev_cases.yaml`; see README "Matching quality".
-    CANDIDATES = 40  # entries scored in full, after the inverted-index prefilter
+    CANDIDATES = 20  # entries scored in full, after the inverted-index prefilter
+    MAX_SENTENCES = 12  # of a long message, the first sentences are scored one by one
     UNKNOWN_WEIGHT = 2.2  # a word the knowledge never uses: maybe chatter, maybe the real topic
     ANSWER_WORDS_CREDIT = 0.7  # a term only the entry's answer mentions explains 70 % as much
     ENOUGH_WEIGHT = 7.5  # two or three telling words of a long question are enough to name it
@@ -268,7 +273,9 @@ class Matcher:
                 self._postings[t].append(i)
         self._entry_variants: list[list[_Variant]] = [[] for _ in self.entries]
         for v in self._variants:
+            v.enough = min(max(v.weight, self.MIN_VARIANT_WEIGHT), self.ENOUGH_WEIGHT)
             self._entry_variants[v.entry].append(v)
+        self._entry_terms = [frozenset(terms) for terms in entry_terms]
 
     def weight(self, term: str) -> float:
         if term[0] == "#":
@@ -287,7 +294,7 @@ class Matcher:
 
     def _units(self, text: str) -> list[_Unit]:
         text = text[: self.settings.max_chars]
-        pieces = sentences(text)
+        pieces = sentences(text)[: self.MAX_SENTENCES]
         texts = list(pieces)
         texts += [f"{a} {b}" for a, b in itertools.pairwise(pieces)]
         if len(pieces) > 2:
@@ -299,26 +306,30 @@ class Matcher:
             terms = frozenset(self.analyzer.terms(piece) + [f"#{k}" for k in kinds])
             if terms and terms not in seen:
                 seen.add(terms)
-                units.append(_Unit(terms, kinds))
+                weights = {t: self.weight(t) for t in terms}
+                units.append(_Unit(terms, kinds, weights, sum(weights.values())))
         return units
 
     def _candidates(self, units: list[_Unit]) -> list[int]:
+        """The entries worth scoring: most shared weight first. A term that a quarter of the
+        knowledge shares says little and would make this step grow with the knowledge."""
+        terms = frozenset().union(*(u.terms for u in units))
+        common = max(50, len(self.entries) // 4)
+        postings = [(self.idf[t], self._postings[t]) for t in terms if t in self._postings]
+        rare = [(w, p) for w, p in postings if len(p) <= common]
         bound: dict[int, float] = defaultdict(float)
-        for term in frozenset().union(*(u.terms for u in units)):
-            postings = self._postings.get(term)
-            if not postings:
-                continue
-            w = self.idf[term]
-            for i in postings:
+        for w, entries in rare or postings:
+            for i in entries:
                 bound[i] += w
-        ranked = sorted(bound, key=bound.__getitem__, reverse=True)
-        return ranked[: self.CANDIDATES]
+        return heapq.nlargest(self.CANDIDATES, bound, key=bound.__getitem__)
 
     def _score_unit(self, unit: _Unit, entry: int) -> tuple[float, float]:
         """(score, weight of the heaviest known term in the unit that the entry leaves unexplained)"""
-        unit_weight = sum(self.weight(t) for t in unit.terms)
-        if unit_weight <= 0:
+        if unit.total <= 0:
             return 0.0, 0.0
+        if unit.terms.isdisjoint(self._entry_terms[entry]):
+            return 0.0, 0.0
+        weights = unit.weights
         answer_terms = self._answer_terms[entry]
         best = (0.0, 0.0)
         scores: list[float] = []
@@ -326,15 +337,15 @@ class Matcher:
             shared = unit.terms & variant.terms
             if not shared:
                 continue
-            got = sum(self.weight(t) for t in shared)
-            enough = min(max(variant.weight, self.MIN_VARIANT_WEIGHT), self.ENOUGH_WEIGHT)
+            got = sum(weights[t] for t in shared)
+            enough = variant.enough
             missing = max(enough - got, 0.0)
             precision = got / (got + self.MISSING_WEIGHT * missing) if got else 0.0
             rest = unit.terms - shared
             explained = got + self.ANSWER_WORDS_CREDIT * sum(
-                self.weight(t) for t in rest if t in answer_terms
+                weights[t] for t in rest if t in answer_terms
             )
-            recall = min(explained / unit_weight, 1.0)
+            recall = min(explained / unit.total, 1.0)
             score = recall**self.RECALL_EXP * precision ** (1 - self.RECALL_EXP)
             scores.append(score)
             if score > best[0]:
