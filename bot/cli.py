@@ -11,8 +11,9 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -21,7 +22,8 @@ from bot.checks import check
 from bot.config import Config, ConfigError
 from bot.evaluate import CasesError, evaluate, load_cases, summary
 from bot.knowledge import load_knowledge
-from bot.models import Outcome, Reply
+from bot.models import Outcome, QueueItem, Reply
+from bot.review import Detail, Resolution, ReviewError, ReviewService
 from bot.service import AnswerService, Snapshot
 from bot.store import Store, StoreError
 from bot.text import clean
@@ -37,6 +39,7 @@ queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_a
 app.add_typer(kb_app, name="kb")
 app.add_typer(queue_app, name="queue")
 
+T = TypeVar("T")
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
 
 KnowledgeOpt = Annotated[
@@ -296,14 +299,219 @@ def queue_list(
 
 
 async def _queue(db_path: Path, status: str | None) -> list:
+    return await _review(db_path, None, lambda review: review.store.queue(status))
+
+
+async def _review(
+    db_path: Path,
+    snap: Snapshot | None,
+    action: Callable[[ReviewService], Awaitable[T]],
+) -> T:
+    """Open the store, run one review action, close; failures become one line and exit 1."""
     try:
         store = await Store.open(db_path)
     except StoreError as exc:
         raise fail(str(exc)) from None
     try:
-        return await store.queue(status)
+        return await action(ReviewService(store, lambda: snap))
+    except (StoreError, ReviewError) as exc:
+        raise fail(str(exc)) from None
     finally:
         await store.close()
+
+
+IdArg = Annotated[int, typer.Argument(help="The queue item's number (see: queue list).")]
+GroupOpt = Annotated[
+    bool, typer.Option("--group", help="Act on every pending question of its group too.")
+]
+ByOpt = Annotated[str, typer.Option("--by", help="Who acts, stored with the item.")]
+
+
+def _item_dict(item: QueueItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "status": item.status,
+        "kind": item.kind,
+        "chat_id": item.chat_id,
+        "text": item.text,
+        "created_at": item.created_at,
+        "answer": item.answer,
+        "answered_by": item.answered_by,
+        "answered_at": item.answered_at,
+        "answered_via": item.answered_via,
+        "entry_id": item.entry_id,
+        "delivered": None if item.delivered is None else bool(item.delivered),
+    }
+
+
+def _one_line(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+@queue_app.command("show")
+def queue_show(
+    item_id: IdArg,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON object.")] = False,
+) -> None:
+    """Show one queued question, its answer, and the pending questions like it."""
+    db_path = db or config().db_path
+    detail: Detail = asyncio.run(_review(db_path, None, lambda r: r.show(item_id)))
+    item = detail.item
+    if as_json:
+        data = _item_dict(item) | {"similar": [i.id for i in detail.group]}
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    typer.echo(f"#{item.id} {item.kind} {item.status}, asked {item.created_at}")
+    typer.echo(item.text)
+    if item.status == "answered":
+        how = f" with entry {item.entry_id}" if item.answered_via == "entry" else ""
+        typer.echo(f"\nAnswered{how} by {item.answered_by} at {item.answered_at}")
+        if item.answer:
+            typer.echo(item.answer)
+        if item.delivered == 0:
+            typer.echo("(not sent yet: will be sent when the bot next runs)")
+    elif item.status == "dismissed":
+        typer.echo(f"\nDismissed by {item.answered_by} at {item.answered_at}")
+    if detail.group:
+        typer.echo(f"\nSimilar pending questions ({len(detail.group)}):")
+        for other in detail.group:
+            typer.echo(f"  #{other.id:<5} {_one_line(other.text, 80)}")
+
+
+def _report(result: Resolution, verb: str, answered: bool, how: str = "") -> None:
+    item = result.item
+    if result.already:
+        when = f" by {item.answered_by} at {item.answered_at}" if item.answered_by else ""
+        typer.echo(f"#{item.id} was already {result.already}{when}; nothing changed.")
+        return
+    ids = ", ".join(f"#{i.id}" for i in result.changed)
+    noun = "question" if len(result.changed) == 1 else "questions"
+    typer.echo(f"{verb} {len(result.changed)} {noun}{how}: {ids}.")
+    if answered:
+        readers = len(result.recipients)
+        who = "1 reader" if readers == 1 else f"{readers} readers"
+        typer.echo(f"Not sent from here: the answer will be sent to {who} when the bot next runs.")
+
+
+@queue_app.command("answer")
+def queue_answer(
+    item_id: IdArg,
+    text: Annotated[str, typer.Argument(help="The doctor's answer.")],
+    group: GroupOpt = False,
+    by: ByOpt = "terminal",
+    db: DbOpt = None,
+) -> None:
+    """Answer a queued question (and with --group, every pending question like it)."""
+    db_path = db or config().db_path
+    result = asyncio.run(_review(db_path, None, lambda r: r.answer(item_id, text, by, group)))
+    _report(result, "Answered", answered=True)
+
+
+@queue_app.command("dismiss")
+def queue_dismiss(
+    item_id: IdArg, group: GroupOpt = False, by: ByOpt = "terminal", db: DbOpt = None
+) -> None:
+    """Dismiss a queued question without an answer (nothing is sent to the reader)."""
+    db_path = db or config().db_path
+    result = asyncio.run(_review(db_path, None, lambda r: r.dismiss(item_id, by, group)))
+    _report(result, "Dismissed", answered=False)
+
+
+@queue_app.command("link")
+def queue_link(
+    item_id: IdArg,
+    entry_id: Annotated[str, typer.Argument(help="The id of the entry that answers it.")],
+    group: GroupOpt = False,
+    by: ByOpt = "terminal",
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Answer a queued question with an existing entry; its words become a proposed alternate."""
+    snap = snapshot(knowledge)
+    db_path = db or config().db_path
+    result = asyncio.run(
+        _review(db_path, snap, lambda r: r.link_to_entry(item_id, entry_id, by, group))
+    )
+    _report(result, "Answered", answered=True, how=f" with entry {entry_id}")
+
+
+@queue_app.command("export")
+def queue_export(
+    file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout).")] = None,
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the doctor's answers and proposed alternates as draft entries (YAML)."""
+    snap = snapshot(knowledge) if knowledge else _default_snapshot()
+    db_path = db or config().db_path
+    text = asyncio.run(_review(db_path, snap, lambda r: r.export()))
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {file}: {exc.strerror}") from None
+    typer.echo(f"Wrote {file}.", err=True)
+
+
+def _default_snapshot() -> Snapshot | None:
+    """The configured knowledge when it loads (to avoid its ids and known phrasings), else
+    none: an export must work while an admin is half-way through an edit."""
+    root = config().knowledge_dir
+    knowledge, _ = load_knowledge(root) if root.is_dir() else (None, [])
+    return Snapshot.build(knowledge) if knowledge is not None else None
+
+
+@app.command()
+def stats(
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Questions and outcomes in the last 24 hours and 7 days, top entries, votes, the queue."""
+    db_path = db or config().db_path
+    data = asyncio.run(_review(db_path, None, lambda r: r.stats()))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    for name, label in (("24h", "Last 24 hours"), ("7d", "Last 7 days")):
+        window = data[name]
+        typer.echo(f"{label}: {window['questions']} questions")
+        for outcome, value in window["outcomes"].items():
+            typer.echo(f"  {outcome:<10} {value['count']:>5}  {value['share'] * 100:5.1f}%")
+        typer.echo(f"  queued for the doctor: {window['queued']}")
+        median = window["median_answer_seconds"]
+        if median is not None:
+            typer.echo(
+                f"  answered by the doctor: {window['answered_by_doctor']}, "
+                f"median time {_duration(median)}"
+            )
+        if window["top_entries"]:
+            typer.echo("  top entries:")
+            for entry in window["top_entries"]:
+                typer.echo(f"    {entry['count']:>5}  {entry['id']}")
+        if window["votes"]:
+            typer.echo("  votes (👍/👎):")
+            for vote in window["votes"]:
+                typer.echo(f"    {vote['up']:>3}/{vote['down']:<3} {vote['id']}")
+    typer.echo("(small talk is not stored, so it is not counted)")
+    groups = data["pending_groups"]
+    typer.echo(f"Top pending questions: {len(groups) or 'none'}")
+    for group in groups:
+        mark = "URGENT " if group["urgent"] else ""
+        typer.echo(
+            f"  #{group['id']:<5} {mark}asked {group['count']}×  {_one_line(group['text'], 70)}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def main() -> None:

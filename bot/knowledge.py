@@ -91,6 +91,15 @@ class Texts(_Strict):
     doctor_answered: str = "{expert} answered your question:"
 
 
+class Semantic(_Strict):
+    """The optional meaning signal (installed with the `semantic` extra; off without it)."""
+
+    weight: float = Field(0.4, ge=0, le=1)  # share of the blended score from meaning
+    floor: float = Field(0.3, ge=-1, lt=1)  # cosine at or below this counts as no likeness
+    answer_threshold: float = Field(0.6, ge=0, le=1)
+    margin: float = Field(0.1, ge=0, le=1)
+
+
 class Matching(_Strict):
     """How sure the matcher must be. Scores are in [0, 1]."""
 
@@ -99,6 +108,7 @@ class Matching(_Strict):
     margin: float = Field(0.08, ge=0, le=1)
     max_suggestions: int = Field(3, ge=1, le=3)
     max_chars: int = Field(2000, ge=100)
+    semantic: Semantic = Semantic()
 
 
 class BotSettings(_Strict):

@@ -20,12 +20,16 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge import Matching
 from bot.models import Decision, Entry, Outcome, Scored
+
+if TYPE_CHECKING:
+    from bot.semantic import Encoder
 from bot.text import normalise, sentences, stem
 
 STOP_WORDS = frozenset(
@@ -228,6 +232,7 @@ class Matcher:
         entries: Sequence[Entry],
         synonyms: dict[str, list[str]] | None = None,
         settings: Matching | None = None,
+        encoder: Encoder | None = None,
     ) -> None:
         self.entries = list(entries)
         self.settings = settings or Matching()
@@ -276,6 +281,19 @@ class Matcher:
             v.enough = min(max(v.weight, self.MIN_VARIANT_WEIGHT), self.ENOUGH_WEIGHT)
             self._entry_variants[v.entry].append(v)
         self._entry_terms = [frozenset(terms) for terms in entry_terms]
+        # A message that is, word for word, one entry's question or alternate needs no scoring.
+        exact: dict[str, set[int]] = defaultdict(set)
+        for i, e in enumerate(self.entries):
+            for t in (e.question, *e.alternates):
+                exact[normalise(t)].add(i)
+        self._exact = {k: next(iter(v)) for k, v in exact.items() if len(v) == 1}
+        self.encoder = encoder
+        if encoder is not None:
+            texts = [
+                (i, t) for i, e in enumerate(self.entries) for t in (e.question, *e.alternates)
+            ]
+            self._vectors = encoder.encode_cached([t for _, t in texts])
+            self._vector_entry = [i for i, _ in texts]
 
     def weight(self, term: str) -> float:
         if term[0] == "#":
@@ -394,6 +412,11 @@ class Matcher:
 
     def decide(self, text: str) -> Decision:
         """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
+        exact = self._exact.get(normalise(text[: self.settings.max_chars]))
+        if exact is not None:
+            return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
+        if self.encoder is not None:
+            return self._decide_with_meaning(text)
         ranked, runner_up = self._rank(text, 5)
         cfg = self.settings
         if not ranked or ranked[0][0].score < cfg.suggest_threshold:
@@ -406,6 +429,53 @@ class Matcher:
             and unexplained < self.VETO_WEIGHT
         ):
             return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
+        return self._suggest(ranked)
+
+    def _suggest(self, ranked: list[tuple[Scored, float]]) -> Decision:
+        cfg = self.settings
+        best = ranked[0][0]
         floor = max(cfg.suggest_threshold, best.score - 0.25)
         close = tuple(s for s, _ in ranked if s.score >= floor)[: cfg.max_suggestions]
         return Decision(Outcome.SUGGEST, score=best.score, suggestions=close)
+
+    def similarity(self, text: str) -> list[float]:
+        """Per entry: the best cosine between the message (whole, and its last question) and
+        any of the entry's phrasings. Needs the encoder."""
+        assert self.encoder is not None
+        text = text[: self.settings.max_chars]
+        questions = [p for p in sentences(text) if "?" in p]
+        queries = self.encoder.encode([text, *questions[-1:]])
+        sims = (self._vectors @ queries.T).max(axis=1)
+        best = [-1.0] * len(self.entries)
+        for row, entry in enumerate(self._vector_entry):
+            best[entry] = max(best[entry], float(sims[row]))
+        return best
+
+    def _decide_with_meaning(self, text: str) -> Decision:
+        """Lexical score blended with sentence-embedding similarity (the `semantic` extra).
+        The lexical veto still applies: meaning alone never answers a near-miss."""
+        cfg = self.settings
+        sem_cfg = cfg.semantic
+        lexical, _ = self._rank(text, self.CANDIDATES)
+        lex = {sc.entry.id: (sc.score, veto) for sc, veto in lexical}
+        sims = self.similarity(text)
+        floor = sem_cfg.floor
+        blended: list[tuple[Scored, float]] = []
+        for i, entry in enumerate(self.entries):
+            lex_score, veto = lex.get(entry.id, (0.0, 0.0))
+            meaning = min(max((sims[i] - floor) / (1 - floor), 0.0), 1.0)
+            score = (1 - sem_cfg.weight) * lex_score + sem_cfg.weight * meaning
+            if score > 0:
+                blended.append((Scored(entry, round(score, 4)), veto))
+        blended.sort(key=lambda sv: -sv[0].score)
+        if not blended or blended[0][0].score < cfg.suggest_threshold:
+            return Decision(Outcome.UNMATCHED, score=blended[0][0].score if blended else 0.0)
+        best, unexplained = blended[0]
+        runner_up = blended[1][0].score if len(blended) > 1 else 0.0
+        if (
+            best.score >= sem_cfg.answer_threshold
+            and best.score - runner_up >= sem_cfg.margin
+            and unexplained < self.VETO_WEIGHT
+        ):
+            return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
+        return self._suggest(blended[:5])

@@ -125,4 +125,7 @@ class QueueItem:
     answered_by: str | None = None
     answered_at: str | None = None
     entry_id: str | None = None
+    answered_via: str | None = None  # "text" (the doctor's words) or "entry"
+    answer_group: int | None = None  # the item the doctor acted on for this one
+    delivered: int | None = None  # 0 owed to the reader, 1 sent, None nothing to send
     extra: dict[str, object] = field(default_factory=dict)

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot import replies
+from bot import replies, semantic
 from bot.knowledge import Knowledge, RedFlag
 from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
@@ -32,9 +32,16 @@ class Snapshot:
     safety: SafetyCheck
 
     @classmethod
-    def build(cls, knowledge: Knowledge) -> Snapshot:
+    def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
+        """`meaning`: use the sentence-embedding signal; default: when the extra is installed
+        and EXPERTBOT_SEMANTIC is not "off"."""
+        on = semantic.enabled() if meaning is None else meaning
+        encoder = semantic.shared_encoder() if on else None
         matcher = Matcher(
-            list(knowledge.entries.values()), knowledge.synonyms, knowledge.settings.matching
+            list(knowledge.entries.values()),
+            knowledge.synonyms,
+            knowledge.settings.matching,
+            encoder=encoder,
         )
         return cls(knowledge, matcher, SafetyCheck(knowledge.red_flags))
 

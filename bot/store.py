@@ -79,9 +79,24 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX handled_updates_at ON handled_updates (handled_at);
     """,
+    # 3: the doctor's review. answered_via: 'text' (her own words) or 'entry' (an existing
+    # entry); answer_group: the item she acted on, shared by every item answered with it (the
+    # export turns a group into one draft); delivered: 0 = the reader is owed the answer,
+    # 1 = sent, NULL = nothing to send (pending, dismissed, or the reader got it via another item).
+    """
+    ALTER TABLE queue ADD COLUMN answered_via TEXT;
+    ALTER TABLE queue ADD COLUMN answer_group INTEGER;
+    ALTER TABLE queue ADD COLUMN delivered INTEGER;
+    CREATE INDEX queue_undelivered ON queue (delivered) WHERE delivered = 0;
+    CREATE INDEX queue_answered ON queue (answered_at) WHERE answered_at IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
+_ITEM_COLUMNS = (
+    "id, status, kind, chat_id, text, created_at, question_id, answer, answered_by,"
+    " answered_at, entry_id, answered_via, answer_group, delivered"
+)
 # aiosqlite raises ValueError("no active connection") once the connection is closed
 DB_ERRORS = (sqlite3.Error, ValueError)
 
@@ -258,6 +273,80 @@ class Store:
             raise StoreError(f"could not delete the data: {exc}") from None
         return total
 
+    async def resolve(
+        self,
+        item_ids: Sequence[int],
+        status: str,
+        by: str,
+        *,
+        answer: str | None = None,
+        via: str | None = None,
+        entry_id: str | None = None,
+        propose_alternates: bool = False,
+    ) -> list[QueueItem]:
+        """Close pending items in one transaction: `answered` (with `answer` or `entry_id`) or
+        `dismissed`. Items no longer pending are left alone, so a second answer changes nothing.
+        Each reader is owed one delivery however many of their items this closes. With
+        `propose_alternates`, every closed item's text becomes a proposed alternate of
+        `entry_id`. Returns the items this call closed, in the order given."""
+        if status not in ("answered", "dismissed"):
+            raise ValueError(status)
+        at = now()
+        group = item_ids[0] if item_ids else None
+        owed: set[int] = set()
+        closed: list[int] = []
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            for item_id in item_ids:
+                async with self._db.execute(
+                    "SELECT chat_id, text FROM queue WHERE id = ? AND status = 'pending'",
+                    (item_id,),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    continue
+                chat_id, text = int(row[0]), str(row[1])
+                delivered = None
+                if status == "answered" and chat_id not in owed:
+                    owed.add(chat_id)
+                    delivered = 0
+                await self._db.execute(
+                    "UPDATE queue SET status = ?, answer = ?, answered_by = ?, answered_at = ?,"
+                    " entry_id = COALESCE(?, entry_id), answered_via = ?, answer_group = ?,"
+                    " delivered = ? WHERE id = ? AND status = 'pending'",
+                    (
+                        status,
+                        storable(answer) if answer is not None else None,
+                        storable(by),
+                        at,
+                        entry_id,
+                        via,
+                        group,
+                        delivered,
+                        item_id,
+                    ),
+                )
+                if propose_alternates and entry_id:
+                    await self._db.execute(
+                        "INSERT INTO alternates (chat_id, entry_id, text, created_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (chat_id, entry_id, text, at),
+                    )
+                closed.append(item_id)
+            await self._db.commit()
+        except DB_ERRORS as exc:
+            await self._rollback()
+            raise StoreError(f"could not update the queue: {exc}") from None
+        items = [await self.queue_item(i) for i in closed]
+        return [i for i in items if i is not None]
+
+    async def mark_delivered(self, item_id: int, delivered: bool = True) -> None:
+        """The reader received the answer (or, with False, is owed it again)."""
+        await self._write(
+            "UPDATE queue SET delivered = ? WHERE id = ? AND status = 'answered'",
+            (1 if delivered else 0, item_id),
+        )
+
     async def update_handled(self, update_id: int) -> bool:
         """Was this Telegram update already handled (see `mark_update_handled`)?"""
         try:
@@ -294,19 +383,94 @@ class Store:
     # --- reads -------------------------------------------------------------------------------
 
     async def queue(self, status: str | None = "pending", limit: int = 1000) -> list[QueueItem]:
-        sql = (
-            "SELECT id, status, kind, chat_id, text, created_at, question_id, answer,"
-            " answered_by, answered_at, entry_id FROM queue"
-        )
+        sql = f"SELECT {_ITEM_COLUMNS} FROM queue"
         params: list[Any] = []
         if status:
             sql += " WHERE status = ?"
             params.append(status)
         sql += " ORDER BY kind = 'urgent' DESC, created_at, id LIMIT ?"
         params.append(limit)
-        async with self._db.execute(sql, params) as cur:
+        return await self._items(sql, params)
+
+    async def queue_item(self, item_id: int) -> QueueItem | None:
+        items = await self._items(f"SELECT {_ITEM_COLUMNS} FROM queue WHERE id = ?", (item_id,))
+        return items[0] if items else None
+
+    async def answered(self) -> list[QueueItem]:
+        """Every answered item, oldest answer first (the export reads these)."""
+        return await self._items(
+            f"SELECT {_ITEM_COLUMNS} FROM queue WHERE status = 'answered' ORDER BY answered_at, id",
+            (),
+        )
+
+    async def undelivered(self) -> list[QueueItem]:
+        """Answered items whose reader has not received the answer yet."""
+        return await self._items(
+            f"SELECT {_ITEM_COLUMNS} FROM queue WHERE delivered = 0 ORDER BY answered_at, id",
+            (),
+        )
+
+    async def alternates(self) -> list[tuple[str, str]]:
+        """Proposed alternate phrasings: (entry id, text), oldest first."""
+        async with self._db.execute(
+            "SELECT entry_id, text FROM alternates ORDER BY created_at, id"
+        ) as cur:
             rows = await cur.fetchall()
+        return [(str(entry_id), str(text)) for entry_id, text in rows]
+
+    async def _items(self, sql: str, params: Sequence[Any]) -> list[QueueItem]:
+        try:
+            async with self._db.execute(sql, params) as cur:
+                rows = await cur.fetchall()
+        except DB_ERRORS as exc:
+            raise StoreError(f"could not read the queue: {exc}") from None
         return [QueueItem(*row) for row in rows]
+
+    # --- statistics (timestamps are ISO strings in UTC, so they compare as text) ------------
+
+    async def outcome_counts(self, since: str) -> dict[str, int]:
+        return dict(
+            await self._rows(
+                "SELECT outcome, COUNT(*) FROM questions WHERE created_at >= ? GROUP BY outcome",
+                (since,),
+            )
+        )
+
+    async def queued_count(self, since: str) -> int:
+        rows = await self._rows("SELECT COUNT(*) FROM queue WHERE created_at >= ?", (since,))
+        return int(rows[0][0]) if rows else 0
+
+    async def top_entries(self, since: str, limit: int = 10) -> list[tuple[str, int]]:
+        """The entries answered most often from the knowledge since then."""
+        return await self._rows(
+            "SELECT entry_id, COUNT(*) AS n FROM questions WHERE created_at >= ?"
+            " AND outcome = 'answer' AND entry_id IS NOT NULL"
+            " GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
+            (since, limit),
+        )
+
+    async def vote_counts(self, since: str) -> list[tuple[str, int, int]]:
+        """(entry id, 👍, 👎) for votes cast since then, most voted first."""
+        return await self._rows(
+            "SELECT entry_id, SUM(value > 0), SUM(value < 0) FROM votes WHERE created_at >= ?"
+            " GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id",
+            (since,),
+        )
+
+    async def answer_times(self, since: str) -> list[tuple[str, str]]:
+        """(queued at, answered at) of the items the doctor answered since then."""
+        return await self._rows(
+            "SELECT created_at, answered_at FROM queue WHERE status = 'answered'"
+            " AND answered_at >= ?",
+            (since,),
+        )
+
+    async def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            async with self._db.execute(sql, params) as cur:
+                return [tuple(row) for row in await cur.fetchall()]
+        except DB_ERRORS as exc:
+            raise StoreError(f"could not read the statistics: {exc}") from None
 
     async def count(self, table: str, chat_id: int | None = None) -> int:
         if table not in {"questions", "queue", "votes", "alternates"}:

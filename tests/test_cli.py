@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -548,3 +549,134 @@ def test_queue_list_newer_database_is_refused_without_hanging(run_cli, tmp_path:
         conn.execute("PRAGMA user_version = 99")
     line = one_line_error(*run_cli("queue", "list", "--db", str(db), timeout=20))
     assert "schema version 99" in line
+
+
+# --- queue show / answer / dismiss / link / export, stats -----------------------------------
+
+
+def seed(db: Path, *questions: tuple[int, str, str]) -> list[int]:
+    """Log (chat id, text, outcome) questions through the Store; returns the queue item ids."""
+    import asyncio
+
+    from bot.store import Store
+
+    async def run() -> list[int]:
+        store = await Store.open(db)
+        try:
+            for chat_id, text, outcome in questions:
+                await store.log_question(chat_id, text, outcome, None, 0.0, 1.0)
+            return [i.id for i in await store.queue(None)]
+        finally:
+            await store.close()
+
+    return sorted(asyncio.run(run()))
+
+
+PURGE = "Does retinol cause purging?"
+PURGE_CHATTY = "Hi doctor! does retinol cause purging at first? thanks"
+
+
+def test_queue_answer_without_a_token(run_cli, db_path: Path) -> None:
+    first, chatty, peru = seed(
+        db_path, (1, PURGE, "unmatched"), (2, PURGE_CHATTY, "unmatched"), (3, UNKNOWN, "unmatched")
+    )
+    code, out, err = run_cli("queue", "show", str(first))
+    assert code == 0, err
+    assert out.startswith(f"#{first} unmatched pending, asked ")
+    assert PURGE in out and "Similar pending questions (1):" in out and PURGE_CHATTY in out
+
+    code, out, err = run_cli("queue", "answer", str(first), "Often, yes.\n\nIt passes.", "--group")
+    assert code == 0, err
+    assert out.splitlines()[0] == f"Answered 2 questions: #{first}, #{chatty}."
+    assert "will be sent to 2 readers when the bot next runs" in out
+    assert rows(db_path, "SELECT id, status, answer, delivered FROM queue ORDER BY id") == [
+        (first, "answered", "Often, yes.\n\nIt passes.", 0),
+        (chatty, "answered", "Often, yes.\n\nIt passes.", 0),
+        (peru, "pending", None, None),
+    ]
+
+    code, out, err = run_cli("queue", "answer", str(first), "Something else")
+    assert code == 0, err
+    assert out.startswith(f"#{first} was already answered by terminal at ")
+    assert "nothing changed" in out
+    assert rows(db_path, f"SELECT answer FROM queue WHERE id = {first}") == [
+        ("Often, yes.\n\nIt passes.",)
+    ]
+
+    data = one_json_object(*run_cli("queue", "show", str(chatty), "--json"))
+    assert data["status"] == "answered" and data["answered_by"] == "terminal"
+    assert data["delivered"] is False and data["similar"] == []
+
+    code, out, err = run_cli("queue", "dismiss", str(peru), "--by", "dr-b")
+    assert (code, out) == (0, f"Dismissed 1 question: #{peru}.\n"), err
+    assert rows(db_path, f"SELECT status, answered_by FROM queue WHERE id = {peru}") == [
+        ("dismissed", "dr-b")
+    ]
+    code, out, _ = run_cli("queue", "list", "--status", "all", "--json")
+    assert {i["status"] for i in json.loads(out)} == {"answered", "dismissed"}
+
+
+def test_queue_commands_bad_input(run_cli, db_path: Path) -> None:
+    (item,) = seed(db_path, (1, PURGE, "unmatched"))
+    line = one_line_error(*run_cli("queue", "answer", "999", "text"))
+    assert line == "expertbot: no queue item #999"
+    line = one_line_error(*run_cli("queue", "show", "999"))
+    assert "no queue item #999" in line
+    line = one_line_error(*run_cli("queue", "dismiss", "999"))
+    assert "no queue item #999" in line
+    line = one_line_error(*run_cli("queue", "answer", str(item), "  "))
+    assert "empty" in line
+    assert rows(db_path, "SELECT status FROM queue") == [("pending",)]
+
+
+def test_queue_link_and_export(run_cli, kb_dir: Path, db_path: Path, tmp_path: Path) -> None:
+    first, other, _peru = seed(
+        db_path,
+        (1, PURGE, "unmatched"),
+        (2, "stone face rollers for morning puffiness?", "unmatched"),
+        (3, UNKNOWN, "unmatched"),
+    )
+    line = one_line_error(*run_cli("queue", "link", str(other), "nope", "-k", str(kb_dir)))
+    assert "no entry with id 'nope'" in line
+    code, out, err = run_cli("queue", "link", str(other), "jade-roller", "-k", str(kb_dir))
+    assert code == 0, err
+    assert out.startswith(f"Answered 1 question with entry jade-roller: #{other}.")
+    code, _, err = run_cli("queue", "answer", str(first), "Often, yes.")
+    assert code == 0, err
+
+    code, out, err = run_cli("queue", "export", "-k", str(kb_dir))
+    assert code == 0, err
+    data = yaml.safe_load(out)
+    assert data["entries"] == [
+        {"id": "does-retinol-cause-purging", "question": PURGE, "answer": "Often, yes."}
+    ]
+    assert "# jade-roller:\n#   - stone face rollers for morning puffiness?" in out
+
+    target = tmp_path / "drafts.yaml"
+    code, out2, err = run_cli("queue", "export", str(target), "-k", str(kb_dir))
+    assert code == 0 and out2 == "", err
+    assert yaml.safe_load(target.read_text()) == data
+    line = one_line_error(*run_cli("queue", "export", str(tmp_path / "no" / "such" / "f.yaml")))
+    assert "cannot write" in line
+
+
+def test_stats(run_cli, kb_dir: Path, db_path: Path) -> None:
+    code, out, err = chat(run_cli, kb_dir, EXFOLIATE, "1", UNKNOWN, "thanks!")
+    assert code == 0, err
+    data = one_json_object(*run_cli("stats", "--json"))
+    day = data["24h"]
+    assert day["questions"] == 2  # small talk is not stored
+    assert day["outcomes"]["answer"] == {"count": 1, "share": 0.5}
+    assert day["outcomes"]["unmatched"] == {"count": 1, "share": 0.5}
+    assert day["top_entries"] == [{"id": "exfoliate-how-often", "count": 1}]
+    assert day["votes"] == [{"id": "exfoliate-how-often", "up": 1, "down": 0}]
+    assert day["median_answer_seconds"] is None
+    assert [g["text"] for g in data["pending_groups"]] == [UNKNOWN]
+    assert data["7d"]["questions"] == 2
+
+    code, out, err = run_cli("stats")
+    assert code == 0, err
+    assert out.startswith("Last 24 hours: 2 questions\n")
+    assert "\n  answer         1   50.0%\n" in out
+    assert "exfoliate-how-often" in out and "small talk is not stored" in out
+    assert f"asked 1×  {UNKNOWN}" in out

@@ -1,0 +1,366 @@
+"""The doctor's review: the queue grouped, answers, dismissals, links to entries, the export of
+draft entries, and statistics. One place, used by the CLI and the doctor's Telegram handlers.
+
+Knows nothing of Telegram: `answer` and `link_to_entry` return the items whose readers must
+receive the answer; sending is the caller's job (the item stays `delivered = 0` until then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz
+
+from bot.knowledge import SLUG
+from bot.matching import STOP_WORDS
+from bot.models import Entry, QueueItem
+from bot.service import Snapshot
+from bot.store import Store
+from bot.text import clean, normalise
+
+GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100
+SLUG_WORDS = 8
+STATS_WINDOWS = (("24h", dt.timedelta(hours=24)), ("7d", dt.timedelta(days=7)))
+STORED_OUTCOMES = ("answer", "suggest", "unmatched", "urgent")  # small talk is not stored
+
+SnapshotProvider = Callable[[], Snapshot | None]
+
+
+class ReviewError(Exception):
+    """A request the queue cannot satisfy (unknown item or entry); the message says which."""
+
+
+@dataclass(slots=True)
+class Group:
+    """Pending items asking the same thing. `items[0]` is the oldest (urgent first)."""
+
+    items: list[QueueItem]
+
+    @property
+    def lead(self) -> QueueItem:
+        return self.items[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def urgent(self) -> bool:
+        return any(i.kind == "urgent" for i in self.items)
+
+    @property
+    def readers(self) -> int:
+        return len({i.chat_id for i in self.items})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.lead.id,
+            "text": self.lead.text,
+            "count": self.count,
+            "readers": self.readers,
+            "urgent": self.urgent,
+            "items": [i.id for i in self.items],
+        }
+
+
+@dataclass(slots=True)
+class Detail:
+    item: QueueItem
+    group: list[QueueItem] = field(default_factory=list)  # the other pending items like it
+
+
+@dataclass(slots=True)
+class Resolution:
+    """What an answer, a dismissal or a link did."""
+
+    item: QueueItem  # the item asked about, as it is now
+    changed: list[QueueItem]  # the items this call closed (empty when already closed)
+    recipients: list[QueueItem]  # one item per reader who must receive the answer
+
+    @property
+    def already(self) -> str | None:
+        """The earlier status when this call changed nothing, e.g. 'answered'."""
+        return None if self.changed else self.item.status
+
+
+def similar(a: str, b: str) -> bool:
+    """Two normalised questions ask the same thing: a high token-set ratio, and enough telling
+    words in common — at least two (or the same ones), and half of the wordier one's. Without
+    that, token_set_ratio scores "botox" 100 against every question that mentions botox."""
+    if a == b:
+        return True
+    wa, wb = _content(a), _content(b)
+    shared = len(wa & wb)
+    if wa != wb and (shared < 2 or shared * 2 < max(len(wa), len(wb))):
+        return False
+    return fuzz.token_set_ratio(a, b) >= GROUP_SCORE
+
+
+def _content(norm: str) -> set[str]:
+    words = set(norm.split())
+    return (words - STOP_WORDS) or words
+
+
+def group_items(items: Sequence[QueueItem]) -> list[Group]:
+    """Group items (in queue order: urgent first, then oldest) by similarity to any member of
+    an earlier group; groups come urgent first, then by their oldest item."""
+    groups: list[Group] = []
+    norms: list[list[str]] = []
+    for item in items:
+        norm = normalise(item.text)
+        for group, members in zip(groups, norms, strict=True):
+            if any(similar(norm, other) for other in members):
+                group.items.append(item)
+                members.append(norm)
+                break
+        else:
+            groups.append(Group([item]))
+            norms.append([norm])
+    for group in groups:
+        group.items.sort(key=_queue_order)
+    groups.sort(key=lambda g: (not g.urgent, g.items[0].created_at, g.items[0].id))
+    return groups
+
+
+def _queue_order(item: QueueItem) -> tuple[bool, str, int]:
+    return (item.kind != "urgent", item.created_at, item.id)
+
+
+class ReviewService:
+    def __init__(self, store: Store, snapshot_provider: SnapshotProvider = lambda: None) -> None:
+        self.store = store
+        self._snapshot = snapshot_provider
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def pending_groups(self) -> list[Group]:
+        return group_items(await self.store.queue("pending", limit=5000))
+
+    async def show(self, item_id: int) -> Detail:
+        item = await self._item(item_id)
+        group: list[QueueItem] = []
+        if item.status == "pending":
+            found = await self._group_of(item_id)
+            group = [i for i in found if i.id != item_id]
+        return Detail(item, group)
+
+    # --- acting ---------------------------------------------------------------------------------
+
+    async def answer(self, item_id: int, text: str, by: str, group: bool = False) -> Resolution:
+        text = clean(text)
+        if not text:
+            raise ReviewError("the answer is empty")
+        return await self._close(item_id, "answered", by, group, answer=text, via="text")
+
+    async def dismiss(self, item_id: int, by: str, group: bool = False) -> Resolution:
+        return await self._close(item_id, "dismissed", by, group)
+
+    async def link_to_entry(
+        self, item_id: int, entry_id: str, by: str, group: bool = False
+    ) -> Resolution:
+        """Answer with an existing entry; the question becomes a proposed alternate for it."""
+        snapshot = self._snapshot()
+        if snapshot is not None and snapshot.knowledge.get(entry_id) is None:
+            raise ReviewError(f"no entry with id '{entry_id}' is served")
+        return await self._close(
+            item_id,
+            "answered",
+            by,
+            group,
+            via="entry",
+            entry_id=entry_id,
+            propose_alternates=True,
+        )
+
+    async def _close(
+        self, item_id: int, status: str, by: str, group: bool, **kwargs: Any
+    ) -> Resolution:
+        item = await self._item(item_id)
+        if item.status != "pending":
+            return Resolution(item, [], [])
+        ids = [item_id]
+        if group:
+            ids += [i.id for i in await self._group_of(item_id) if i.id != item_id]
+        changed = await self.store.resolve(ids, status, by, **kwargs)
+        recipients = [i for i in changed if i.delivered == 0]
+        return Resolution(await self._item(item_id), changed, recipients)
+
+    async def _item(self, item_id: int) -> QueueItem:
+        item = await self.store.queue_item(item_id)
+        if item is None:
+            raise ReviewError(f"no queue item #{item_id}")
+        return item
+
+    async def _group_of(self, item_id: int) -> list[QueueItem]:
+        for group in await self.pending_groups():
+            if any(i.id == item_id for i in group.items):
+                return group.items
+        return []
+
+    # --- export ---------------------------------------------------------------------------------
+
+    async def export_data(self) -> dict[str, Any]:
+        """Draft entries from the doctor's own answers (one per answered group) and proposed
+        alternates per existing entry, as plain data."""
+        snapshot = self._snapshot()
+        known: dict[str, Entry] = {}
+        if snapshot is not None:
+            known = {**snapshot.knowledge.drafts, **snapshot.knowledge.entries}
+        taken = set(known)
+        groups: dict[int, list[QueueItem]] = {}
+        for item in await self.store.answered():
+            if item.answered_via == "entry" or not item.answer:
+                continue
+            groups.setdefault(item.answer_group or item.id, []).append(item)
+        drafts: list[dict[str, Any]] = []
+        for lead_id, items in groups.items():
+            items.sort(key=lambda i: (i.id != lead_id, i.id))
+            question = _question_text(items[0].text)
+            seen = {normalise(question)}
+            alternates = []
+            for other in items[1:]:
+                text = _question_text(other.text)
+                if normalise(text) not in seen:
+                    seen.add(normalise(text))
+                    alternates.append(text)
+            entry_id = _unique_slug(question, taken)
+            taken.add(entry_id)
+            draft: dict[str, Any] = {"id": entry_id, "question": question}
+            if alternates:
+                draft["alternates"] = alternates
+            draft["answer"] = items[0].answer
+            drafts.append(
+                {
+                    "entry": draft,
+                    "items": [i.id for i in items],
+                    "by": items[0].answered_by,
+                    "at": items[0].answered_at,
+                }
+            )
+        proposed: dict[str, list[str]] = {}
+        seen_per_entry: dict[str, set[str]] = {}
+        for entry_id, text in await self.store.alternates():
+            entry = known.get(entry_id)
+            seen = seen_per_entry.setdefault(
+                entry_id,
+                {normalise(t) for t in ((entry.question, *entry.alternates) if entry else ())},
+            )
+            text = _question_text(text)
+            if normalise(text) in seen:
+                continue
+            seen.add(normalise(text))
+            proposed.setdefault(entry_id, []).append(text)
+        return {"drafts": drafts, "alternates": proposed}
+
+    async def export(self, now: dt.datetime | None = None) -> str:
+        """A topic file of draft entries (no `link`, no `reviewed`: an admin adds them), then
+        the proposed alternates per existing entry as a commented mapping to merge by hand."""
+        data = await self.export_data()
+        stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        lines = [
+            f"# Exported by `expertbot queue export` at {stamp}.",
+            "# Draft entries from the doctor's answers: add `link` (the source) and `reviewed`",
+            "# (the day it was checked) to each, edit, then move them into a topic file.",
+            yaml.safe_dump({"title": "Drafts from the doctor's answers"}, **_DUMP).rstrip(),
+        ]
+        if not data["drafts"]:
+            lines.append("entries: []")
+        else:
+            lines.append("entries:")
+        for draft in data["drafts"]:
+            items = ", ".join(f"#{i}" for i in draft["items"])
+            lines.append(
+                f"  # queue {items}, answered by {_question_text(str(draft['by']))} at {draft['at']}"
+            )
+            body = _dump([draft["entry"]])
+            lines += ["  " + line if line else line for line in body.splitlines()]
+            lines.append("")
+        if data["alternates"]:
+            lines.append("# Proposed alternates for existing entries (entry id: phrasings to add")
+            lines.append("# to its `alternates`), from readers' words:")
+            lines += ["# " + line for line in _dump(data["alternates"]).splitlines()]
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+    # --- statistics -----------------------------------------------------------------------------
+
+    async def stats(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        now = now or dt.datetime.now(dt.UTC)
+        result: dict[str, Any] = {"at": now.isoformat(timespec="seconds")}
+        for name, span in STATS_WINDOWS:
+            since = (now - span).isoformat(timespec="seconds")
+            counts = await self.store.outcome_counts(since)
+            total = sum(counts.values())
+            times = [
+                (_parse(answered) - _parse(asked)).total_seconds()
+                for asked, answered in await self.store.answer_times(since)
+            ]
+            result[name] = {
+                "questions": total,
+                "outcomes": {
+                    o: {
+                        "count": counts.get(o, 0),
+                        "share": round(counts.get(o, 0) / total, 4) if total else 0.0,
+                    }
+                    for o in STORED_OUTCOMES
+                },
+                "queued": await self.store.queued_count(since),
+                "top_entries": [
+                    {"id": e, "count": n} for e, n in await self.store.top_entries(since)
+                ],
+                "votes": [
+                    {"id": e, "up": int(up), "down": int(down)}
+                    for e, up, down in await self.store.vote_counts(since)
+                ],
+                "answered_by_doctor": len(times),
+                "median_answer_seconds": statistics.median(times) if times else None,
+            }
+        result["pending_groups"] = [g.as_dict() for g in (await self.pending_groups())[:10]]
+        result["not_stored"] = ["smalltalk"]
+        return result
+
+
+_DUMP: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": 100}
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # lists indented under their key, as in knowledge/
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, **_DUMP)
+
+
+def _question_text(text: str) -> str:
+    """The reader's words as a question: invisible characters gone, whitespace collapsed."""
+    return " ".join(clean(text).split())
+
+
+def _unique_slug(text: str, taken: set[str]) -> str:
+    base = "-".join(normalise(text).split()[:SLUG_WORDS])
+    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
+    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
+    slug, n = base, 2
+    while slug in taken or not SLUG.match(slug):
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def _parse(stamp: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
