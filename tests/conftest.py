@@ -89,6 +89,7 @@ def run_cli(tmp_path: Path, db_path: Path) -> RunCli:
             if not k.startswith(("TELEGRAM_", "EXPERTBOT_", "DOCTOR_", "ADMIN_", "WEBHOOK_"))
         }
         full_env |= {"EXPERTBOT_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
+        full_env["EXPERTBOT_SEMANTIC"] = os.environ["EXPERTBOT_SEMANTIC"]  # the lexical matcher
         full_env |= env or {}
         data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
         proc = subprocess.run(
