@@ -371,7 +371,7 @@ def queue_show(
         if item.answer:
             typer.echo(item.answer)
         if item.delivered == 0:
-            typer.echo("(not sent yet: will be sent when the bot next runs)")
+            typer.echo("(not delivered to the reader yet)")
     elif item.status == "dismissed":
         typer.echo(f"\nDismissed by {item.answered_by} at {item.answered_at}")
     if detail.group:
@@ -392,7 +392,10 @@ def _report(result: Resolution, verb: str, answered: bool, how: str = "") -> Non
     if answered:
         readers = len(result.recipients)
         who = "1 reader" if readers == 1 else f"{readers} readers"
-        typer.echo(f"Not sent from here: the answer will be sent to {who} when the bot next runs.")
+        typer.echo(
+            f"Stored: {who} to receive it. Delivery from the desk to Telegram is not built yet "
+            "(the bot's doctor flow, issue 4)."
+        )
 
 
 @queue_app.command("answer")

@@ -588,7 +588,7 @@ def test_queue_answer_without_a_token(run_cli, db_path: Path) -> None:
     code, out, err = run_cli("queue", "answer", str(first), "Often, yes.\n\nIt passes.", "--group")
     assert code == 0, err
     assert out.splitlines()[0] == f"Answered 2 questions: #{first}, #{chatty}."
-    assert "will be sent to 2 readers when the bot next runs" in out
+    assert "Stored: 2 readers to receive it." in out
     assert rows(db_path, "SELECT id, status, answer, delivered FROM queue ORDER BY id") == [
         (first, "answered", "Often, yes.\n\nIt passes.", 0),
         (chatty, "answered", "Often, yes.\n\nIt passes.", 0),
