@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot import render
+from bot import ops, render
 from bot.checks import check
 from bot.config import Config, ConfigError
 from bot.evaluate import CasesError, evaluate, load_cases, summary
@@ -38,6 +38,8 @@ kb_app = typer.Typer(help="Check the knowledge folder.", no_args_is_help=True)
 queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(queue_app, name="queue")
+db_app = typer.Typer(help="Back up and restore the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
@@ -515,6 +517,43 @@ def _duration(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Copy the database to FILE with SQLite's online backup API (safe while the bot runs)."""
+    db_path = db or config().db_path
+    try:
+        typer.echo(ops.backup(db_path, file, force=force))
+    except ops.OpsError as exc:
+        raise fail(str(exc)) from None
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made with: expertbot db backup.")],
+    db: DbOpt = None,
+) -> None:
+    """Replace the database with FILE (the bot must be stopped); keeps <db>.before-restore."""
+    db_path = db or config().db_path
+    try:
+        typer.echo(ops.restore(db_path, file))
+    except ops.OpsError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def health(db: DbOpt = None) -> None:
+    """Exit 0 when the running bot's heartbeat is fresh and the database is usable, else 1."""
+    db_path = db or config().db_path
+    try:
+        typer.echo(ops.health(db_path))
+    except ops.OpsError as exc:
+        raise fail(str(exc)) from None
 
 
 def main() -> None:

@@ -90,6 +90,19 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX queue_undelivered ON queue (delivered) WHERE delivered = 0;
     CREATE INDEX queue_answered ON queue (answered_at) WHERE answered_at IS NOT NULL;
     """,
+    # 4: the running bot's heartbeat (bot/ops.py): one row, rewritten every 30 s while the bot
+    # runs; stopped_at is set on a clean stop. `expertbot health` and `db restore` read it.
+    """
+    CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        beat_at TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        stopped_at TEXT,
+        mode TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        knowledge_version TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})

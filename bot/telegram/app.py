@@ -14,6 +14,7 @@ Exit codes: 0 stopped cleanly, 1 unusable knowledge/database/address or a refuse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import signal
@@ -29,6 +30,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.config import Config
 from bot.knowledge import load_knowledge
+from bot.ops import Heartbeat
 from bot.service import AnswerService, Snapshot
 from bot.store import Store, StoreError
 from bot.telegram.reader import COMMANDS, Reader
@@ -180,11 +182,22 @@ async def _serve(
             len(knowledge.topics),
             cfg.db_path,
         )
-        if webhook_url:
-            await _serve_webhook(cfg, application, gate, webhook_url, stop)
-        else:
-            await _retrying("deleteWebhook", bot.delete_webhook, stop)
-            await Poller(application, gate, stop).run()
+        heartbeat = Heartbeat(
+            cfg.db_path, "webhook" if webhook_url else "polling", lambda: service.knowledge.version
+        )
+        await heartbeat.beat()  # before the first update: `expertbot health` passes from here
+        beating = asyncio.create_task(heartbeat.run(stop))
+        try:
+            if webhook_url:
+                await _serve_webhook(cfg, application, gate, webhook_url, stop)
+            else:
+                await _retrying("deleteWebhook", bot.delete_webhook, stop)
+                await Poller(application, gate, stop).run()
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+            await heartbeat.beat(stopped=True)
     except Stopped:
         pass
     except InvalidToken:  # (its message quotes the token: not shown)
