@@ -73,7 +73,6 @@ def for_decision(
             blocks.append(_text(red_flag.advice.strip()))
         if queued:
             blocks.append(_text(s.text("urgent_queued")))
-        blocks.append(Block(BlockKind.NOTE, s.text("disclaimer")))
         return Reply(outcome, tuple(blocks), question_id=question_id, queued=queued)
     if outcome is Outcome.SMALLTALK:
         kind = decision.smalltalk or "ack"
