@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot import ops, render
+from bot import logs, ops, render
 from bot.checks import check
 from bot.config import Config, ConfigError
 from bot.evaluate import CasesError, evaluate, load_cases, summary
@@ -38,7 +38,7 @@ kb_app = typer.Typer(help="Check the knowledge folder.", no_args_is_help=True)
 queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(queue_app, name="queue")
-db_app = typer.Typer(help="Back up and restore the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Back up, restore and prune the database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
@@ -79,9 +79,9 @@ def snapshot(knowledge_dir: Path | None) -> Snapshot:
     return Snapshot.build(knowledge)
 
 
-def setup_logging(level: int = logging.WARNING) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def setup_logging(level: int = logging.WARNING, log_format: str | None = None) -> None:
+    """Logs on stderr; LOG_FORMAT=json gives one JSON object per line (bot/logs.py)."""
+    logs.setup_logging(level, log_format or config().log_format)
 
 
 @app.callback(invoke_without_command=True)
@@ -113,7 +113,7 @@ def run_bot_command(
             "offline with: expertbot chat",
             code=2,
         )
-    setup_logging(logging.INFO)
+    setup_logging(logging.INFO, cfg.log_format)
     raise typer.Exit(run_bot(cfg, knowledge or cfg.knowledge_dir, webhook))
 
 
@@ -544,6 +544,22 @@ def db_restore(
         typer.echo(ops.restore(db_path, file))
     except ops.OpsError as exc:
         raise fail(str(exc)) from None
+
+
+@db_app.command("prune")
+def db_prune(
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, help="Keep this many days (default: $RETENTION_DAYS, 365)."),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Delete questions, answered/dismissed queue items, votes and alternates older than the
+    retention period (the running bot does this daily). Pending questions are kept."""
+    cfg = config()
+    db_path = db or cfg.db_path
+    keep = days or cfg.retention_days
+    typer.echo(asyncio.run(_review(db_path, None, lambda r: ops.prune(r.store, keep))))
 
 
 @app.command()

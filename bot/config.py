@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_RETENTION_DAYS = 365
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,8 @@ class Config:
     webhook_port: int = 8080
     # per-chat questions a minute; None = bot.yaml's rate_limit_per_minute, 0 = no limit
     rate_limit_per_minute: int | None = None
+    log_format: str = "text"  # "text" or "json" (one JSON object per line)
+    retention_days: int = DEFAULT_RETENTION_DAYS  # questions, closed queue items, votes, alternates
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -49,6 +53,12 @@ class Config:
         rate = env.get("EXPERTBOT_RATE_LIMIT", "").strip()
         if rate and not rate.isdigit():
             raise ConfigError("EXPERTBOT_RATE_LIMIT must be a whole number (0 = no limit)")
+        log_format = env.get("LOG_FORMAT", "").strip().lower() or "text"
+        if log_format not in LOG_FORMATS:
+            raise ConfigError("LOG_FORMAT must be text or json")
+        retention = env.get("RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
+        if not retention.isdigit() or int(retention) < 1:
+            raise ConfigError("RETENTION_DAYS must be a whole number of days, at least 1")
         try:
             review_id = int(review) if review else None
         except ValueError:
@@ -65,4 +75,6 @@ class Config:
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
             webhook_port=int(port),
             rate_limit_per_minute=int(rate) if rate else None,
+            log_format=log_format,
+            retention_days=int(retention),
         )

@@ -1,4 +1,5 @@
-"""Operations: the running bot's heartbeat, `expertbot health`, `db backup` and `db restore`.
+"""Operations: the running bot's heartbeat, `expertbot health`, `db backup`, `db restore` and
+the retention job (`db prune`).
 
 Plain `sqlite3` on connections of their own (never the bot's aiosqlite connection, so a
 heartbeat never lands inside one of the bot's transactions). Every failure an operator can
@@ -9,6 +10,8 @@ cause is an `OpsError` whose message is one line saying what to do.
   the mode, the process id and the knowledge version; a clean stop sets `stopped_at`.
 - Health: the heartbeat is younger than `HEARTBEAT_MAX_AGE` and the database passes
   `PRAGMA quick_check`.
+- Retention: `Store.prune_old` deletes questions, answered/dismissed queue items, votes and
+  alternates older than RETENTION_DAYS; the running bot does it at start and daily.
 - Backup: SQLite's online backup API, so it is consistent while the bot writes (WAL mode:
   the bot is not blocked). The copy is a single self-contained file, checked before it is kept.
 - Restore: only a file that passes `PRAGMA integrity_check` and carries a known ExpertBot
@@ -29,12 +32,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import BUSY_TIMEOUT_MS, SCHEMA_VERSION
+from bot.store import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats
 HEARTBEAT_MAX_AGE = 90.0  # seconds: an older heartbeat means the bot is not running
+PRUNE_EVERY = 24 * 3600.0  # seconds between retention runs in the running bot
 HEARTBEAT_SCHEMA = 4  # the migration that created the heartbeat table
 EXPERTBOT_TABLES = frozenset({"questions", "queue", "votes", "alternates"})
 
@@ -126,6 +130,32 @@ class Heartbeat:
                 await self.beat()
 
 
+async def prune(store: Store, days: int) -> str:
+    """Apply the retention period once; returns one line (also for `expertbot db prune`)."""
+    deleted = await store.prune_old(days)
+    parts = ", ".join(f"{n} {table}" for table, n in deleted.items())
+    return f"Deleted what is older than {days} days: {parts} (pending questions kept)."
+
+
+async def retention_job(
+    db_path: Path, days: int, stop: asyncio.Event, every: float = PRUNE_EVERY
+) -> None:
+    """The running bot's daily retention run: once at start, then every `every` seconds until
+    `stop` is set. On a connection of its own (never inside one of the bot's transactions);
+    a failure is logged and the next run tries again."""
+    while not stop.is_set():
+        try:
+            store = await Store.open(db_path)
+            try:
+                log.info("retention: %s", await prune(store, days))
+            finally:
+                await store.close()
+        except StoreError as exc:
+            log.warning("retention: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
 @dataclass(frozen=True)
 class Beat:
     beat_at: dt.datetime
@@ -190,6 +220,29 @@ def health(db_path: Path, now: dt.datetime | None = None) -> str:
         f"ok: heartbeat {max(age, 0):.0f} s ago ({beat.mode}, pid {beat.pid}), "
         f"knowledge {beat.knowledge_version}, database {db_path}"
     )
+
+
+def queue_status(db_path: Path) -> int:
+    """The number of pending queue items, after checking the database as `health` does;
+    raises OpsError ("database unusable: ...") otherwise. For webhook mode's GET /healthz."""
+    try:
+        conn = _connect(Path(db_path), readonly=True)
+    except OpsError as exc:
+        raise OpsError(f"database unusable: {exc}") from None
+    try:
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise OpsError(f"database unusable: quick_check says {check}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if not 1 <= version <= SCHEMA_VERSION:
+            raise OpsError(f"database unusable: schema version {version}")
+        return int(
+            conn.execute("SELECT count(*) FROM queue WHERE status = 'pending'").fetchone()[0]
+        )
+    except sqlite3.Error as exc:
+        raise OpsError(f"database unusable: {exc}") from None
+    finally:
+        conn.close()
 
 
 # --- backup and restore -----------------------------------------------------------------------

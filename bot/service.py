@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot import replies, semantic
+from bot import logs, replies, semantic
 from bot.knowledge import Knowledge, RedFlag
 from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
@@ -96,14 +96,23 @@ class AnswerService:
                 )
             except StoreError as exc:
                 log.error("question not stored: %s", exc)
-        log.info(
-            "question outcome=%s entry=%s score=%.3f ms=%.1f queued=%s",
-            decision.outcome.value,
-            decision.entry.id if decision.entry else "-",
-            decision.score,
-            elapsed_ms,
-            queued,
-        )
+        fields = {
+            "outcome": decision.outcome.value,
+            "entry_id": decision.entry.id if decision.entry else None,
+            "score": round(decision.score, 3),
+            "match_ms": round(elapsed_ms, 1),
+            "queued": queued,
+        }
+        log.debug("question from chat %s: %r -> %s", chat_id, text, fields)  # DEBUG only: text
+        if not logs.note(**fields):  # in a Telegram update, its one log line carries these
+            log.info(
+                "question outcome=%s entry=%s score=%.3f ms=%.1f queued=%s",
+                decision.outcome.value,
+                decision.entry.id if decision.entry else "-",
+                decision.score,
+                elapsed_ms,
+                queued,
+            )
         return replies.for_decision(
             snapshot.knowledge, decision, question_id=question_id, queued=queued, red_flag=flag
         )

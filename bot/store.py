@@ -105,6 +105,10 @@ MIGRATIONS: Sequence[str] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+PRUNE_QUEUE_SQL = (
+    "DELETE FROM queue WHERE status IN ('answered', 'dismissed') AND created_at < ?"
+    " AND delivered IS NOT 0"
+)
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
 _ITEM_COLUMNS = (
     "id, status, kind, chat_id, text, created_at, question_id, answer, answered_by,"
@@ -380,6 +384,34 @@ class Store:
         """Forget old update ids: Telegram re-delivers an update for at most 24 hours."""
         cutoff = (dt.datetime.now(dt.UTC) - keep).isoformat(timespec="seconds")
         await self._write("DELETE FROM handled_updates WHERE handled_at < ?", (cutoff,))
+
+    async def prune_old(self, days: int, at: dt.datetime | None = None) -> dict[str, int]:
+        """Retention (RETENTION_DAYS): delete what is older than `days` days, in one
+        transaction: questions, answered/dismissed queue items (pending ones, and answers the
+        reader is still owed, are kept), votes and proposed alternates. Returns the rows
+        deleted per table."""
+        if days < 1:
+            raise ValueError(days)
+        cutoff = ((at or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)).isoformat(
+            timespec="seconds"
+        )
+        statements = (
+            ("queue", PRUNE_QUEUE_SQL),
+            ("questions", "DELETE FROM questions WHERE created_at < ?"),
+            ("votes", "DELETE FROM votes WHERE created_at < ?"),
+            ("alternates", "DELETE FROM alternates WHERE created_at < ?"),
+        )
+        deleted: dict[str, int] = {}
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            for table, sql in statements:
+                async with self._db.execute(sql, (cutoff,)) as cur:
+                    deleted[table] = max(cur.rowcount, 0)
+            await self._db.commit()
+        except DB_ERRORS as exc:
+            await self._rollback()
+            raise StoreError(f"could not delete old data: {exc}") from None
+        return deleted
 
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
         try:

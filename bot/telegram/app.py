@@ -30,7 +30,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.config import Config
 from bot.knowledge import load_knowledge
-from bot.ops import Heartbeat
+from bot.logs import setup_logging
+from bot.ops import Heartbeat, retention_job
 from bot.service import AnswerService, Snapshot
 from bot.store import Store, StoreError
 from bot.telegram.reader import COMMANDS, Reader
@@ -187,16 +188,24 @@ async def _serve(
         )
         await heartbeat.beat()  # before the first update: `expertbot health` passes from here
         beating = asyncio.create_task(heartbeat.run(stop))
+        stop_pruning = asyncio.Event()  # (a prune is let finish: it holds its own connection)
+        pruning = asyncio.create_task(retention_job(cfg.db_path, cfg.retention_days, stop_pruning))
         try:
             if webhook_url:
-                await _serve_webhook(cfg, application, gate, webhook_url, stop)
+                await _serve_webhook(
+                    cfg, application, gate, webhook_url, stop, lambda: service.knowledge.version
+                )
             else:
                 await _retrying("deleteWebhook", bot.delete_webhook, stop)
                 await Poller(application, gate, stop).run()
         finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+            stop_pruning.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(pruning), 30)
+            for task in (beating, pruning):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await heartbeat.beat(stopped=True)
     except Stopped:
         pass
@@ -231,7 +240,12 @@ async def _shutdown(application: Application) -> None:
 
 
 async def _serve_webhook(
-    cfg: Config, application: Application, gate: UpdateGate, url: str, stop: asyncio.Event
+    cfg: Config,
+    application: Application,
+    gate: UpdateGate,
+    url: str,
+    stop: asyncio.Event,
+    knowledge_version: Callable[[], str],
 ) -> None:
     assert cfg.webhook_secret
     server = WebhookServer(
@@ -241,6 +255,8 @@ async def _serve_webhook(
         listen=cfg.webhook_listen,
         port=cfg.webhook_port,
         path=urlsplit(url).path or "/",
+        db_path=cfg.db_path,
+        knowledge_version=knowledge_version,
     )
     try:
         server.start()
@@ -318,9 +334,7 @@ def _protect_logs(cfg: Config) -> None:
     redact the secrets from whatever else might print them."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        setup_logging(logging.INFO, cfg.log_format)
     for name in ("httpx", "httpcore", "apscheduler", "tornado.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
     redact = _Redact.for_config(cfg)

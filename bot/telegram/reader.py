@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import render
+from bot import logs, render
 from bot.models import Action, Reply
 from bot.service import AnswerService
 from bot.telegram import callbacks
@@ -189,10 +189,12 @@ class Reader:
             limit = self.service.knowledge.settings.rate_limit_per_minute
         verdict = self.limiter.check(chat_id, limit)
         if verdict is Verdict.DROP:
-            log.info("rate limit: message dropped (reader already told)")
+            if not logs.note(outcome="rate_limited_dropped"):
+                log.info("rate limit: message dropped (reader already told)")
             return
         if verdict is Verdict.NOTIFY:
-            log.info("rate limit: reader told to slow down")
+            if not logs.note(outcome="rate_limited"):
+                log.info("rate limit: reader told to slow down")
             await self._send(update, context, self.service.notice("rate_limited"))
             return
         await typing(context.bot, chat_id)

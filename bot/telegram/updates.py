@@ -22,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot import logs
 from bot.store import Store, StoreError
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
 
@@ -87,10 +90,14 @@ class UpdateGate:
             if await self._seen(update_id):
                 log.info("update %d was already handled; skipped", update_id)
                 return False
-            try:
-                await self.application.process_update(update)
-            except Exception:  # handler errors go to the error handler; this is a last resort
-                log.exception("update %d could not be processed", update_id)
+            started = time.perf_counter()
+            with logs.update_fields() as fields:
+                try:
+                    await self.application.process_update(update)
+                except Exception:  # handler errors go to the error handler; a last resort
+                    log.exception("update %d could not be processed", update_id)
+                    fields.setdefault("outcome", "failed")
+            _log_update(update, fields, (time.perf_counter() - started) * 1000)
             await self._remember(update_id)
             return True
 
@@ -114,6 +121,40 @@ class UpdateGate:
                 await self.store.prune_handled_updates()
         except StoreError as exc:
             log.error("update %d handled but not recorded: %s", update_id, exc)
+
+
+def _kind(update: Update) -> tuple[str, str]:
+    """(kind of update, default outcome) — never the reader's text."""
+    if update.callback_query is not None:
+        return "button", "button"
+    message = update.message
+    if message is None:
+        return "other", "ignored"
+    if message.text is None:
+        return "message", "non_text"
+    if message.text.startswith("/"):
+        command = message.text.split(maxsplit=1)[0].split("@", 1)[0][1:33]
+        return "command", f"command:{command}" if command.isalnum() else "command"
+    return "message", "-"
+
+
+def _log_update(update: Update, fields: dict[str, Any], ms: float) -> None:
+    """The one INFO line of a handled update: outcome, entry id, score, milliseconds."""
+    kind, default = _kind(update)
+    data: dict[str, Any] = {"update_id": update.update_id, "kind": kind, "outcome": default}
+    data |= fields
+    data["ms"] = round(ms, 1)
+    score = data.get("score")
+    log.info(
+        "update %d %s outcome=%s entry=%s score=%s ms=%.1f",
+        update.update_id,
+        kind,
+        data["outcome"],
+        data.get("entry_id") or "-",
+        f"{score:.3f}" if isinstance(score, float) else "-",
+        ms,
+        extra=data,
+    )
 
 
 class Poller:

@@ -5,7 +5,8 @@ queued), this one answers 200 only after the update was handled, so the question
 before Telegram considers it delivered; if the bot dies first, Telegram sends it again and the
 `UpdateGate` skips what was already handled. Every request must carry the secret set with
 setWebhook in the `X-Telegram-Bot-Api-Secret-Token` header: missing or wrong → 403, nothing is
-processed. Built on tornado, which python-telegram-bot's `webhooks` extra already brings.
+processed. `GET /healthz` (no secret; it processes nothing) reports the knowledge version and
+the number of pending queue items, or 503 when the database is unusable. Built on tornado, which python-telegram-bot's `webhooks` extra already brings.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 
 import tornado.web
 from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 
+from bot.ops import OpsError, queue_status
 from bot.telegram.updates import UpdateGate
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"  # (the webhook path wins if it is /healthz too)
 MAX_BODY = 1 << 20  # bytes; an update is a few kilobytes
 
 
@@ -69,6 +74,43 @@ class _UpdateHandler(tornado.web.RequestHandler):
         log.error("webhook request failed: %s", typ.__name__ if typ else "?")
 
 
+class _HealthHandler(tornado.web.RequestHandler):
+    """GET /healthz: 200 {"status": "ok", "knowledge_version", "queue_pending"}; 503 with a
+    reason when the database is unusable (or the server is stopping). No secret: it reads
+    only counts and processes nothing."""
+
+    SUPPORTED_METHODS = ("GET",)  # type: ignore[assignment]
+
+    def initialize(self, server: WebhookServer) -> None:
+        self.server = server
+
+    async def get(self) -> None:
+        server = self.server
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        if server.stopping:
+            self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)
+            self.finish({"status": "unavailable", "reason": "stopping"})
+            return
+        try:
+            pending = await asyncio.to_thread(queue_status, server.db_path)
+        except OpsError as exc:
+            log.warning("healthz: %s", exc)
+            self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)
+            self.finish({"status": "unavailable", "reason": str(exc)})
+            return
+        self.finish(
+            {
+                "status": "ok",
+                "knowledge_version": server.knowledge_version(),
+                "queue_pending": pending,
+            }
+        )
+
+    def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def]
+        log.error("healthz request failed: %s", typ.__name__ if typ else "?")
+
+
 class _App(tornado.web.Application):
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """No access log: a webhook path may hold a secret of its own."""
@@ -76,9 +118,20 @@ class _App(tornado.web.Application):
 
 class WebhookServer:
     def __init__(
-        self, bot: Bot, gate: UpdateGate, *, secret: str, listen: str, port: int, path: str
+        self,
+        bot: Bot,
+        gate: UpdateGate,
+        *,
+        secret: str,
+        listen: str,
+        port: int,
+        path: str,
+        db_path: Path | None = None,
+        knowledge_version: Callable[[], str] = lambda: "",
     ) -> None:
         self.bot = bot
+        self.db_path = db_path if db_path is not None else gate.store.path
+        self.knowledge_version = knowledge_version
         self.gate = gate
         self.secret = secret
         self.listen = listen
@@ -88,7 +141,12 @@ class WebhookServer:
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.idle.set()
-        app = _App([(re.escape(self.path), _UpdateHandler, {"server": self})])
+        app = _App(
+            [
+                (re.escape(self.path), _UpdateHandler, {"server": self}),
+                (re.escape(HEALTH_PATH), _HealthHandler, {"server": self}),
+            ]
+        )
         self._http = HTTPServer(app, max_body_size=MAX_BODY)
 
     def start(self) -> None:
