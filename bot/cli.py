@@ -167,7 +167,7 @@ async def console_step(service: AnswerService, line: str, last: Reply | None) ->
     """One console input -> one reply; the same calls the Telegram handlers make."""
     chat_id = CONSOLE_CHAT_ID
     buttons = last.flat_buttons if last else []
-    if line.isdigit() and 1 <= int(line) <= len(buttons):
+    if line.isascii() and line.isdecimal() and len(line) <= 3 and 1 <= int(line) <= len(buttons):
         button = buttons[int(line) - 1]
         return await service.press(chat_id, button.action, button.arg)
     command = line.split()[0].lower() if line.startswith("/") else None

@@ -65,6 +65,14 @@ class Snapshot:
         )
 
 
+def _number(text: str) -> int | None:
+    """A row id or page from button data, which a reader can forge: plain ASCII digits only,
+    and small enough for SQLite ("²" and 5,000-digit numbers are not numbers here)."""
+    if text.isascii() and text.isdecimal() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 class AnswerService:
     def __init__(self, snapshot: Snapshot, store: Store | None) -> None:
         self.snapshot = snapshot
@@ -173,17 +181,17 @@ class AnswerService:
         """A button was pressed (a Telegram tap or a number in the console)."""
         head, _, tail = arg.partition(":")
         if action is Action.ENTRY:
-            return await self.show_entry(chat_id, head, int(tail) if tail.isdigit() else None)
+            return await self.show_entry(chat_id, head, _number(tail))
         if action is Action.ASK_DOCTOR:
-            return await self.ask_doctor(chat_id, int(head) if head.isdigit() else None)
+            return await self.ask_doctor(chat_id, _number(head))
         if action in (Action.VOTE_UP, Action.VOTE_DOWN):
             if self.knowledge.get(head) is None:
                 return replies.message(self.knowledge.settings.text("answer_changed"))
             return await self.vote(chat_id, head, 1 if action is Action.VOTE_UP else -1)
         if action is Action.TOPICS:
-            return self.topics(int(head) if head.isdigit() else 0)
+            return self.topics(_number(head) or 0)
         if action is Action.TOPIC:
-            return self.topic(head, int(tail) if tail.isdigit() else 0)
+            return self.topic(head, _number(tail) or 0)
         if action is Action.HOW_TO_ASK:
             return self.how_to_ask()
         if action is Action.FORGET:

@@ -115,7 +115,7 @@ _ITEM_COLUMNS = (
     " answered_at, entry_id, answered_via, answer_group, delivered"
 )
 # aiosqlite raises ValueError("no active connection") once the connection is closed
-DB_ERRORS = (sqlite3.Error, ValueError)
+DB_ERRORS = (sqlite3.Error, ValueError, OverflowError)
 
 
 class StoreError(Exception):
