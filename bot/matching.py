@@ -407,9 +407,6 @@ class Matcher:
             runner_up = max(per_unit[e][unit][0] for e in ranked[1:])
         return out, runner_up
 
-    def rank(self, text: str, limit: int = 5) -> list[Scored]:
-        return [scored for scored, _ in self._rank(text, limit)[0]]
-
     def decide(self, text: str) -> Decision:
         """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
         exact = self._exact.get(normalise(text[: self.settings.max_chars]))

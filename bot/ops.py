@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,28 +184,39 @@ def read_heartbeat(conn: sqlite3.Connection) -> Beat | None:
     return Beat(dt.datetime.fromisoformat(row[0]), row[1], row[2], int(row[3]), row[4])
 
 
+@contextlib.contextmanager
+def _checked(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a database that passes `PRAGMA quick_check`; any problem,
+    then or while it is used, is OpsError("database unusable: ...")."""
+    try:
+        conn = _connect(Path(db_path), readonly=True)
+    except OpsError as exc:
+        raise OpsError(f"database unusable: {exc}") from None
+    try:
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise OpsError(f"database unusable: quick_check says {check}")
+        yield conn
+    except sqlite3.Error as exc:
+        raise OpsError(f"database unusable: {exc}") from None
+    finally:
+        conn.close()
+
+
 def health(db_path: Path, now: dt.datetime | None = None) -> str:
     """One line when the bot is healthy; raises OpsError with the reason otherwise."""
     db_path = Path(db_path)
     try:
-        conn = _connect(db_path, readonly=True)
+        with _checked(db_path) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise OpsError(
+                    f"database unusable: schema version {version} is newer than this "
+                    f"program's {SCHEMA_VERSION}"
+                )
+            beat = read_heartbeat(conn)
     except OpsError as exc:
-        raise OpsError(f"unhealthy: database unusable: {exc}") from None
-    try:
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise OpsError(f"unhealthy: database unusable: quick_check says {check}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise OpsError(
-                f"unhealthy: database unusable: schema version {version} is newer than this "
-                f"program's {SCHEMA_VERSION}"
-            )
-        beat = read_heartbeat(conn)
-    except sqlite3.Error as exc:
-        raise OpsError(f"unhealthy: database unusable: {exc}") from None
-    finally:
-        conn.close()
+        raise OpsError(f"unhealthy: {exc}") from None
     if beat is None:
         raise OpsError(f"unhealthy: no heartbeat yet in {db_path} (has the bot started?)")
     if beat.stopped_at is not None:
@@ -225,24 +236,13 @@ def health(db_path: Path, now: dt.datetime | None = None) -> str:
 def queue_status(db_path: Path) -> int:
     """The number of pending queue items, after checking the database as `health` does;
     raises OpsError ("database unusable: ...") otherwise. For webhook mode's GET /healthz."""
-    try:
-        conn = _connect(Path(db_path), readonly=True)
-    except OpsError as exc:
-        raise OpsError(f"database unusable: {exc}") from None
-    try:
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise OpsError(f"database unusable: quick_check says {check}")
+    with _checked(db_path) as conn:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if not 1 <= version <= SCHEMA_VERSION:
             raise OpsError(f"database unusable: schema version {version}")
         return int(
             conn.execute("SELECT count(*) FROM queue WHERE status = 'pending'").fetchone()[0]
         )
-    except sqlite3.Error as exc:
-        raise OpsError(f"database unusable: {exc}") from None
-    finally:
-        conn.close()
 
 
 # --- backup and restore -----------------------------------------------------------------------

@@ -236,14 +236,11 @@ class Store:
 
     async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
         """Queue an already logged question (the reader chose 'ask the doctor')."""
+        text = await self.question_text(question_id, chat_id)
+        if text is None:
+            return False
         try:
-            async with self._db.execute(
-                "SELECT text FROM questions WHERE id = ? AND chat_id = ?", (question_id, chat_id)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return False
-            await self._enqueue(question_id, chat_id, row[0], kind)
+            await self._enqueue(question_id, chat_id, text, kind)
             await self._db.commit()
         except DB_ERRORS as exc:
             await self._rollback()

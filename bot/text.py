@@ -29,10 +29,6 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def words(text: str) -> list[str]:
-    return normalise(text).split()
-
-
 def sentences(text: str) -> list[str]:
     """Split a message into sentence-like pieces (a long message is scored piece by piece too)."""
     parts = [p.strip() for p in _SENTENCE.split(text)]
