@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from bot import semantic
+from bot.cli import app
 from bot.knowledge import Knowledge, load_knowledge
 from bot.service import Snapshot
 from bot.store import Store
@@ -25,6 +28,35 @@ collect_ignore = [] if semantic.available() else ["test_semantic.py"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read through a second, independent connection: sees only committed data."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def invoke_cli(db: Path, *args: str) -> tuple[int, str, str]:
+    """The command in this process (fast); for the many variants of one behaviour."""
+    result = CliRunner().invoke(app, list(args), env={"EXPERTBOT_DB": str(db)})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_line_error(code: int, out: str, err: str) -> str:
+    """Assert a clean failure: exit 1, one line on stderr, no traceback. Returns the line."""
+    assert code == 1, (out, err)
+    assert "Traceback" not in err + out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("expertbot: ")
+    return lines[0]
+
+
 KB_SMALL = DATA / "kb_small"
 BUNDLED_KB = ROOT / "knowledge"
 _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"

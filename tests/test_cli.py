@@ -9,32 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from bot.cli import app
+from tests.conftest import db_rows, invoke_cli, one_line_error
 
 OUTCOMES = {"answer", "suggest", "unmatched", "urgent", "smalltalk"}
 EXFOLIATE = "How often should I use an exfoliating acid toner?"
 JADE = "Does a jade roller reduce puffiness?"
 UNKNOWN = "What is the capital of Peru?"
-
-
-def invoke(db: Path, *args: str) -> tuple[int, str, str]:
-    """The command in this process (fast); for the many variants of one behaviour."""
-    result = CliRunner().invoke(app, list(args), env={"EXPERTBOT_DB": str(db)})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_line_error(code: int, out: str, err: str) -> str:
-    """Assert a clean failure: exit 1, one line on stderr, no traceback. Returns the line."""
-    assert code == 1, (out, err)
-    assert "Traceback" not in err + out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("expertbot: ")
-    return lines[0]
 
 
 def one_json_object(code: int, out: str, err: str) -> dict:
@@ -44,11 +25,6 @@ def one_json_object(code: int, out: str, err: str) -> dict:
     data = json.loads(out)
     assert isinstance(data, dict)
     return data
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def break_file(kb: Path) -> None:
@@ -190,7 +166,7 @@ def test_ask_json_unmatched(run_cli, kb_dir: Path, db_path: Path) -> None:
     ],
 )
 def test_ask_json_shape(kb_dir: Path, db_path: Path, text: str) -> None:
-    data = one_json_object(*invoke(db_path, "ask", "-k", str(kb_dir), "--json", text))
+    data = one_json_object(*invoke_cli(db_path, "ask", "-k", str(kb_dir), "--json", text))
     assert set(data) == {"outcome", "entry", "score", "suggestions", "reply"}
     assert data["outcome"] in OUTCOMES
     assert 0 <= data["score"] <= 1
@@ -224,7 +200,7 @@ def test_ask_empty_text(run_cli, kb_dir: Path, db_path: Path) -> None:
     line = one_line_error(*run_cli("ask", "-k", str(kb_dir), "--json", ""))
     assert "empty" in line
     for text in ("   ", "\n\t ", "\x01\x02\u200b"):
-        line = one_line_error(*invoke(db_path, "ask", "-k", str(kb_dir), "--json", text))
+        line = one_line_error(*invoke_cli(db_path, "ask", "-k", str(kb_dir), "--json", text))
         assert "empty" in line
     assert not db_path.parent.exists()
 
@@ -346,7 +322,7 @@ def test_eval_bad_cases(
 ) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(text)
-    code, out, err = invoke(db_path, "eval", str(cases), "-k", str(kb_dir), "--json")
+    code, out, err = invoke_cli(db_path, "eval", str(cases), "-k", str(kb_dir), "--json")
     line = one_line_error(code, out, err)
     assert str(cases) in line
     assert expected in line
@@ -394,15 +370,17 @@ def test_chat_session_is_stored(run_cli, kb_dir: Path, db_path: Path) -> None:
     assert "passed your question to Dr Example" in turns[5]
 
     assert db_path.exists()
-    questions = rows(db_path, "SELECT chat_id, text, outcome, entry_id FROM questions ORDER BY id")
+    questions = db_rows(
+        db_path, "SELECT chat_id, text, outcome, entry_id FROM questions ORDER BY id"
+    )
     assert questions == [
         (0, EXFOLIATE, "answer", "exfoliate-how-often"),
         (0, UNKNOWN, "unmatched", None),
     ]
-    assert rows(db_path, "SELECT chat_id, text, kind, status FROM queue") == [
+    assert db_rows(db_path, "SELECT chat_id, text, kind, status FROM queue") == [
         (0, UNKNOWN, "unmatched", "pending")
     ]
-    assert rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
         (0, "exfoliate-how-often", 1)
     ]
 
@@ -419,15 +397,17 @@ def test_chat_numbers_browse_topics(run_cli, kb_dir: Path, db_path: Path) -> Non
     assert "Placeholder answer about jade rollers" in turns[3]
     assert "Read more: https://example.org/kb/jade-roller" in turns[3]
     assert "Thanks for the feedback!" in turns[4]
-    assert rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(0, "jade-roller", -1)]
-    assert rows(db_path, "SELECT COUNT(*) FROM questions") == [(0,)]  # browsing is not asking
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
+        (0, "jade-roller", -1)
+    ]
+    assert db_rows(db_path, "SELECT COUNT(*) FROM questions") == [(0,)]  # browsing is not asking
 
 
 def test_chat_number_without_buttons_is_a_question(run_cli, kb_dir: Path, db_path: Path) -> None:
     code, out, err = chat(run_cli, kb_dir, "/privacy", "7")
     assert code == 0, err
     assert out.split("you> ")[-1].startswith("7\n")
-    assert rows(db_path, "SELECT text FROM questions") == [("7",)]
+    assert db_rows(db_path, "SELECT text FROM questions") == [("7",)]
 
 
 def test_chat_forget(run_cli, kb_dir: Path, db_path: Path) -> None:
@@ -435,7 +415,7 @@ def test_chat_forget(run_cli, kb_dir: Path, db_path: Path) -> None:
     assert code == 0, err
     assert "Done: your questions and votes are deleted." in out
     for table in ("questions", "queue", "votes", "alternates"):
-        assert rows(db_path, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
+        assert db_rows(db_path, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
 
 
 def test_chat_bad_input(run_cli, kb_dir: Path, db_path: Path) -> None:
@@ -455,7 +435,7 @@ def test_chat_bad_input(run_cli, kb_dir: Path, db_path: Path) -> None:
     assert "Traceback" not in err
     assert out.count("you> ") == 4  # the blank line is skipped, /quit ends the session
     assert "never read" not in out
-    stored = [text for (text,) in rows(db_path, "SELECT text FROM questions ORDER BY id")]
+    stored = [text for (text,) in db_rows(db_path, "SELECT text FROM questions ORDER BY id")]
     assert "zebra stripes question" in stored  # control and invisible characters removed
     assert "<b>bold</b> <script>alert('x')</script> **stars** _under_ [link](http://e.org)" in (
         stored
@@ -471,7 +451,7 @@ def test_chat_undecodable_input(run_cli, kb_dir: Path, db_path: Path) -> None:
     assert code == 0, err
     assert "Traceback" not in err
     assert "Hello! Ask me a question" in out  # the session went on after it
-    ((text,),) = rows(db_path, "SELECT text FROM questions")
+    ((text,),) = db_rows(db_path, "SELECT text FROM questions")
     assert text.startswith("zebra ") and text.endswith(" stripes?")
 
 
@@ -589,7 +569,7 @@ def test_queue_answer_without_a_token(run_cli, db_path: Path) -> None:
     assert code == 0, err
     assert out.splitlines()[0] == f"Answered 2 questions: #{first}, #{chatty}."
     assert "Stored: 2 readers to receive it." in out
-    assert rows(db_path, "SELECT id, status, answer, delivered FROM queue ORDER BY id") == [
+    assert db_rows(db_path, "SELECT id, status, answer, delivered FROM queue ORDER BY id") == [
         (first, "answered", "Often, yes.\n\nIt passes.", 0),
         (chatty, "answered", "Often, yes.\n\nIt passes.", 0),
         (peru, "pending", None, None),
@@ -599,7 +579,7 @@ def test_queue_answer_without_a_token(run_cli, db_path: Path) -> None:
     assert code == 0, err
     assert out.startswith(f"#{first} was already answered by terminal at ")
     assert "nothing changed" in out
-    assert rows(db_path, f"SELECT answer FROM queue WHERE id = {first}") == [
+    assert db_rows(db_path, f"SELECT answer FROM queue WHERE id = {first}") == [
         ("Often, yes.\n\nIt passes.",)
     ]
 
@@ -609,7 +589,7 @@ def test_queue_answer_without_a_token(run_cli, db_path: Path) -> None:
 
     code, out, err = run_cli("queue", "dismiss", str(peru), "--by", "dr-b")
     assert (code, out) == (0, f"Dismissed 1 question: #{peru}.\n"), err
-    assert rows(db_path, f"SELECT status, answered_by FROM queue WHERE id = {peru}") == [
+    assert db_rows(db_path, f"SELECT status, answered_by FROM queue WHERE id = {peru}") == [
         ("dismissed", "dr-b")
     ]
     code, out, _ = run_cli("queue", "list", "--status", "all", "--json")
@@ -626,7 +606,7 @@ def test_queue_commands_bad_input(run_cli, db_path: Path) -> None:
     assert "no queue item #999" in line
     line = one_line_error(*run_cli("queue", "answer", str(item), "  "))
     assert "empty" in line
-    assert rows(db_path, "SELECT status FROM queue") == [("pending",)]
+    assert db_rows(db_path, "SELECT status FROM queue") == [("pending",)]
 
 
 def test_queue_link_and_export(run_cli, kb_dir: Path, db_path: Path, tmp_path: Path) -> None:

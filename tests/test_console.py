@@ -5,7 +5,6 @@ typed after a reply picks that reply's button."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,19 +17,11 @@ from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.service import Snapshot
 from bot.text import clean
-from tests.conftest import BUNDLED_KB, DATA, RunCli
+from tests.conftest import BUNDLED_KB, DATA, RunCli, db_rows
 
 SAMPLE_SIZE = 15
 CONSOLE_CHAT_ID = 0
 SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def sample_cases() -> list[str]:
@@ -114,14 +105,14 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
             assert buttons == "", text  # urgent, unmatched and small talk have no buttons
 
     # what the console stored is what ask decided (small talk is not stored)
-    stored = rows(db_path, "SELECT chat_id, text, outcome, entry_id FROM questions ORDER BY id")
+    stored = db_rows(db_path, "SELECT chat_id, text, outcome, entry_id FROM questions ORDER BY id")
     expected = [
         (CONSOLE_CHAT_ID, clean(t), d["outcome"], d["entry"]["id"] if d["entry"] else None)
         for t, d in zip(texts, decided, strict=True)
         if d["outcome"] != "smalltalk"
     ]
     assert stored == expected
-    queued = rows(db_path, "SELECT text, kind FROM queue ORDER BY id")
+    queued = db_rows(db_path, "SELECT text, kind FROM queue ORDER BY id")
     assert queued == [
         (clean(t), d["outcome"])
         for t, d in zip(texts, decided, strict=True)
@@ -164,12 +155,12 @@ def test_number_after_suggest_picks_that_button(
     # the last number queued the question; the reply after it has no buttons, so a second
     # number is a question of its own, not a second tap
     assert turns[3] == settings.text("queued_from_suggest")
-    assert rows(db_path, "SELECT chat_id, entry_id, text FROM alternates") == [
+    assert db_rows(db_path, "SELECT chat_id, entry_id, text FROM alternates") == [
         (CONSOLE_CHAT_ID, second.id, suggest_text)
     ]
-    assert rows(db_path, "SELECT chat_id, text, kind, status FROM queue WHERE kind = 'asked'") == [
-        (CONSOLE_CHAT_ID, suggest_text, "asked", "pending")
-    ]
-    outcomes = [o for (o,) in rows(db_path, "SELECT outcome FROM questions ORDER BY id")]
+    assert db_rows(
+        db_path, "SELECT chat_id, text, kind, status FROM queue WHERE kind = 'asked'"
+    ) == [(CONSOLE_CHAT_ID, suggest_text, "asked", "pending")]
+    outcomes = [o for (o,) in db_rows(db_path, "SELECT outcome FROM questions ORDER BY id")]
     assert outcomes[:2] == ["suggest", "suggest"]
-    assert rows(db_path, "SELECT text FROM questions ORDER BY id")[2:] == [(last,)]
+    assert db_rows(db_path, "SELECT text FROM questions ORDER BY id")[2:] == [(last,)]

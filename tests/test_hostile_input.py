@@ -7,7 +7,6 @@ is built from strings; callback data always within 64 bytes."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from bot.service import AnswerService, Snapshot
 from bot.store import MAX_STORED_CHARS, Store, storable
 from bot.telegram import callbacks
 from bot.text import clean
+from tests.conftest import db_rows
 from tests.e2e.fake_telegram import parse_html
 
 READER = 4242
@@ -114,14 +114,6 @@ def env(tmp_path: Path, bundled_snapshot: Snapshot) -> Iterator[Loop]:
     env.close()
 
 
-def sql(db: Path, query: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
-
-
 def assert_telegram_ok(reply: Reply) -> None:
     """What the fake Bot API server would check of a sendMessage with this reply."""
     assert isinstance(reply, Reply)
@@ -138,9 +130,9 @@ def assert_telegram_ok(reply: Reply) -> None:
 
 
 def assert_tables_intact(db: Path) -> None:
-    names = {row[0] for row in sql(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    names = {row[0] for row in db_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert set(TABLES) <= names, names
-    assert sql(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 # --------------------------------------------------------------------------- ask
@@ -155,11 +147,11 @@ def assert_tables_intact(db: Path) -> None:
 @example(text="\u200b" * 50_000)
 @example(text="\ud800 lone surrogate \udfff")
 def _ask_property(env: Loop, text: str) -> None:
-    before = sql(env.db, "SELECT COALESCE(MAX(id), 0) FROM questions")[0][0]
+    before = db_rows(env.db, "SELECT COALESCE(MAX(id), 0) FROM questions")[0][0]
     reply = env.run(env.service.ask(READER, text))
     assert_telegram_ok(reply)
     cleaned = clean(text)
-    stored = sql(env.db, "SELECT text FROM questions WHERE id > ? ORDER BY id", (before,))
+    stored = db_rows(env.db, "SELECT text FROM questions WHERE id > ? ORDER BY id", (before,))
     if not cleaned:
         assert stored == []
         return

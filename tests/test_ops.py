@@ -9,42 +9,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from bot.cli import app
 from bot.ops import HEARTBEAT_MAX_AGE
 from bot.store import SCHEMA_VERSION, Store
-from tests.conftest import RunCli
-
-
-def invoke(db: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env={"EXPERTBOT_DB": str(db)})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_line_error(code: int, out: str, err: str) -> str:
-    assert code == 1, (out, err)
-    assert "Traceback" not in err + out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("expertbot: ")
-    return lines[0]
+from tests.conftest import RunCli, db_rows, invoke_cli, one_line_error
 
 
 def one_line(code: int, out: str, err: str) -> str:
     assert code == 0, err
     assert out.count("\n") == 1, out
     return out.strip()
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 async def make_db(path: Path, questions: int = 3) -> None:
@@ -96,15 +69,15 @@ async def test_backup_while_another_connection_writes(db_path: Path, tmp_path: P
         while len(written) < 20:  # the writer is busy before the backup starts
             threading.Event().wait(0.01)
         target = tmp_path / "backups" / "one.sqlite3"
-        line = one_line(*invoke(db_path, "db", "backup", str(target)))
+        line = one_line(*invoke_cli(db_path, "db", "backup", str(target)))
     finally:
         stop.set()
         thread.join()
     assert line.startswith(f"Backed up {db_path} to {target}: ")
-    assert rows(target, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(target, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert rows(target, "PRAGMA journal_mode") == [("delete",)]  # one self-contained file
-    (count,) = rows(target, "SELECT count(*) FROM questions")[0]
+    assert db_rows(target, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(target, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert db_rows(target, "PRAGMA journal_mode") == [("delete",)]  # one self-contained file
+    (count,) = db_rows(target, "SELECT count(*) FROM questions")[0]
     assert 50 + 20 <= count <= 50 + len(written)
     assert not Path(f"{target}-wal").exists()
 
@@ -113,15 +86,15 @@ async def test_backup_refuses_to_overwrite_unless_forced(db_path: Path, tmp_path
     await make_db(db_path)
     target = tmp_path / "backup.sqlite3"
     target.write_text("precious")
-    line = one_line_error(*invoke(db_path, "db", "backup", str(target)))
+    line = one_line_error(*invoke_cli(db_path, "db", "backup", str(target)))
     assert "already exists" in line and "--force" in line
     assert target.read_text() == "precious"
-    one_line(*invoke(db_path, "db", "backup", "--force", str(target)))
-    assert rows(target, "SELECT count(*) FROM questions") == [(3,)]
+    one_line(*invoke_cli(db_path, "db", "backup", "--force", str(target)))
+    assert db_rows(target, "SELECT count(*) FROM questions") == [(3,)]
 
 
 def test_backup_of_a_missing_database_is_one_line(db_path: Path, tmp_path: Path) -> None:
-    line = one_line_error(*invoke(db_path, "db", "backup", str(tmp_path / "b.sqlite3")))
+    line = one_line_error(*invoke_cli(db_path, "db", "backup", str(tmp_path / "b.sqlite3")))
     assert "does not exist" in line
     assert not db_path.exists()  # a backup never creates the database
 
@@ -144,9 +117,9 @@ async def test_restore_round_trip_keeps_the_current_database(
         f"Restored {db_path} from {backup} (schema version {SCHEMA_VERSION}); "
         f"the previous one is kept as {kept}."
     )
-    assert rows(db_path, "SELECT count(*) FROM questions") == [(3,)]
-    assert rows(kept, "SELECT count(*) FROM questions") == [(5,)]
-    assert rows(db_path, "SELECT count(*) FROM heartbeat") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM questions") == [(3,)]
+    assert db_rows(kept, "SELECT count(*) FROM questions") == [(5,)]
+    assert db_rows(db_path, "SELECT count(*) FROM heartbeat") == [(0,)]
     store = await Store.open(db_path)  # the bot opens the restored file
     try:
         assert await store.count("questions") == 3
@@ -157,7 +130,7 @@ async def test_restore_round_trip_keeps_the_current_database(
 def test_restore_of_a_non_database_file_is_refused(db_path: Path, tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database at all\n" * 100)
-    line = one_line_error(*invoke(db_path, "db", "restore", str(junk)))
+    line = one_line_error(*invoke_cli(db_path, "db", "restore", str(junk)))
     assert line.startswith(f"expertbot: {junk} is not a usable SQLite database")
     assert not db_path.exists()
 
@@ -167,36 +140,36 @@ def test_restore_of_a_foreign_database_is_refused(db_path: Path, tmp_path: Path)
     conn = sqlite3.connect(other)
     conn.execute("CREATE TABLE t (x)")
     conn.close()
-    line = one_line_error(*invoke(db_path, "db", "restore", str(other)))
+    line = one_line_error(*invoke_cli(db_path, "db", "restore", str(other)))
     assert line == f"expertbot: {other} is not an ExpertBot database"
-    line = one_line_error(*invoke(db_path, "db", "restore", str(tmp_path / "missing")))
+    line = one_line_error(*invoke_cli(db_path, "db", "restore", str(tmp_path / "missing")))
     assert "does not exist" in line
 
 
 async def test_restore_is_refused_while_the_bot_runs(db_path: Path, tmp_path: Path) -> None:
     await make_db(db_path, questions=1)
     backup = tmp_path / "backup.sqlite3"
-    one_line(*invoke(db_path, "db", "backup", str(backup)))
+    one_line(*invoke_cli(db_path, "db", "backup", str(backup)))
     await make_db(db_path, questions=1)
     set_heartbeat(db_path, age=5)
-    line = one_line_error(*invoke(db_path, "db", "restore", str(backup)))
+    line = one_line_error(*invoke_cli(db_path, "db", "restore", str(backup)))
     assert "the bot is running" in line and "pid 4242" in line
-    assert rows(db_path, "SELECT count(*) FROM questions") == [(2,)]
+    assert db_rows(db_path, "SELECT count(*) FROM questions") == [(2,)]
     assert not Path(f"{db_path}.before-restore").exists()
     set_heartbeat(db_path, age=HEARTBEAT_MAX_AGE + 60)  # it died long ago: allowed
-    one_line(*invoke(db_path, "db", "restore", str(backup)))
-    assert rows(db_path, "SELECT count(*) FROM questions") == [(1,)]
+    one_line(*invoke_cli(db_path, "db", "restore", str(backup)))
+    assert db_rows(db_path, "SELECT count(*) FROM questions") == [(1,)]
 
 
 async def test_restore_over_a_corrupt_database(db_path: Path, tmp_path: Path) -> None:
     await make_db(db_path, questions=2)
     backup = tmp_path / "backup.sqlite3"
-    one_line(*invoke(db_path, "db", "backup", str(backup)))
+    one_line(*invoke_cli(db_path, "db", "backup", str(backup)))
     db_path.write_bytes(b"this file was damaged" * 500)
     Path(f"{db_path}-wal").unlink(missing_ok=True)
     Path(f"{db_path}-shm").unlink(missing_ok=True)
-    one_line(*invoke(db_path, "db", "restore", str(backup)))
-    assert rows(db_path, "SELECT count(*) FROM questions") == [(2,)]
+    one_line(*invoke_cli(db_path, "db", "restore", str(backup)))
+    assert db_rows(db_path, "SELECT count(*) FROM questions") == [(2,)]
     assert Path(f"{db_path}.before-restore").read_bytes().startswith(b"this file was damaged")
 
 
@@ -205,21 +178,21 @@ async def test_restore_over_a_corrupt_database(db_path: Path, tmp_path: Path) ->
 
 async def test_health_with_a_fresh_and_a_stale_heartbeat(db_path: Path) -> None:
     await make_db(db_path)
-    line = one_line_error(*invoke(db_path, "health"))
+    line = one_line_error(*invoke_cli(db_path, "health"))
     assert line == f"expertbot: unhealthy: no heartbeat yet in {db_path} (has the bot started?)"
 
     set_heartbeat(db_path, age=3)
-    line = one_line(*invoke(db_path, "health"))
+    line = one_line(*invoke_cli(db_path, "health"))
     assert line.startswith("ok: heartbeat ") and "polling, pid 4242" in line and "kv1" in line
 
     set_heartbeat(db_path, age=HEARTBEAT_MAX_AGE + 30)
-    line = one_line_error(*invoke(db_path, "health"))
+    line = one_line_error(*invoke_cli(db_path, "health"))
     assert re.match(
         r"expertbot: unhealthy: heartbeat stale by 3[0-2] s \(last one 1[12]\d s ago", line
     )
 
     set_heartbeat(db_path, age=3, stopped=True)
-    assert "the bot stopped at" in one_line_error(*invoke(db_path, "health"))
+    assert "the bot stopped at" in one_line_error(*invoke_cli(db_path, "health"))
 
 
 def test_health_with_an_unusable_database(db_path: Path, tmp_path: Path, run_cli: RunCli) -> None:
@@ -228,5 +201,5 @@ def test_health_with_an_unusable_database(db_path: Path, tmp_path: Path, run_cli
     assert not db_path.exists()  # health never creates the database
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"garbage" * 1000)
-    line = one_line_error(*invoke(junk, "health"))
+    line = one_line_error(*invoke_cli(junk, "health"))
     assert line.startswith("expertbot: unhealthy: database unusable: ")

@@ -5,7 +5,6 @@ and an honest reply when the database fails."""
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from bot.knowledge import Knowledge
 from bot.models import Action, BlockKind, Button, Decision, Outcome, Reply, Scored
 from bot.service import AnswerService, Snapshot
 from bot.store import MAX_STORED_CHARS, Store
+from tests.conftest import db_rows
 
 READER = 101
 OTHER = 202
@@ -24,24 +24,17 @@ URGENT = "How long does lip filler last? my lip went white after the filler and 
 SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
 
 
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read through an independent connection: only committed data."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def count(db: Path, table: str, chat_id: int | None = None) -> int:
     where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
-    return rows(db, f"SELECT COUNT(*) FROM {table} {where}", params)[0][0]
+    return db_rows(db, f"SELECT COUNT(*) FROM {table} {where}", params)[0][0]
 
 
 def tables_with_chat_id(db: Path) -> list[str]:
-    names = [n for (n,) in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    names = [n for (n,) in db_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
     return [
-        n for n in names if any(col[1] == "chat_id" for col in rows(db, f"PRAGMA table_info({n})"))
+        n
+        for n in names
+        if any(col[1] == "chat_id" for col in db_rows(db, f"PRAGMA table_info({n})"))
     ]
 
 
@@ -99,7 +92,7 @@ async def test_answer_card(
         assert button.action is Action.ENTRY and button.arg in entry.related
         assert bundled_knowledge.entries[button.arg].question in button.label
 
-    assert rows(db_path, "SELECT chat_id, text, outcome, entry_id FROM questions") == [
+    assert db_rows(db_path, "SELECT chat_id, text, outcome, entry_id FROM questions") == [
         (READER, entry.question, "answer", entry.id)
     ]
     assert count(db_path, "queue") == 0
@@ -140,10 +133,10 @@ async def test_urgent_reply_and_queue(
     assert not any(b.kind is BlockKind.LINK for b in reply.blocks)
     assert "Read more" not in text_of(reply)
     assert reply.queued
-    assert rows(db_path, "SELECT chat_id, text, kind, status FROM queue") == [
+    assert db_rows(db_path, "SELECT chat_id, text, kind, status FROM queue") == [
         (READER, URGENT, "urgent", "pending")
     ]
-    assert rows(db_path, "SELECT outcome, entry_id FROM questions") == [("urgent", None)]
+    assert db_rows(db_path, "SELECT outcome, entry_id FROM questions") == [("urgent", None)]
 
 
 # --- unmatched --------------------------------------------------------------------------------
@@ -154,7 +147,7 @@ async def test_unmatched_is_queued_once(service: AnswerService, settings, db_pat
     assert reply.outcome is Outcome.UNMATCHED and reply.queued
     assert text_of(reply) == settings.text("unmatched")
     assert reply.question_id is not None
-    assert rows(db_path, "SELECT chat_id, text, kind, status, question_id FROM queue") == [
+    assert db_rows(db_path, "SELECT chat_id, text, kind, status, question_id FROM queue") == [
         (READER, UNKNOWN, "unmatched", "pending", reply.question_id)
     ]
     again = await service.ask(READER, UNKNOWN.upper())  # same question, shouted
@@ -204,7 +197,7 @@ async def test_suggest_then_tap_an_entry(
     assert [b.label for (b,) in entry_rows] == [s.entry.question for s in reply.suggestions]
     assert ask_doctor.action is Action.ASK_DOCTOR and ask_doctor.arg == str(qid)
     assert count(db_path, "queue") == 0  # a suggestion is not queued until asked
-    assert rows(db_path, "SELECT outcome FROM questions") == [("suggest",)]
+    assert db_rows(db_path, "SELECT outcome FROM questions") == [("suggest",)]
 
     (tap,) = entry_rows[-1]
     assert tap.action is Action.ENTRY
@@ -212,7 +205,7 @@ async def test_suggest_then_tap_an_entry(
     card = await service.press(READER, tap.action, tap.arg)
     assert card.outcome is Outcome.ANSWER and card.entry == bundled_knowledge.entries[chosen.id]
     assert card.blocks[0].text == chosen.question
-    assert rows(db_path, "SELECT chat_id, entry_id, text FROM alternates") == [
+    assert db_rows(db_path, "SELECT chat_id, entry_id, text FROM alternates") == [
         (READER, chosen.id, suggest_text)
     ]
 
@@ -240,7 +233,7 @@ async def test_none_of_these_queues_the_question_once(
         settings.text("queued_from_suggest"),
         settings.text("unmatched_not_queued"),
     )
-    assert rows(db_path, "SELECT chat_id, text, status, question_id FROM queue") == [
+    assert db_rows(db_path, "SELECT chat_id, text, status, question_id FROM queue") == [
         (READER, suggest_text, "pending", reply.question_id)
     ]
     # someone else cannot queue (or learn about) this reader's question
@@ -257,9 +250,11 @@ async def test_votes_are_stored_and_changeable(
 ) -> None:
     up = await service.press(READER, Action.VOTE_UP, ANSWERED_ID)
     assert text_of(up) == settings.text("vote_thanks")
-    assert rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(READER, ANSWERED_ID, 1)]
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
+        (READER, ANSWERED_ID, 1)
+    ]
     await service.press(READER, Action.VOTE_DOWN, ANSWERED_ID)
-    assert rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [
         (READER, ANSWERED_ID, -1)
     ]
     await service.press(OTHER, Action.VOTE_UP, ANSWERED_ID)
@@ -412,7 +407,7 @@ async def test_huge_message_is_answered_and_stored_capped(
     assert len(text) == 20_000
     reply = await service.ask(READER, text)
     assert reply.outcome is not None and reply.blocks
-    ((stored,),) = rows(db_path, "SELECT text FROM questions")
+    ((stored,),) = db_rows(db_path, "SELECT text FROM questions")
     assert len(stored) == MAX_STORED_CHARS
     assert text.startswith(stored)
 
@@ -420,7 +415,7 @@ async def test_huge_message_is_answered_and_stored_capped(
 async def test_html_is_stored_verbatim(service: AnswerService, db_path: Path) -> None:
     text = "<b>Does</b> <script>alert('x')</script> retinol & tretinoin <i>differ</i>? &amp;"
     await service.ask(READER, text)
-    assert rows(db_path, "SELECT text FROM questions") == [(text,)]
+    assert db_rows(db_path, "SELECT text FROM questions") == [(text,)]
 
 
 # --- a failing database -----------------------------------------------------------------------

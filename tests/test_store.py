@@ -12,23 +12,17 @@ from pathlib import Path
 import pytest
 
 from bot.store import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from tests.conftest import db_rows
 
 TABLES = {"questions", "queue", "votes", "alternates"}
 
 
-def read(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read through a second, independent connection: sees only committed data."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def tables_with_chat_id(db: Path) -> list[str]:
-    names = [n for (n,) in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    names = [n for (n,) in db_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
     return [
-        n for n in names if any(col[1] == "chat_id" for col in read(db, f"PRAGMA table_info({n})"))
+        n
+        for n in names
+        if any(col[1] == "chat_id" for col in db_rows(db, f"PRAGMA table_info({n})"))
     ]
 
 
@@ -43,9 +37,9 @@ async def test_first_open_creates_folder_and_schema(db_path: Path) -> None:
         assert await store.schema_version() == SCHEMA_VERSION >= 1
     finally:
         await store.close()
-    assert read(db_path, "PRAGMA journal_mode") == [("wal",)]
-    assert read(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    names = {n for (n,) in read(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert db_rows(db_path, "PRAGMA journal_mode") == [("wal",)]
+    assert db_rows(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    names = {n for (n,) in db_rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert names >= TABLES
     assert set(tables_with_chat_id(db_path)) == TABLES
 
@@ -77,7 +71,7 @@ async def test_newer_schema_is_refused(db_path: Path) -> None:
             break
         await asyncio.sleep(0.01)
     assert threading.active_count() <= threads
-    assert read(db_path, "PRAGMA user_version") == [(99,)]  # and the file is untouched
+    assert db_rows(db_path, "PRAGMA user_version") == [(99,)]  # and the file is untouched
     del info
 
 
@@ -103,11 +97,11 @@ async def test_question_is_committed_before_log_question_returns(
 ) -> None:
     question_id, queued = await store.log_question(42, "Is it saved?", "answer", "e-1", 0.9, 3.2)
     assert queued is False
-    assert read(db_path, "SELECT id, chat_id, text, outcome, entry_id FROM questions") == [
+    assert db_rows(db_path, "SELECT id, chat_id, text, outcome, entry_id FROM questions") == [
         (question_id, 42, "Is it saved?", "answer", "e-1")
     ]
     await store.log_question(42, "Nobody knows?", "unmatched", None, 0.0, 1.0)
-    assert read(db_path, "SELECT text, status FROM queue") == [("Nobody knows?", "pending")]
+    assert db_rows(db_path, "SELECT text, status FROM queue") == [("Nobody knows?", "pending")]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +114,9 @@ async def test_unmatched_and_urgent_are_queued(
     question_id, was_queued = await store.log_question(7, "A question?", outcome, None, 0.1, 1.0)
     assert was_queued is queued
     expected = [(question_id, 7, "A question?", outcome, "pending")] if queued else []
-    assert read(db_path, "SELECT question_id, chat_id, text, kind, status FROM queue") == expected
+    assert (
+        db_rows(db_path, "SELECT question_id, chat_id, text, kind, status FROM queue") == expected
+    )
 
 
 async def test_repeated_pending_question_is_queued_once(store: Store, db_path: Path) -> None:
@@ -128,19 +124,19 @@ async def test_repeated_pending_question_is_queued_once(store: Store, db_path: P
     await store.log_question(1, "does ice help puffiness", "unmatched", None, 0, 1)
     await store.log_question(1, "DOES ICE HELP PUFFINESS?!", "unmatched", None, 0, 1)
     assert await store.count("questions") == 3  # every message is logged
-    assert read(db_path, "SELECT question_id, chat_id, text FROM queue") == [
+    assert db_rows(db_path, "SELECT question_id, chat_id, text FROM queue") == [
         (first, 1, "Does ice help puffiness?")
     ]
     # another reader asking the same is another queue item
     await store.log_question(2, "Does ice help puffiness?", "unmatched", None, 0, 1)
-    assert read(db_path, "SELECT chat_id FROM queue ORDER BY id") == [(1,), (2,)]
+    assert db_rows(db_path, "SELECT chat_id FROM queue ORDER BY id") == [(1,), (2,)]
 
 
 async def test_repeat_that_turns_urgent_upgrades_the_item(store: Store, db_path: Path) -> None:
     await store.log_question(1, "My lip is very swollen", "unmatched", None, 0, 1)
     await store.log_question(1, "my lip is very swollen", "urgent", None, 0, 1)
     await store.log_question(1, "My lip is very swollen", "unmatched", None, 0, 1)
-    assert read(db_path, "SELECT kind FROM queue") == [("urgent",)]
+    assert db_rows(db_path, "SELECT kind FROM queue") == [("urgent",)]
 
 
 async def test_repeat_after_an_answer_is_queued_again(store: Store, db_path: Path) -> None:
@@ -148,7 +144,7 @@ async def test_repeat_after_an_answer_is_queued_again(store: Store, db_path: Pat
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE queue SET status = 'answered'")
     await store.log_question(1, "Same again?", "unmatched", None, 0, 1)
-    assert read(db_path, "SELECT status FROM queue ORDER BY id") == [("answered",), ("pending",)]
+    assert db_rows(db_path, "SELECT status FROM queue ORDER BY id") == [("answered",), ("pending",)]
 
 
 async def test_queue_lists_urgent_first_then_oldest(store: Store) -> None:
@@ -170,7 +166,7 @@ async def test_asked_from_a_suggestion(store: Store, db_path: Path) -> None:
     assert await store.queue_question(question_id, 9) is True
     assert await store.queue_question(question_id, 9) is True  # a second tap: still one item
     assert await store.queue_question(question_id, 10) is False  # not that reader's question
-    assert read(db_path, "SELECT question_id, chat_id, kind FROM queue") == [
+    assert db_rows(db_path, "SELECT question_id, chat_id, kind FROM queue") == [
         (question_id, 9, "asked")
     ]
 
@@ -178,7 +174,7 @@ async def test_asked_from_a_suggestion(store: Store, db_path: Path) -> None:
 async def test_long_and_odd_text_is_stored_safely(store: Store, db_path: Path) -> None:
     await store.log_question(1, "x" * 20_000, "unmatched", None, 0, 1)
     await store.log_question(1, "bad \udcff bytes'); DROP TABLE queue; --", "unmatched", None, 0, 1)
-    texts = [t for (t,) in read(db_path, "SELECT text FROM questions ORDER BY id")]
+    texts = [t for (t,) in db_rows(db_path, "SELECT text FROM questions ORDER BY id")]
     assert len(texts[0]) == MAX_STORED_CHARS
     assert texts[1] == "bad ? bytes'); DROP TABLE queue; --"
     assert await store.count("queue") == 2
@@ -190,12 +186,12 @@ async def test_long_and_odd_text_is_stored_safely(store: Store, db_path: Path) -
 async def test_one_vote_per_reader_per_entry_and_changeable(store: Store, db_path: Path) -> None:
     await store.vote(1, "entry-a", 1)
     await store.vote(1, "entry-a", 1)
-    assert read(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", 1)]
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", 1)]
     await store.vote(1, "entry-a", -1)  # changed their mind
-    assert read(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", -1)]
+    assert db_rows(db_path, "SELECT chat_id, entry_id, value FROM votes") == [(1, "entry-a", -1)]
     await store.vote(1, "entry-b", 5)  # any positive value is a 👍
     await store.vote(2, "entry-a", -3)
-    assert read(
+    assert db_rows(
         db_path, "SELECT chat_id, entry_id, value FROM votes ORDER BY chat_id, entry_id"
     ) == [
         (1, "entry-a", -1),
@@ -225,23 +221,27 @@ async def test_forget_deletes_every_row_of_that_chat_only(store: Store, db_path:
     tables = tables_with_chat_id(db_path)
     assert set(tables) == TABLES
     before = {
-        t: read(db_path, f"SELECT * FROM {t} WHERE chat_id = 200 ORDER BY rowid") for t in tables
+        t: db_rows(db_path, f"SELECT * FROM {t} WHERE chat_id = 200 ORDER BY rowid") for t in tables
     }
-    mine = sum(read(db_path, f"SELECT COUNT(*) FROM {t} WHERE chat_id = 100")[0][0] for t in tables)
+    mine = sum(
+        db_rows(db_path, f"SELECT COUNT(*) FROM {t} WHERE chat_id = 100")[0][0] for t in tables
+    )
     assert all(before.values())  # the other reader has rows everywhere
 
     deleted = await store.forget(100)
 
     assert deleted == mine
     for table in tables:
-        assert read(db_path, f"SELECT COUNT(*) FROM {table} WHERE chat_id = 100") == [(0,)], table
+        assert db_rows(db_path, f"SELECT COUNT(*) FROM {table} WHERE chat_id = 100") == [(0,)], (
+            table
+        )
         assert (
-            read(db_path, f"SELECT * FROM {table} WHERE chat_id = 200 ORDER BY rowid")
+            db_rows(db_path, f"SELECT * FROM {table} WHERE chat_id = 200 ORDER BY rowid")
             == (before[table])
         ), table
     # nothing of reader 100 survives anywhere, under any column
     for table in tables:
-        for row in read(db_path, f"SELECT * FROM {table}"):
+        for row in db_rows(db_path, f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and "100" in v for v in row), (table, row)
     assert await store.forget(100) == 0
 
@@ -269,8 +269,8 @@ async def test_locked_database_waits_for_the_lock(store: Store, db_path: Path) -
         other.close()
     assert waited >= hold * 0.8  # it really waited for the other writer...
     assert waited < 5  # ...and did not give up or hang
-    assert read(db_path, "SELECT id, text FROM questions") == [(question_id, "Waiting?")]
-    assert read(db_path, "SELECT chat_id, entry_id FROM votes") == [(1, "x")]
+    assert db_rows(db_path, "SELECT id, text FROM questions") == [(question_id, "Waiting?")]
+    assert db_rows(db_path, "SELECT chat_id, entry_id FROM votes") == [(1, "x")]
 
 
 async def test_two_stores_on_one_file(db_path: Path) -> None:
@@ -327,6 +327,6 @@ async def test_every_earlier_schema_migrates_to_the_latest(db_path: Path, versio
         assert await store.update_handled(1)
     finally:
         await store.close()
-    assert read(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert db_rows(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     store = await Store.open(db_path)  # opening again migrates nothing
     await store.close()

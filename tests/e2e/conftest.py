@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import pytest
 from bot.knowledge import load_knowledge
 from bot.models import Outcome
 from bot.service import Snapshot
+from tests.conftest import db_rows
 
 from .fake_telegram import Call, FakeTelegram
 
@@ -112,11 +112,7 @@ class BotProcess:
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read the bot's SQLite file through an independent connection (committed data)."""
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return db_rows(self.db, sql, params)
 
 
 StartBot = Callable[..., Awaitable[BotProcess]]
