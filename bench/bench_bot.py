@@ -108,7 +108,7 @@ def update(number: int, chat_id: int, text: str) -> dict[str, Any]:
 
 
 async def bench_size(knowledge: Knowledge, queries: Sequence[str], passes: int) -> list[float]:
-    snapshot = Snapshot.build(knowledge)
+    snapshot = Snapshot.build(knowledge, meaning=False)  # the default install
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.sqlite3")
         stub = StubRequest()
