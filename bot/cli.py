@@ -23,9 +23,9 @@ from bot.config import Config, ConfigError
 from bot.evaluate import CasesError, evaluate, load_cases, summary
 from bot.knowledge import load_knowledge
 from bot.models import Outcome, QueueItem, Reply
-from bot.review import Detail, Resolution, ReviewError, ReviewService
+from bot.review import Detail, Resolution, ReviewError, ReviewService, duration
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.store import Delivery, Store, StoreError
 from bot.text import clean
 
 app = typer.Typer(
@@ -329,6 +329,14 @@ GroupOpt = Annotated[
 ByOpt = Annotated[str, typer.Option("--by", help="Who acts, stored with the item.")]
 
 
+DELIVERY_NAMES = {
+    Delivery.OWED: "owed",
+    Delivery.SENDING: "sending",
+    Delivery.SENT: "sent",
+    Delivery.UNDELIVERABLE: "undeliverable",
+}
+
+
 def _item_dict(item: QueueItem) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -342,7 +350,8 @@ def _item_dict(item: QueueItem) -> dict[str, Any]:
         "answered_at": item.answered_at,
         "answered_via": item.answered_via,
         "entry_id": item.entry_id,
-        "delivered": None if item.delivered is None else bool(item.delivered),
+        "delivered": item.delivered == Delivery.SENT,
+        "delivery": DELIVERY_NAMES.get(item.delivered),
     }
 
 
@@ -372,8 +381,10 @@ def queue_show(
         typer.echo(f"\nAnswered{how} by {item.answered_by} at {item.answered_at}")
         if item.answer:
             typer.echo(item.answer)
-        if item.delivered == 0:
+        if item.delivered in (Delivery.OWED, Delivery.SENDING):
             typer.echo("(not delivered to the reader yet)")
+        elif item.delivered == Delivery.UNDELIVERABLE:
+            typer.echo("(could not be delivered: the reader blocked the bot or left)")
     elif item.status == "dismissed":
         typer.echo(f"\nDismissed by {item.answered_by} at {item.answered_at}")
     if detail.group:
@@ -382,7 +393,7 @@ def queue_show(
             typer.echo(f"  #{other.id:<5} {_one_line(other.text, 80)}")
 
 
-def _report(result: Resolution, verb: str, answered: bool, how: str = "") -> None:
+def _report(result: Resolution, verb: str, how: str = "") -> None:
     item = result.item
     if result.already:
         when = f" by {item.answered_by} at {item.answered_at}" if item.answered_by else ""
@@ -391,13 +402,36 @@ def _report(result: Resolution, verb: str, answered: bool, how: str = "") -> Non
     ids = ", ".join(f"#{i.id}" for i in result.changed)
     noun = "question" if len(result.changed) == 1 else "questions"
     typer.echo(f"{verb} {len(result.changed)} {noun}{how}: {ids}.")
-    if answered:
-        readers = len(result.recipients)
-        who = "1 reader" if readers == 1 else f"{readers} readers"
+    if not result.recipients:
+        return
+    readers = len(result.recipients)
+    who = "1 reader" if readers == 1 else f"{readers} readers"
+    sent = _send_owed(result.recipients)
+    if sent is None:
         typer.echo(
-            f"Stored: {who} to receive it. Delivery from the desk to Telegram is not built yet "
-            "(the bot's doctor flow, issue 4)."
+            f"Stored: {who} to receive it. The bot sends it when it runs "
+            "(no TELEGRAM_BOT_TOKEN here to send it now)."
         )
+    else:
+        typer.echo(f"Sent to {sent} of {who} through Telegram; the bot retries the rest.")
+
+
+def _send_owed(items: list[QueueItem]) -> int | None:
+    """Deliver the answers now through the Bot API, when a token is set (the running bot
+    would within seconds anyway; a claim in the database keeps the two from both sending).
+    None: no token (or no usable knowledge), the bot sends them when it runs."""
+    cfg = config()
+    root = cfg.knowledge_dir
+    knowledge, _ = load_knowledge(root) if root.is_dir() else (None, [])
+    if not cfg.token or knowledge is None:
+        return None
+    from bot.telegram.outbox import deliver_now
+
+    try:
+        return asyncio.run(deliver_now(cfg, Snapshot.build(knowledge), [i.id for i in items]))
+    except Exception as exc:  # the answer is stored: the bot sends it when it runs
+        typer.echo(f"Not sent now ({type(exc).__name__}: {exc}).", err=True)
+        return 0
 
 
 @queue_app.command("answer")
@@ -411,7 +445,7 @@ def queue_answer(
     """Answer a queued question (and with --group, every pending question like it)."""
     db_path = db or config().db_path
     result = asyncio.run(_review(db_path, None, lambda r: r.answer(item_id, text, by, group)))
-    _report(result, "Answered", answered=True)
+    _report(result, "Answered")
 
 
 @queue_app.command("dismiss")
@@ -421,7 +455,7 @@ def queue_dismiss(
     """Dismiss a queued question without an answer (nothing is sent to the reader)."""
     db_path = db or config().db_path
     result = asyncio.run(_review(db_path, None, lambda r: r.dismiss(item_id, by, group)))
-    _report(result, "Dismissed", answered=False)
+    _report(result, "Dismissed")
 
 
 @queue_app.command("link")
@@ -439,7 +473,7 @@ def queue_link(
     result = asyncio.run(
         _review(db_path, snap, lambda r: r.link_to_entry(item_id, entry_id, by, group))
     )
-    _report(result, "Answered", answered=True, how=f" with entry {entry_id}")
+    _report(result, "Answered", how=f" with entry {entry_id}")
 
 
 @queue_app.command("export")
@@ -491,7 +525,7 @@ def stats(
         if median is not None:
             typer.echo(
                 f"  answered by the doctor: {window['answered_by_doctor']}, "
-                f"median time {_duration(median)}"
+                f"median time {duration(median)}"
             )
         if window["top_entries"]:
             typer.echo("  top entries:")
@@ -509,14 +543,6 @@ def stats(
         typer.echo(
             f"  #{group['id']:<5} {mark}asked {group['count']}×  {_one_line(group['text'], 70)}"
         )
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 @db_app.command("backup")

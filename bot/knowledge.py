@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,11 @@ class Texts(_Strict):
     cancelled: str = "Nothing was deleted."
     vote_thanks: str = "Thanks for the feedback!"
     doctor_answered: str = "{expert} answered your question:"
+    doctor_linked: str = "{expert} picked this vetted answer for your question:"
+    dismissed_note: str = (
+        "{expert} has read your question but can't answer it here. For advice about your own "
+        "situation, please see a dermatologist or your doctor."
+    )
 
 
 class Semantic(_Strict):
@@ -111,6 +118,14 @@ class Matching(_Strict):
     semantic: Semantic = Semantic()
 
 
+class Review(_Strict):
+    """How new questions reach the doctor's review chat."""
+
+    # 0: post each question at once; N: collect them and post a digest every N minutes.
+    # Urgent questions always go at once.
+    digest_minutes: int = Field(0, ge=0, le=24 * 60)
+
+
 class BotSettings(_Strict):
     name: str = "ExpertBot"
     expert: str = "the doctor"
@@ -118,6 +133,7 @@ class BotSettings(_Strict):
     rate_limit_per_minute: int = Field(6, ge=0)
     texts: Texts = Texts()
     matching: Matching = Matching()
+    review: Review = Review()
 
     def text(self, name: str) -> str:
         raw: str = getattr(self.texts, name)
@@ -278,14 +294,36 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> tuple[Any, list[Pr
 
 
 def _read(path: Path, root: Path) -> tuple[Any, list[Problem]]:
-    rel = _rel(path, root)
+    """Parse one file; anything wrong with it (even a pipe or a link loop) is a Problem on it.
+
+    The bot reloads while admins edit, so a file may be missing, half-written or not a file
+    at all by the time it is read: that must never raise, nor block on a pipe.
+    """
+    rel = rel_path(path, root)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return None, [Problem(rel, 1, "error", f"cannot read the file: {exc.strerror or exc}")]
+    if stat.S_ISDIR(mode):
+        return None, [Problem(rel, 1, "error", "is a folder, not a file")]
+    if not stat.S_ISREG(mode):
+        return None, [Problem(rel, 1, "error", "not a regular file (a pipe, socket or device)")]
     try:
         return load_yaml(path), []
     except YamlProblem as exc:
         return None, [Problem(rel, exc.line, "error", exc.message)]
+    except RecursionError:
+        return None, [Problem(rel, 1, "error", "invalid YAML: nested too deeply")]
 
 
-def _rel(path: Path, root: Path) -> str:
+def _present(path: Path) -> bool:
+    """There, even as a broken or looping link: such a bot.yaml is an error, not "absent"
+    (which would silently serve the built-in defaults)."""
+    return path.exists() or path.is_symlink()
+
+
+def rel_path(path: Path, root: Path) -> str:
+    """How problems name a file: from the knowledge folder's own name, e.g. kb/bot.yaml."""
     try:
         return str(path.relative_to(root.parent if root.name else root))
     except ValueError:
@@ -293,21 +331,26 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def topic_files(root: Path) -> list[Path]:
+    """`topics/*.yaml` and `*.yml`, sorted; empty when the folder is missing or unreadable."""
     folder = root / "topics"
     return sorted(p for p in folder.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
 
 
 def knowledge_files(root: Path) -> list[Path]:
-    """Every file whose change should trigger a reload."""
+    """Every file whose change should trigger a reload (the optional ones only when present)."""
     extra = [root / n for n in ("bot.yaml", "synonyms.yaml", "safety.yaml")]
-    return [p for p in extra if p.exists()] + topic_files(root)
+    return [p for p in extra if _present(p)] + topic_files(root)
 
 
 def fingerprint(paths: Iterable[Path]) -> str:
+    """A short hash of the files' names and bytes: `Knowledge.version`. Never raises nor
+    blocks: a file that cannot be read, or is not a regular file, counts as "?"."""
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode())
         try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                raise OSError("not a regular file")
             digest.update(path.read_bytes())
         except OSError:
             digest.update(b"?")
@@ -324,32 +367,44 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
         return None, [
             Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")
         ]
+    try:  # (glob would quietly find no files in a folder it may not list)
+        with os.scandir(root / "topics"):
+            pass
+    except OSError as exc:
+        return None, [
+            Problem(
+                rel_path(root / "topics", root),
+                1,
+                "error",
+                f"cannot read the topics/ folder: {exc.strerror or exc}",
+            )
+        ]
 
     settings = BotSettings()
     bot_path = root / "bot.yaml"
-    if bot_path.exists():
+    if _present(bot_path):
         data, found = _read(bot_path, root)
         problems += found
         if not found:
-            model, found = _validate(BotSettings, data, _rel(bot_path, root))
+            model, found = _validate(BotSettings, data, rel_path(bot_path, root))
             problems += found
             settings = model or settings
 
     synonyms: dict[str, list[str]] = {}
     syn_path = root / "synonyms.yaml"
-    if syn_path.exists():
+    if _present(syn_path):
         data, found = _read(syn_path, root)
         problems += found
-        synonyms, found = _check_synonyms(data, _rel(syn_path, root))
+        synonyms, found = _check_synonyms(data, rel_path(syn_path, root))
         problems += found
 
     red_flags: list[RedFlag] = []
     safety_path = root / "safety.yaml"
-    if safety_path.exists():
+    if _present(safety_path):
         data, found = _read(safety_path, root)
         problems += found
         if not found:
-            model, found = _validate(SafetyFile, data, _rel(safety_path, root))
+            model, found = _validate(SafetyFile, data, rel_path(safety_path, root))
             problems += found
             red_flags = model.red_flags if model else []
 
@@ -361,9 +416,11 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
     related_refs: list[tuple[str, int, str, str]] = []
     files = topic_files(root)
     if not files:
-        problems.append(Problem(_rel(root / "topics", root), 1, "error", "no topic files (*.yaml)"))
+        problems.append(
+            Problem(rel_path(root / "topics", root), 1, "error", "no topic files (*.yaml)")
+        )
     for path in files:
-        rel = _rel(path, root)
+        rel = rel_path(path, root)
         data, found = _read(path, root)
         problems += found
         if found:

@@ -407,6 +407,11 @@ class Matcher:
             runner_up = max(per_unit[e][unit][0] for e in ranked[1:])
         return out, runner_up
 
+    def closest(self, text: str, limit: int = 5) -> list[Scored]:
+        """The best entries for a text, however low they score (the doctor picks among them)."""
+        ranked, _ = self._rank(text[: self.settings.max_chars], limit)
+        return [scored for scored, _ in ranked]
+
     def decide(self, text: str) -> Decision:
         """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
         exact = self._exact.get(normalise(text[: self.settings.max_chars]))

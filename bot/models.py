@@ -64,6 +64,19 @@ class BlockKind(StrEnum):
     TEXT = "text"  # paragraphs; lines starting "- " are bullets
     LINK = "link"  # "Read more: <url>"
     NOTE = "note"  # italic: the disclaimer, small print
+    RICH = "rich"  # the doctor's own text with her formatting (spans), see bot/rich.py
+    QUOTE = "quote"  # a reader's words shown back (a blockquote in Telegram)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One formatting span over `text[start:end]` (Python string indices), e.g. bold or a
+    link; kept from the doctor's Telegram message (bot/rich.py)."""
+
+    type: str
+    start: int
+    end: int
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,7 @@ class Block:
     kind: BlockKind
     text: str
     url: str | None = None
+    spans: tuple[Span, ...] = ()
 
 
 class Action(StrEnum):
@@ -87,10 +101,25 @@ class Action(StrEnum):
     CANCEL = "x"
 
 
+class ReviewAction(StrEnum):
+    """The doctor's buttons (capital letters: never confused with a reader's). Most act on the
+    queue item of the message they are on (looked up in the database, not carried in the data),
+    so a forged tap can only reach items the bot really posted in a review chat."""
+
+    REPLY = "R"  # her next message answers the item
+    ENTRIES = "L"  # "It's entry…": the closest entries as buttons
+    LINK = "K"  # answer with this entry (arg: entry id)
+    DISMISS = "D"
+    DISMISS_NOTE = "N"  # dismiss, and send the reader the kind note from bot.yaml
+    QUEUE = "Q"  # a page of /queue (arg: page)
+    OPEN = "O"  # show a group from /queue as a card (arg: its first item's id)
+    CANCEL = "C"  # forget a pending Reply/search
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    action: Action
+    action: Action | ReviewAction
     arg: str = ""
 
 
@@ -127,5 +156,7 @@ class QueueItem:
     entry_id: str | None = None
     answered_via: str | None = None  # "text" (the doctor's words) or "entry"
     answer_group: int | None = None  # the item the doctor acted on for this one
-    delivered: int | None = None  # 0 owed to the reader, 1 sent, None nothing to send
+    delivered: int | None = None  # store.Delivery: 0 owed, 1 sent, 2 undeliverable, -1 sending
+    answer_format: str | None = None  # the doctor's formatting of `answer` (bot/rich.py)
+    posted_at: str | None = None  # when it was shown in the review chat
     extra: dict[str, object] = field(default_factory=dict)

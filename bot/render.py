@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from bot import rich
 from bot.models import Block, BlockKind, Reply
 
 TELEGRAM_LIMIT = 4096
@@ -40,6 +41,8 @@ def _segments(block: Block) -> list[tuple[str, str, str]]:
         return [("<b>", block.text, "</b>")]
     if block.kind is BlockKind.NOTE:
         return [("<i>", block.text, "</i>")]
+    if block.kind is BlockKind.QUOTE:
+        return [("<blockquote>", block.text, "</blockquote>")]
     if block.kind is BlockKind.LINK:
         url = html.escape(block.url or "", quote=True)
         return [("", f"{block.text}: ", ""), (f'<a href="{url}">', block.url or "", "</a>")]
@@ -83,6 +86,9 @@ def telegram_html(reply: Reply, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """HTML messages for Telegram: every dynamic text escaped, each message at most `limit`."""
     paragraphs: list[str] = []
     for block in reply.blocks:
+        if block.kind is BlockKind.RICH:
+            paragraphs.extend(rich.split_html(block.text, block.spans, limit))
+            continue
         segs = _segments(block)
         if block.kind is BlockKind.LINK:
             paragraphs.append("".join(o + html.escape(t, quote=False) + c for o, t, c in segs))

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from bot import rich
 from bot.knowledge import Knowledge, RedFlag
-from bot.models import Action, Block, BlockKind, Button, Decision, Entry, Outcome, Reply
+from bot.models import (
+    Action,
+    Block,
+    BlockKind,
+    Button,
+    Decision,
+    Entry,
+    Outcome,
+    QueueItem,
+    Reply,
+)
 
 PAGE_SIZE = 6
 
@@ -145,3 +156,30 @@ def topic(knowledge: Knowledge, topic_id: str, page: int = 0) -> Reply | None:
     rows.append((*nav, Button("All topics", Action.TOPICS, "0")))
     title = f"{found.title} — page {page + 1} of {pages}" if pages > 1 else found.title
     return Reply(None, (Block(BlockKind.TITLE, title),), tuple(rows))
+
+
+QUOTED_CHARS = 600  # of the reader's question, shown back above the doctor's answer
+
+
+def doctor_answer(knowledge: Knowledge, item: QueueItem) -> Reply | None:
+    """What the reader receives when the doctor closed their question: her own answer (with
+    her formatting), the entry she picked, or the kind note of a dismissal. None when there is
+    nothing to send any more (the entry she picked is no longer served)."""
+    s = knowledge.settings
+    question = item.text if len(item.text) <= QUOTED_CHARS else item.text[:QUOTED_CHARS] + "…"
+    if item.status == "dismissed":
+        return message(s.text("dismissed_note"))
+    if item.answered_via == "entry":
+        entry = knowledge.get(item.entry_id or "")
+        if entry is None:
+            return None
+        card = entry_card(knowledge, entry, outcome=None)
+        intro = (_text(s.text("doctor_linked")), Block(BlockKind.QUOTE, question))
+        return Reply(None, intro + card.blocks, card.buttons, entry=entry)
+    blocks = (
+        Block(BlockKind.TITLE, s.text("doctor_answered")),
+        Block(BlockKind.QUOTE, question),
+        Block(BlockKind.RICH, item.answer or "", spans=rich.loads(item.answer_format)),
+        Block(BlockKind.NOTE, s.text("disclaimer")),
+    )
+    return Reply(None, blocks)

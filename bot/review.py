@@ -8,6 +8,7 @@ receive the answer; sending is the caller's job (the item stays `delivered = 0` 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import statistics
 from collections.abc import Callable, Sequence
@@ -17,9 +18,10 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
+from bot import rich
 from bot.knowledge import SLUG
 from bot.matching import STOP_WORDS
-from bot.models import Entry, QueueItem
+from bot.models import Entry, QueueItem, Span
 from bot.service import Snapshot
 from bot.store import Store
 from bot.text import clean, normalise
@@ -89,6 +91,13 @@ class Resolution:
         return None if self.changed else self.item.status
 
 
+def reader_label(chat_id: int, salt: str) -> str:
+    """A short pseudonym for a reader, the same for all their questions, shown to the doctor
+    instead of any name (keyed with a random salt kept in the database)."""
+    digest = hashlib.blake2s(str(chat_id).encode(), key=salt.encode()[:32], digest_size=3)
+    return f"Reader {digest.hexdigest().upper()}"
+
+
 def similar(a: str, b: str) -> bool:
     """Two normalised questions ask the same thing: a high token-set ratio, and enough telling
     words in common — at least two (or the same ones), and half of the wordier one's. Without
@@ -146,20 +155,50 @@ class ReviewService:
         item = await self._item(item_id)
         group: list[QueueItem] = []
         if item.status == "pending":
-            found = await self._group_of(item_id)
+            found = await self.group_of(item_id)
             group = [i for i in found if i.id != item_id]
         return Detail(item, group)
 
     # --- acting ---------------------------------------------------------------------------------
 
-    async def answer(self, item_id: int, text: str, by: str, group: bool = False) -> Resolution:
-        text = clean(text)
-        if not text:
+    async def answer(
+        self,
+        item_id: int,
+        text: str,
+        by: str,
+        group: bool = False,
+        spans: Sequence[Span] = (),
+    ) -> Resolution:
+        """Answer in the doctor's words. With `spans` (her Telegram formatting) the text is
+        kept exactly as sent, since the spans point into it."""
+        if not spans:
+            text = clean(text)
+        if not text.strip():
             raise ReviewError("the answer is empty")
-        return await self._close(item_id, "answered", by, group, answer=text, via="text")
+        return await self._close(
+            item_id,
+            "answered",
+            by,
+            group,
+            answer=text,
+            answer_format=rich.dumps(spans),
+            via="text",
+        )
 
-    async def dismiss(self, item_id: int, by: str, group: bool = False) -> Resolution:
-        return await self._close(item_id, "dismissed", by, group)
+    async def dismiss(
+        self, item_id: int, by: str, group: bool = False, notify: bool = False
+    ) -> Resolution:
+        """Close without an answer; with `notify` each reader gets bot.yaml's kind note."""
+        return await self._close(
+            item_id, "dismissed", by, group, notify=notify, via="note" if notify else None
+        )
+
+    def closest_entries(self, text: str, limit: int = 5) -> list[Entry]:
+        """The entries that best match a question or the doctor's search words."""
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return []
+        return [scored.entry for scored in snapshot.matcher.closest(text, limit)]
 
     async def link_to_entry(
         self, item_id: int, entry_id: str, by: str, group: bool = False
@@ -186,7 +225,7 @@ class ReviewService:
             return Resolution(item, [], [])
         ids = [item_id]
         if group:
-            ids += [i.id for i in await self._group_of(item_id) if i.id != item_id]
+            ids += [i.id for i in await self.group_of(item_id) if i.id != item_id]
         changed = await self.store.resolve(ids, status, by, **kwargs)
         recipients = [i for i in changed if i.delivered == 0]
         return Resolution(await self._item(item_id), changed, recipients)
@@ -197,7 +236,8 @@ class ReviewService:
             raise ReviewError(f"no queue item #{item_id}")
         return item
 
-    async def _group_of(self, item_id: int) -> list[QueueItem]:
+    async def group_of(self, item_id: int) -> list[QueueItem]:
+        """The pending items grouped with this one (itself included; empty if not pending)."""
         for group in await self.pending_groups():
             if any(i.id == item_id for i in group.items):
                 return group.items
@@ -297,7 +337,7 @@ class ReviewService:
             counts = await self.store.outcome_counts(since)
             total = sum(counts.values())
             times = [
-                (_parse(answered) - _parse(asked)).total_seconds()
+                (parse_time(answered) - parse_time(asked)).total_seconds()
                 for asked, answered in await self.store.answer_times(since)
             ]
             result[name] = {
@@ -361,6 +401,17 @@ def _unique_slug(text: str, taken: set[str]) -> str:
     return slug
 
 
-def _parse(stamp: str) -> dt.datetime:
+def duration(seconds: float) -> str:
+    """'40 s', '12 min', '3.5 h', '2.0 days': how long the doctor took, for people."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def parse_time(stamp: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(stamp)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import logs, replies, semantic
@@ -65,7 +66,7 @@ class Snapshot:
         )
 
 
-def _number(text: str) -> int | None:
+def number(text: str) -> int | None:
     """A row id or page from button data, which a reader can forge: plain ASCII digits only,
     and small enough for SQLite ("²" and 5,000-digit numbers are not numbers here)."""
     if text.isascii() and text.isdecimal() and len(text) <= 18:
@@ -74,9 +75,26 @@ def _number(text: str) -> int | None:
 
 
 class AnswerService:
-    def __init__(self, snapshot: Snapshot, store: Store | None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        store: Store | None,
+        on_queued: Callable[[], None] | None = None,
+        on_storage: Callable[[StoreError | None], None] | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.store = store
+        self.on_queued = on_queued  # the bot wakes its outbox: the doctor sees it at once
+        self.on_storage = on_storage  # saving a question failed (or works again): the bot
+        # tells the doctors, once per outage
+
+    def _queued(self) -> None:
+        if self.on_queued is not None:
+            self.on_queued()
+
+    def _storage(self, error: StoreError | None) -> None:
+        if self.on_storage is not None:
+            self.on_storage(error)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -104,6 +122,11 @@ class AnswerService:
                 )
             except StoreError as exc:
                 log.error("question not stored: %s", exc)
+                self._storage(exc)
+            else:
+                self._storage(None)
+            if queued:
+                self._queued()
         fields = {
             "outcome": decision.outcome.value,
             "entry_id": decision.entry.id if decision.entry else None,
@@ -151,6 +174,8 @@ class AnswerService:
                 queued = await self.store.queue_question(question_id, chat_id)
             except StoreError as exc:
                 log.error("question not queued: %s", exc)
+        if queued:
+            self._queued()
         text = (
             settings.text("queued_from_suggest")
             if queued
@@ -159,13 +184,20 @@ class AnswerService:
         return replies.message(text)
 
     async def vote(self, chat_id: int, entry_id: str, value: int) -> Reply:
-        settings = self.knowledge.settings
+        """A 👍/👎 on an answer. A 👎 also brings the reader's question to the doctor as
+        feedback: she sees which answer disappointed whom, and may answer them herself."""
+        knowledge = self.knowledge
         if self.store is not None:
             try:
                 await self.store.vote(chat_id, entry_id, value)
+                if value < 0:
+                    entry = knowledge.get(entry_id)
+                    fallback = entry.question if entry is not None else entry_id
+                    await self.store.feedback(chat_id, entry_id, fallback)
+                    self._queued()
             except StoreError as exc:
                 log.error("vote not stored: %s", exc)
-        return replies.message(settings.text("vote_thanks"))
+        return replies.message(knowledge.settings.text("vote_thanks"))
 
     async def forget(self, chat_id: int) -> Reply:
         settings = self.knowledge.settings
@@ -181,17 +213,17 @@ class AnswerService:
         """A button was pressed (a Telegram tap or a number in the console)."""
         head, _, tail = arg.partition(":")
         if action is Action.ENTRY:
-            return await self.show_entry(chat_id, head, _number(tail))
+            return await self.show_entry(chat_id, head, number(tail))
         if action is Action.ASK_DOCTOR:
-            return await self.ask_doctor(chat_id, _number(head))
+            return await self.ask_doctor(chat_id, number(head))
         if action in (Action.VOTE_UP, Action.VOTE_DOWN):
             if self.knowledge.get(head) is None:
                 return replies.message(self.knowledge.settings.text("answer_changed"))
             return await self.vote(chat_id, head, 1 if action is Action.VOTE_UP else -1)
         if action is Action.TOPICS:
-            return self.topics(_number(head) or 0)
+            return self.topics(number(head) or 0)
         if action is Action.TOPIC:
-            return self.topic(head, _number(tail) or 0)
+            return self.topic(head, number(tail) or 0)
         if action is Action.HOW_TO_ASK:
             return self.how_to_ask()
         if action is Action.FORGET:

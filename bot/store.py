@@ -103,17 +103,64 @@ MIGRATIONS: Sequence[str] = (
         knowledge_version TEXT NOT NULL
     );
     """,
+    # 5: the doctor in Telegram. posted_at: when the item was shown in the review chat (NULL:
+    # still to post, so a restart posts it then); answer_format: her Telegram formatting (JSON
+    # spans, bot/rich.py). review_posts: which queue item each review message is about (her
+    # reply to it answers that item, also after a restart); review_prompts: she tapped Reply or
+    # It's entry and her next text is the answer or a search. meta.reader_salt keys the
+    # pseudonymous reader labels shown to her.
+    """
+    ALTER TABLE queue ADD COLUMN posted_at TEXT;
+    ALTER TABLE queue ADD COLUMN answer_format TEXT;
+    UPDATE queue SET posted_at = created_at WHERE status != 'pending';
+    CREATE INDEX queue_unposted ON queue (created_at) WHERE posted_at IS NULL;
+    CREATE TABLE review_posts (
+        review_chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES queue (id) ON DELETE CASCADE,
+        scope TEXT NOT NULL,
+        posted_at TEXT NOT NULL,
+        PRIMARY KEY (review_chat_id, message_id)
+    );
+    CREATE INDEX review_posts_item ON review_posts (item_id);
+    CREATE TABLE review_prompts (
+        user_id INTEGER NOT NULL,
+        review_chat_id INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES queue (id) ON DELETE CASCADE,
+        scope TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, review_chat_id)
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('reader_salt', lower(hex(randomblob(16))));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRUNE_QUEUE_SQL = (
     "DELETE FROM queue WHERE status IN ('answered', 'dismissed') AND created_at < ?"
-    " AND delivered IS NOT 0"
+    " AND (delivered IS NULL OR delivered IN (1, 2))"  # kept while owed or being sent
 )
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
 _ITEM_COLUMNS = (
     "id, status, kind, chat_id, text, created_at, question_id, answer, answered_by,"
-    " answered_at, entry_id, answered_via, answer_group, delivered"
+    " answered_at, entry_id, answered_via, answer_group, delivered, answer_format, posted_at"
 )
+# every table with a row per reader (chat_id): /forget empties them all (review_posts and
+# review_prompts go with the queue rows they point to)
+READER_TABLES = ("queue", "votes", "alternates", "questions")
+
+
+class Delivery:
+    """queue.delivered: what the reader is owed. NULL: nothing (pending, dismissed quietly, or
+    the answer reaches them through another item of theirs)."""
+
+    OWED = 0
+    SENT = 1
+    UNDELIVERABLE = 2  # Telegram refused it for good (the reader blocked the bot): not retried
+    SENDING = -1  # claimed by a sender; released at the bot's next start if it crashed
+
+
 # aiosqlite raises ValueError("no active connection") once the connection is closed
 DB_ERRORS = (sqlite3.Error, ValueError, OverflowError)
 
@@ -136,6 +183,10 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        # One connection serves the update handlers and the outbox task: a write (often a
+        # few statements and a commit) must not interleave with another's, or one coroutine's
+        # commit would publish the other's half-done transaction.
+        self._writing = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -207,21 +258,22 @@ class Store:
     ) -> tuple[int, bool]:
         """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
         text = storable(text)
-        try:
-            async with self._db.execute(
-                "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
-            ) as cur:
-                question_id = int(cur.lastrowid or 0)
-            queued = False
-            if outcome in QUEUED_OUTCOMES:
-                queued = await self._enqueue(question_id, chat_id, text, outcome)
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not save the question: {exc}") from None
-        return question_id, queued
+        async with self._writing:
+            try:
+                async with self._db.execute(
+                    "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
+                ) as cur:
+                    question_id = int(cur.lastrowid or 0)
+                queued = False
+                if outcome in QUEUED_OUTCOMES:
+                    queued = await self._enqueue(question_id, chat_id, text, outcome)
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not save the question: {exc}") from None
+            return question_id, queued
 
     async def _enqueue(self, question_id: int, chat_id: int, text: str, kind: str) -> bool:
         """Queue a question; a reader repeating a pending question keeps one queue item."""
@@ -239,12 +291,13 @@ class Store:
         text = await self.question_text(question_id, chat_id)
         if text is None:
             return False
-        try:
-            await self._enqueue(question_id, chat_id, text, kind)
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not queue the question: {exc}") from None
+        async with self._writing:
+            try:
+                await self._enqueue(question_id, chat_id, text, kind)
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not queue the question: {exc}") from None
         return True
 
     async def question_text(self, question_id: int, chat_id: int) -> str | None:
@@ -275,16 +328,17 @@ class Store:
     async def forget(self, chat_id: int) -> int:
         """Delete every row about this reader. Returns how many rows went."""
         total = 0
-        try:
-            for table in ("queue", "votes", "alternates", "questions"):
-                async with self._db.execute(
-                    f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)
-                ) as cur:
-                    total += cur.rowcount
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not delete the data: {exc}") from None
+        async with self._writing:
+            try:
+                for table in READER_TABLES:
+                    async with self._db.execute(
+                        f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)
+                    ) as cur:
+                        total += cur.rowcount
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not delete the data: {exc}") from None
         return total
 
     async def resolve(
@@ -294,72 +348,203 @@ class Store:
         by: str,
         *,
         answer: str | None = None,
+        answer_format: str | None = None,
         via: str | None = None,
         entry_id: str | None = None,
         propose_alternates: bool = False,
+        notify: bool = False,
     ) -> list[QueueItem]:
         """Close pending items in one transaction: `answered` (with `answer` or `entry_id`) or
         `dismissed`. Items no longer pending are left alone, so a second answer changes nothing.
-        Each reader is owed one delivery however many of their items this closes. With
-        `propose_alternates`, every closed item's text becomes a proposed alternate of
-        `entry_id`. Returns the items this call closed, in the order given."""
+        Each reader is owed one delivery however many of their items this closes (for a
+        dismissal only with `notify`: the kind note). With `propose_alternates`, every closed
+        item's text becomes a proposed alternate of `entry_id`. Returns the items this call
+        closed, in the order given."""
         if status not in ("answered", "dismissed"):
             raise ValueError(status)
         at = now()
         group = item_ids[0] if item_ids else None
         owed: set[int] = set()
         closed: list[int] = []
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            for item_id in item_ids:
-                async with self._db.execute(
-                    "SELECT chat_id, text FROM queue WHERE id = ? AND status = 'pending'",
-                    (item_id,),
-                ) as cur:
-                    row = await cur.fetchone()
-                if row is None:
-                    continue
-                chat_id, text = int(row[0]), str(row[1])
-                delivered = None
-                if status == "answered" and chat_id not in owed:
-                    owed.add(chat_id)
-                    delivered = 0
-                await self._db.execute(
-                    "UPDATE queue SET status = ?, answer = ?, answered_by = ?, answered_at = ?,"
-                    " entry_id = COALESCE(?, entry_id), answered_via = ?, answer_group = ?,"
-                    " delivered = ? WHERE id = ? AND status = 'pending'",
-                    (
-                        status,
-                        storable(answer) if answer is not None else None,
-                        storable(by),
-                        at,
-                        entry_id,
-                        via,
-                        group,
-                        delivered,
-                        item_id,
-                    ),
-                )
-                if propose_alternates and entry_id:
+        async with self._writing:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                for item_id in item_ids:
+                    async with self._db.execute(
+                        "SELECT chat_id, text FROM queue WHERE id = ? AND status = 'pending'",
+                        (item_id,),
+                    ) as cur:
+                        row = await cur.fetchone()
+                    if row is None:
+                        continue
+                    chat_id, text = int(row[0]), str(row[1])
+                    delivered = None
+                    if (status == "answered" or notify) and chat_id not in owed:
+                        owed.add(chat_id)
+                        delivered = Delivery.OWED
                     await self._db.execute(
-                        "INSERT INTO alternates (chat_id, entry_id, text, created_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        (chat_id, entry_id, text, at),
+                        "UPDATE queue SET status = ?, answer = ?, answer_format = ?,"
+                        " answered_by = ?, answered_at = ?, entry_id = COALESCE(?, entry_id),"
+                        " answered_via = ?, answer_group = ?, delivered = ?"
+                        " WHERE id = ? AND status = 'pending'",
+                        (
+                            status,
+                            storable(answer) if answer is not None else None,
+                            answer_format,
+                            storable(by),
+                            at,
+                            entry_id,
+                            via,
+                            group,
+                            delivered,
+                            item_id,
+                        ),
                     )
-                closed.append(item_id)
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not update the queue: {exc}") from None
+                    if propose_alternates and entry_id:
+                        await self._db.execute(
+                            "INSERT INTO alternates (chat_id, entry_id, text, created_at)"
+                            " VALUES (?, ?, ?, ?)",
+                            (chat_id, entry_id, text, at),
+                        )
+                    closed.append(item_id)
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not update the queue: {exc}") from None
         items = [await self.queue_item(i) for i in closed]
         return [i for i in items if i is not None]
 
     async def mark_delivered(self, item_id: int, delivered: bool = True) -> None:
         """The reader received the answer (or, with False, is owed it again)."""
-        await self._write(
-            "UPDATE queue SET delivered = ? WHERE id = ? AND status = 'answered'",
-            (1 if delivered else 0, item_id),
+        await self.finish_delivery(item_id, Delivery.SENT if delivered else Delivery.OWED)
+
+    async def claim_delivery(self, item_id: int) -> bool:
+        """Take an owed delivery (the bot's outbox and `expertbot queue answer` may both try):
+        True for exactly one caller, who then calls `finish_delivery`."""
+        changed = await self._write(
+            "UPDATE queue SET delivered = ? WHERE id = ? AND delivered = ?",
+            (Delivery.SENDING, item_id, Delivery.OWED),
         )
+        return changed == 1
+
+    async def finish_delivery(self, item_id: int, state: int) -> None:
+        await self._write(
+            "UPDATE queue SET delivered = ? WHERE id = ? AND delivered IS NOT NULL",
+            (state, item_id),
+        )
+
+    async def release_deliveries(self) -> int:
+        """At the bot's start: deliveries a crash interrupted mid-send are owed again (the
+        reader may get that one answer twice; never none)."""
+        return await self._write(
+            "UPDATE queue SET delivered = ? WHERE delivered = ?",
+            (Delivery.OWED, Delivery.SENDING),
+        )
+
+    # --- the doctor's review chat -----------------------------------------------------------
+
+    async def unposted(self, limit: int = 200) -> list[QueueItem]:
+        """Pending items not yet shown in the review chat, urgent first, then oldest."""
+        return await self._items(
+            f"SELECT {_ITEM_COLUMNS} FROM queue WHERE status = 'pending' AND posted_at IS NULL"
+            " ORDER BY kind = 'urgent' DESC, created_at, id LIMIT ?",
+            (limit,),
+        )
+
+    async def mark_posted(self, item_ids: Sequence[int]) -> None:
+        async with self._writing:
+            try:
+                at = now()
+                await self._db.executemany(
+                    "UPDATE queue SET posted_at = ? WHERE id = ? AND posted_at IS NULL",
+                    [(at, i) for i in item_ids],
+                )
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not save: {exc}") from None
+
+    async def add_review_post(
+        self, chat_id: int, message_id: int, item_id: int, scope: str
+    ) -> None:
+        """Remember which queue item a message in a review chat is about, so the doctor's
+        Telegram reply to it (even after a restart) reaches the right reader."""
+        await self._write(
+            "INSERT OR REPLACE INTO review_posts (review_chat_id, message_id, item_id, scope,"
+            " posted_at) VALUES (?, ?, ?, ?, ?)",
+            (chat_id, message_id, item_id, scope, now()),
+        )
+
+    async def review_post(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
+        """(item id, scope) of a message the bot posted in a review chat."""
+        rows = await self._rows(
+            "SELECT item_id, scope FROM review_posts WHERE review_chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    async def reader_posts(self, chat_id: int) -> list[tuple[int, int]]:
+        """(review chat, message id) of every review message about this reader's questions."""
+        return await self._rows(
+            "SELECT p.review_chat_id, p.message_id FROM review_posts p"
+            " JOIN queue q ON q.id = p.item_id WHERE q.chat_id = ?",
+            (chat_id,),
+        )
+
+    async def set_prompt(
+        self, user_id: int, chat_id: int, item_id: int, scope: str, mode: str
+    ) -> None:
+        """The doctor tapped Reply (mode 'answer') or It's entry (mode 'search'): her next text
+        in this chat is the answer, or words to search the entries for."""
+        await self._write(
+            "INSERT OR REPLACE INTO review_prompts (user_id, review_chat_id, item_id, scope,"
+            " mode, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, chat_id, item_id, scope, mode, now()),
+        )
+
+    async def prompt(self, user_id: int, chat_id: int) -> tuple[int, str, str] | None:
+        """(item id, scope, mode) the doctor's next text in this chat is for, if any."""
+        rows = await self._rows(
+            "SELECT item_id, scope, mode FROM review_prompts"
+            " WHERE user_id = ? AND review_chat_id = ?",
+            (user_id, chat_id),
+        )
+        return (int(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
+
+    async def clear_prompt(self, user_id: int, chat_id: int) -> bool:
+        changed = await self._write(
+            "DELETE FROM review_prompts WHERE user_id = ? AND review_chat_id = ?",
+            (user_id, chat_id),
+        )
+        return changed > 0
+
+    async def feedback(self, chat_id: int, entry_id: str, fallback_text: str) -> bool:
+        """A 👎 on an entry: the reader's latest question answered with it (or, when they got
+        there by browsing, the entry's own question) joins the queue as `feedback`."""
+        async with self._writing:
+            try:
+                async with self._db.execute(
+                    "SELECT id, text FROM questions WHERE chat_id = ? AND entry_id = ?"
+                    " ORDER BY id DESC LIMIT 1",
+                    (chat_id, entry_id),
+                ) as cur:
+                    row = await cur.fetchone()
+                question_id, text = (int(row[0]), str(row[1])) if row else (None, fallback_text)
+                await self._db.execute(
+                    "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at,"
+                    " entry_id) VALUES (?, ?, ?, ?, 'feedback', ?, ?)"
+                    " ON CONFLICT (chat_id, norm) WHERE status = 'pending' DO NOTHING",
+                    (question_id, chat_id, storable(text), normalise(text)[:2000], now(), entry_id),
+                )
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not save the feedback: {exc}") from None
+        return True
+
+    async def reader_salt(self) -> str:
+        rows = await self._rows("SELECT value FROM meta WHERE key = 'reader_salt'", ())
+        return str(rows[0][0]) if rows else ""
 
     async def update_handled(self, update_id: int) -> bool:
         """Was this Telegram update already handled (see `mark_update_handled`)?"""
@@ -399,24 +584,29 @@ class Store:
             ("alternates", "DELETE FROM alternates WHERE created_at < ?"),
         )
         deleted: dict[str, int] = {}
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            for table, sql in statements:
-                async with self._db.execute(sql, (cutoff,)) as cur:
-                    deleted[table] = max(cur.rowcount, 0)
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not delete old data: {exc}") from None
+        async with self._writing:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                for table, sql in statements:
+                    async with self._db.execute(sql, (cutoff,)) as cur:
+                        deleted[table] = max(cur.rowcount, 0)
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not delete old data: {exc}") from None
         return deleted
 
-    async def _write(self, sql: str, params: Sequence[Any]) -> None:
-        try:
-            await self._db.execute(sql, params)
-            await self._db.commit()
-        except DB_ERRORS as exc:
-            await self._rollback()
-            raise StoreError(f"could not save: {exc}") from None
+    async def _write(self, sql: str, params: Sequence[Any]) -> int:
+        """One statement in its own transaction; returns the number of rows it changed."""
+        async with self._writing:
+            try:
+                async with self._db.execute(sql, params) as cur:
+                    changed = max(cur.rowcount, 0)
+                await self._db.commit()
+            except DB_ERRORS as exc:
+                await self._rollback()
+                raise StoreError(f"could not save: {exc}") from None
+        return changed
 
     async def _rollback(self) -> None:
         with contextlib.suppress(*DB_ERRORS):

@@ -4,14 +4,16 @@ with the line of the offending key."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.checks import check
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge import Knowledge, fingerprint, knowledge_files, load_knowledge
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -601,3 +603,94 @@ def test_broken_copy_of_bundled_knowledge(tmp_path: Path) -> None:
         and "tab" in e
         for e in found
     ), found
+
+
+# --- files that are not plain files (the bot reloads while admins edit) ------------------------
+
+
+def _load_or_hang(kb: Path, seconds: float = 10) -> tuple[Knowledge | None, list[str]]:
+    """load_knowledge in a thread: a read that blocks (a named pipe) fails the test, not the run."""
+    found: list[tuple[Knowledge | None, list[str]]] = []
+
+    def load() -> None:
+        knowledge, problems = load_knowledge(kb)
+        found.append((knowledge, [str(p) for p in problems]))
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert found, "load_knowledge blocked"
+    return found[0]
+
+
+@pytest.mark.parametrize("name", ["topics/tools.yaml", "bot.yaml"])
+def test_a_named_pipe_is_an_error_not_a_hang(kb_dir: Path, name: str) -> None:
+    (kb_dir / name).unlink()
+    os.mkfifo(kb_dir / name)
+
+    knowledge, problems = _load_or_hang(kb_dir)
+
+    assert knowledge is None
+    assert problems == [f"kb/{name}:1: error: not a regular file (a pipe, socket or device)"]
+    assert fingerprint(knowledge_files(kb_dir))  # nor does the version block on it
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("bot.yaml", "cannot read the file: Too many levels of symbolic links"),
+        ("missing.yaml", "cannot read the file: No such file or directory"),
+    ],
+)
+def test_a_broken_bot_yaml_link_is_an_error_not_the_defaults(
+    kb_dir: Path, target: str, message: str
+) -> None:
+    (kb_dir / "bot.yaml").unlink()
+    (kb_dir / "bot.yaml").symlink_to(target)  # a loop to itself, or dangling
+
+    knowledge, problems = load_knowledge(kb_dir)
+
+    assert knowledge is None
+    assert [str(p) for p in problems] == [f"kb/bot.yaml:1: error: {message}"]
+
+
+def test_a_topic_file_that_is_a_folder_is_an_error(kb_dir: Path) -> None:
+    (kb_dir / "topics" / "more.yaml").symlink_to(kb_dir)
+
+    knowledge, problems = load_knowledge(kb_dir)
+
+    assert knowledge is None
+    assert [str(p) for p in problems] == ["kb/topics/more.yaml:1: error: is a folder, not a file"]
+
+
+def test_yaml_nested_too_deeply_is_an_error_not_a_crash(kb_dir: Path) -> None:
+    (kb_dir / "topics" / "tools.yaml").write_text("title: x\nentries: " + "[" * 1000 + "]" * 1000)
+
+    knowledge, problems = load_knowledge(kb_dir)
+
+    assert knowledge is None
+    assert [str(p) for p in problems] == [
+        "kb/topics/tools.yaml:1: error: invalid YAML: nested too deeply"
+    ]
+
+
+def test_an_unlistable_topics_folder_is_an_error(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(chmod cannot show it when the tests run as root: the listing is refused here instead.)"""
+    scandir = os.scandir
+    topics = kb_dir / "topics"
+
+    def refuse(path: object = ".") -> object:
+        if Path(str(path)) == topics:
+            raise PermissionError(13, "Permission denied")
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", refuse)
+
+    knowledge, problems = load_knowledge(kb_dir)
+
+    assert knowledge is None
+    assert [str(p) for p in problems] == [
+        "kb/topics:1: error: cannot read the topics/ folder: Permission denied"
+    ]

@@ -20,10 +20,14 @@ NASTY = '<script>alert("x")</script> & \'quotes\' "double" <b>not bold</b> &amp;
 
 
 class TelegramHTML(HTMLParser):
-    """What Telegram's HTML parse mode accepts, for what the renderer uses: b, i and a href;
-    tags balanced; only &lt; &gt; &amp; &quot; entities."""
+    """What Telegram's HTML parse mode accepts, for what the renderer uses: b, i, a href,
+    blockquote, and the doctor's own formatting (u, s, code, pre, tg-spoiler); tags balanced;
+    only &lt; &gt; &amp; &quot; entities."""
 
-    ALLOWED: ClassVar[dict[str, set[str]]] = {"b": set(), "i": set(), "a": {"href"}}
+    ALLOWED: ClassVar[dict[str, set[str]]] = {
+        "a": {"href"},
+        **{tag: set() for tag in ("b", "i", "u", "s", "code", "pre", "tg-spoiler", "blockquote")},
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)

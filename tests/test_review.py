@@ -4,16 +4,19 @@ draft entries that load as knowledge once completed, and statistics on known row
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.knowledge import SLUG, load_knowledge
-from bot.review import ReviewError, ReviewService, similar
+from bot import render, replies, review_replies, rich
+from bot.knowledge import SLUG, Knowledge, load_knowledge
+from bot.models import BlockKind, ReviewAction, Span
+from bot.review import ReviewError, ReviewService, reader_label, similar
 from bot.service import Snapshot
-from bot.store import Store
+from bot.store import Delivery, Store
 from bot.text import normalise
 
 PURGE = "Does retinol cause purging?"
@@ -399,3 +402,105 @@ async def test_stats_of_an_empty_store(review: ReviewService) -> None:
         assert all(v == {"count": 0, "share": 0.0} for v in stats[window]["outcomes"].values())
         assert stats[window]["median_answer_seconds"] is None
     assert stats["pending_groups"] == []
+
+
+# --- the doctor in Telegram: formatting, kind notes, deliveries, cards ------------------------
+
+
+async def test_a_formatted_answer_is_kept_verbatim_with_its_spans(
+    store: Store, review: ReviewService
+) -> None:
+    item_id = await ask(store, 1, PERU)
+    text = "  Lima.\u200b See the guide.  "  # (not cleaned: the spans point into it)
+    spans = (Span("bold", 2, 7), Span("text_link", 17, 22, "https://example.org/g"))
+    result = await review.answer(item_id, text, "Dr A (900)", spans=spans)
+    item = result.item
+    assert item.answer == text and rich.loads(item.answer_format) == spans
+    reply = replies.doctor_answer(kb_knowledge(), item)
+    assert reply is not None
+    [rich_block] = [b for b in reply.blocks if b.kind is BlockKind.RICH]
+    assert rich_block.spans == spans
+
+
+async def test_dismiss_with_a_note_owes_each_reader_one_message(
+    store: Store, review: ReviewService
+) -> None:
+    first = await ask(store, 1, PURGE)
+    await ask(store, 2, PURGE_CHATTY)
+    quiet = await ask(store, 3, PERU)
+    result = await review.dismiss(first, "Dr A", group=True, notify=True)
+    assert [i.delivered for i in result.changed] == [Delivery.OWED, Delivery.OWED]
+    assert all(i.answered_via == "note" for i in result.changed)
+    silent = await review.dismiss(quiet, "Dr A")
+    assert silent.recipients == [] and silent.item.delivered is None
+    note = replies.doctor_answer(kb_knowledge(), result.item)
+    assert note is not None and "can't answer it here" in render.plain(note)
+
+
+async def test_a_delivery_is_claimed_once(store: Store, review: ReviewService) -> None:
+    item_id = await ask(store, 1, PERU)
+    await review.answer(item_id, "Lima.", "Dr A")
+    assert await store.claim_delivery(item_id)
+    assert not await store.claim_delivery(item_id)  # the other sender backs off
+    assert await store.release_deliveries() == 1  # the sender crashed: owed again
+    assert await store.claim_delivery(item_id)
+    await store.finish_delivery(item_id, Delivery.SENT)
+    assert [i.id for i in await store.undelivered()] == []
+
+
+async def test_review_posts_and_prompts_survive_and_go_with_forget(
+    store: Store, db_path: Path
+) -> None:
+    item_id = await ask(store, 7, PERU)
+    await store.add_review_post(900, 55, item_id, "item")
+    await store.set_prompt(900, 900, item_id, "item", "answer")
+    assert await store.review_post(900, 55) == (item_id, "item")
+    assert await store.prompt(900, 900) == (item_id, "item", "answer")
+    assert await store.reader_posts(7) == [(900, 55)]
+    await store.forget(7)
+    assert await store.review_post(900, 55) is None
+    assert await store.prompt(900, 900) is None
+
+
+async def test_thumbs_down_queues_feedback_once(store: Store) -> None:
+    question_id, _ = await store.log_question(
+        5, "how long does botox last", "answer", "botox", 0.9, 1
+    )
+    await store.feedback(5, "botox", "How long does Botox last?")
+    await store.feedback(5, "botox", "How long does Botox last?")  # tapped twice
+    [item] = await store.queue()
+    assert (item.kind, item.entry_id, item.question_id) == ("feedback", "botox", question_id)
+    await store.feedback(6, "botox", "How long does Botox last?")  # came by browsing
+    texts = sorted(i.text for i in await store.queue())
+    assert texts == ["How long does Botox last?", "how long does botox last"]
+
+
+def test_reader_labels_are_stable_pseudonyms() -> None:
+    assert reader_label(42, "salt") == reader_label(42, "salt")
+    assert reader_label(42, "salt") != reader_label(43, "salt")
+    assert reader_label(42, "salt") != reader_label(42, "other")
+    assert re.fullmatch(r"Reader [0-9A-F]{6}", reader_label(42, "salt"))
+
+
+async def test_a_group_card_and_the_queue_page(store: Store, review: ReviewService) -> None:
+    first = await ask(store, 1, PURGE)
+    await ask(store, 2, PURGE_CHATTY)
+    [group] = await review.pending_groups()
+    card = review_replies.card(group.lead, "Reader ABC123", others=group.items[1:])
+    text = render.plain(card)
+    assert f"#{first} · Reader ABC123" in text and "Asked 2× by 2 readers" in text
+    assert [b.action for b in card.flat_buttons] == [
+        ReviewAction.REPLY,
+        ReviewAction.ENTRIES,
+        ReviewAction.DISMISS,
+        ReviewAction.DISMISS_NOTE,
+    ]
+    page = review_replies.queue_page([group], 0, {1: "Reader ABC123"})
+    assert "asked 2×" in render.plain(page)
+    assert page.flat_buttons[0].arg == str(first)
+
+
+def kb_knowledge() -> Knowledge:
+    knowledge, problems = load_knowledge(Path(__file__).parent / "data" / "kb_small")
+    assert knowledge is not None, problems
+    return knowledge

@@ -28,12 +28,18 @@ from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot import review_replies
 from bot.config import Config
 from bot.knowledge import load_knowledge
 from bot.logs import setup_logging
+from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
+from bot.reload import KnowledgeReloader, ReloadResult
+from bot.review import ReviewService
 from bot.service import AnswerService, Snapshot
 from bot.store import Store, StoreError
+from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
+from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
 from bot.telegram.updates import (
@@ -52,6 +58,7 @@ T = TypeVar("T")
 OFFLINE_HINT = "or talk to the bot offline with: expertbot chat"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 RATE_LIMITER_RETRIES = 2  # 429s the rate limiter waits out itself before with_retry does
+RELOAD_POLL = 1.0  # seconds between looks at the knowledge folder's files
 
 
 class _Fatal(Exception):
@@ -87,7 +94,8 @@ async def _run(cfg: Config, knowledge_dir: Path, webhook_url: str | None) -> int
     except StoreError as exc:
         raise _Fatal(str(exc), 1) from None
     try:
-        return await _serve(cfg, AnswerService(snapshot, store), store, webhook_url, stop)
+        service = AnswerService(snapshot, store)
+        return await _serve(cfg, service, store, knowledge_dir, webhook_url, stop)
     finally:
         await store.close()
 
@@ -120,8 +128,12 @@ def _load(knowledge_dir: Path) -> Snapshot:
     return Snapshot.build(knowledge)
 
 
-def build_application(cfg: Config, service: AnswerService) -> Application:
-    """The PTB Application with the reader handlers, without PTB's Updater (see updates.py)."""
+def build_application(
+    cfg: Config, service: AnswerService, store: Store, reload: Reload | None = None
+) -> tuple[Application, Outbox]:
+    """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
+    the first handler that matches takes an update), without PTB's Updater (see
+    updates.py); and the outbox that posts to the review chat and delivers her answers."""
     assert cfg.token
     application = (
         ApplicationBuilder()
@@ -131,10 +143,17 @@ def build_application(cfg: Config, service: AnswerService) -> Application:
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
         .build()
     )
+    roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
+    outbox = Outbox(application.bot, store, service, roles)
+    service.on_queued = outbox.nudge
+    service.on_storage = outbox.storage
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
+    review = ReviewService(store, lambda: service.snapshot)
+    doctor = Doctor(service, review, outbox, roles, reader, reload)
+    application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
-    return application
+    return application, outbox
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,10 +173,24 @@ async def _serve(
     cfg: Config,
     service: AnswerService,
     store: Store,
+    knowledge_dir: Path,
     webhook_url: str | None,
     stop: asyncio.Event,
 ) -> int:
-    application = build_application(cfg, service)
+    reloader = KnowledgeReloader(knowledge_dir, service)
+
+    async def reload_now(reason: str) -> Reply:
+        result = await reloader.reload(reason)
+        return _reload_report(result)
+
+    application, outbox = build_application(cfg, service, store, reload_now)
+
+    async def tell_admins(result: ReloadResult) -> None:
+        if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(outbox.tell_doctors(_reload_report(result)), 30)
+
+    reloader.on_result = tell_admins
     bot = application.bot
     try:
         await _retrying("getMe", bot.initialize, stop)
@@ -168,6 +201,7 @@ async def _serve(
             lambda: bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
             stop,
         )
+        await set_doctor_commands(bot, outbox.roles)
         gate = UpdateGate(application, store)
         try:
             await store.prune_handled_updates()
@@ -190,6 +224,10 @@ async def _serve(
         beating = asyncio.create_task(heartbeat.run(stop))
         stop_pruning = asyncio.Event()  # (a prune is let finish: it holds its own connection)
         pruning = asyncio.create_task(retention_job(cfg.db_path, cfg.retention_days, stop_pruning))
+        stop_sending = asyncio.Event()  # (a send in hand is let finish)
+        sending = asyncio.create_task(outbox.run(stop_sending))
+        watching = asyncio.create_task(reloader.watch(stop, RELOAD_POLL))
+        hup = _on_sighup(reloader)
         try:
             if webhook_url:
                 await _serve_webhook(
@@ -199,10 +237,12 @@ async def _serve(
                 await _retrying("deleteWebhook", bot.delete_webhook, stop)
                 await Poller(application, gate, stop).run()
         finally:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             stop_pruning.set()
+            stop_sending.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(pruning), 30)
-            for task in (beating, pruning):
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(pruning, sending)), 30)
+            for task in (beating, pruning, sending, watching, *hup):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -221,6 +261,26 @@ async def _serve(
         await _shutdown(application)
     log.info("stopped")
     return 0
+
+
+def _on_sighup(reloader: KnowledgeReloader) -> set[asyncio.Task]:
+    """SIGHUP reloads the knowledge (`kill -HUP <pid>`, `docker compose kill -s HUP bot`).
+    Returns the set of reloads in progress, to cancel at stop."""
+    running: set[asyncio.Task] = set()
+
+    def reload() -> None:
+        log.info("SIGHUP: reloading the knowledge")
+        task = asyncio.ensure_future(reloader.reload("SIGHUP"))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+    return running
+
+
+def _reload_report(result: ReloadResult) -> Reply:
+    problems = [str(p) for p in result.errors + result.warnings]
+    return review_replies.reload_report(result.summary(), problems)
 
 
 def _request_stop(stop: asyncio.Event, signum: int) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 
 from bot.knowledge import Knowledge
-from bot.models import Action, Button
+from bot.models import Action, Button, ReviewAction
 
 LIMIT = 64  # bytes, Telegram's limit for callback_data
 DIGEST_MARK = "~"
-_ACTIONS = {a.value: a for a in Action}
+READER_ACTIONS: dict[str, Action | ReviewAction] = {a.value: a for a in Action}
+REVIEW_ACTIONS: dict[str, Action | ReviewAction] = {a.value: a for a in ReviewAction}
+REVIEW_PATTERN = rf"^[{''.join(REVIEW_ACTIONS)}]:"  # a doctor's button (never a reader's)
 
 
 def _digest(identifier: str) -> str:
@@ -41,10 +43,14 @@ def encode(button: Button) -> str:
     return data
 
 
-def decode(data: str, knowledge: Knowledge) -> tuple[Action, str] | None:
+def decode(
+    data: str,
+    knowledge: Knowledge,
+    actions: dict[str, Action | ReviewAction] = READER_ACTIONS,
+) -> tuple[Action | ReviewAction, str] | None:
     """(action, arg) for a tap, or None for data this bot never made."""
     letter, sep, arg = data.partition(":")
-    action = _ACTIONS.get(letter)
+    action = actions.get(letter)
     if action is None or not sep:
         return None
     head, sep, tail = arg.partition(":")

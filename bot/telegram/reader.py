@@ -40,7 +40,7 @@ from bot.models import Action, Reply
 from bot.service import AnswerService
 from bot.telegram import callbacks
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
-from bot.telegram.sending import edit_reply, send_reply, typing, with_retry
+from bot.telegram.sending import edit_reply, send_reply, with_retry
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,8 @@ class Reader:
                 log.info("rate limit: reader told to slow down")
             await self._send(update, context, self.service.notice("rate_limited"))
             return
-        await typing(context.bot, chat_id)
+        # no "typing…" action: the answer is ready in milliseconds, and the action would cost
+        # half of Telegram's 30 requests a second (tests/e2e/test_load.py)
         reply = await self.service.ask(chat_id, text)
         await self._send(update, context, reply)
 
@@ -212,7 +213,7 @@ class Reader:
         tapped = query.message if isinstance(query.message, Message) else None
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         decoded = callbacks.decode(query.data or "", self.service.knowledge)
-        if decoded is None:
+        if decoded is None or not isinstance(decoded[0], Action):
             await self._toast(query, self.service.notice("answer_changed"))
             return
         action, arg = decoded
@@ -234,7 +235,7 @@ class Reader:
         can't be answered any more; that must not stop the reply itself."""
         text = render.plain(reply)[:200] if reply is not None else None
         try:
-            await with_retry(lambda: query.answer(text=text), "answerCallbackQuery")
+            await with_retry(lambda: query.answer(text=text), "answerCallbackQuery", patience=10)
         except BadRequest as exc:
             log.info("callback query not answered: %s", exc)
 

@@ -129,6 +129,7 @@ def bot_env(**overrides: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TELEGRAM_", "EXPERTBOT_", "DOCTOR_", "ADMIN_", "WEBHOOK_"))
+        or k == "EXPERTBOT_SEMANTIC"  # the bot decides like the tests' in-process matcher
     }
     env |= {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
     env |= overrides

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import json
 import re
 import time
@@ -351,6 +352,7 @@ class Call:
     result: Any = None
     description: str | None = None
     fault: str | None = None  # fail_next mode that answered this call, if any
+    response_lost: bool = False  # handled (e.g. delivered), but the client never got the answer
 
     @property
     def ok(self) -> bool:
@@ -512,9 +514,12 @@ class FakeTelegram:
         self._faults: dict[str, list[_Fault]] = {}
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
+        # users who blocked the bot: sending to them fails with 403, as in Telegram
+        self.blocked: set[int | str] = set()
 
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
+            "getChat": self._get_chat,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
@@ -805,12 +810,24 @@ class FakeTelegram:
         ``status``: an HTTP status (429 adds ``parameters.retry_after``; 502 answers nginx's
         HTML page like Telegram's front does), or a mode: ``"malformed"`` (200 with invalid
         JSON), ``"timeout"`` (never answers; the client times out), ``"reset"`` (the
-        connection is closed without a response).
+        connection is closed without a response). None of these handles the call: a message
+        is not delivered. ``"lost"`` is the other case of a timeout: the call is handled (the
+        message is delivered, recorded as a successful call with ``response_lost``), but the
+        answer never reaches the client, which times out — a retry then delivers it twice.
         """
-        if isinstance(status, str) and status not in ("malformed", "timeout", "reset"):
+        if isinstance(status, str) and status not in ("malformed", "timeout", "reset", "lost"):
             raise ValueError(f"unknown fault mode {status!r}")
         name = self._method_names.get(method.lower(), method)
         self._faults.setdefault(name, []).append(_Fault(status, times, retry_after, description))
+
+    def clear_faults(self, method: str | None = None) -> int:
+        """Drop the faults not yet used (of one method, or all): an outage ends. Returns how
+        many calls would still have failed."""
+        names = [self._method_names.get(method.lower(), method)] if method else list(self._faults)
+        left = 0
+        for name in names:
+            left += sum(fault.times for fault in self._faults.pop(name, []))
+        return left
 
     # ----------------------------------------------------------------- HTTP plumbing
 
@@ -830,7 +847,7 @@ class FakeTelegram:
             return self._respond(Call(method, params, arrival), _ApiError(401, "Unauthorized"))
 
         fault = self._take_fault(method)
-        if fault is not None:
+        if fault is not None and fault.mode != "lost":
             return await self._apply_fault(request, Call(method, params, arrival), fault)
 
         handler = self._handlers.get(method)
@@ -843,6 +860,11 @@ class FakeTelegram:
                 result = await result
         except _ApiError as error:
             return self._respond(Call(method, params, arrival), error)
+        if fault is not None:  # "lost": handled, but the answer never leaves
+            delivered = Call(method, params, arrival, 200, copy.deepcopy(result))
+            self._record(dataclasses.replace(delivered, response_lost=True))
+            await self._closed.wait()
+            raise asyncio.CancelledError
         return self._respond(Call(method, params, arrival), result=result)
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
@@ -1138,8 +1160,22 @@ class FakeTelegram:
             )
         return copy.deepcopy(self._deliverable()[:limit])
 
+    def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Only chats that wrote to the bot exist for it (a user who never opened a chat
+        with the bot is "chat not found", like in Telegram)."""
+        chat_id = self._require_chat_id(params)
+        if chat_id not in self._chats:
+            raise _bad_request("chat not found")
+        # a ChatFullInfo: the chat plus the fields Telegram always sends with it
+        return copy.deepcopy(self._chats[chat_id]) | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+        }
+
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._require_chat_id(params)
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
         chat = self._chat(chat_id)
         plain, entities = self._render_text(params)
         markup = self._check_markup(params.get("reply_markup"))
