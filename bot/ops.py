@@ -195,10 +195,10 @@ def _checked(db_path: Path) -> Iterator[sqlite3.Connection]:
     try:
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise OpsError(f"database unusable: quick_check says {check}")
+            raise OpsError(f"database unusable: {db_path}: quick_check says {check}")
         yield conn
     except sqlite3.Error as exc:
-        raise OpsError(f"database unusable: {exc}") from None
+        raise OpsError(f"database unusable: {db_path}: {exc}") from None
     finally:
         conn.close()
 

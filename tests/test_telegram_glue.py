@@ -1,15 +1,20 @@
-"""The small pure parts of bot/telegram: callback_data encoding, the per-chat rate limit, and
-the rule that only bot/telegram imports python-telegram-bot."""
+"""The small pure parts of bot/telegram: callback_data encoding, the per-chat rate limit, the
+retries of sending.with_retry, and the rule that only bot/telegram imports
+python-telegram-bot."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+
 from bot import replies
 from bot.knowledge import load_knowledge
 from bot.models import Action, Button
 from bot.service import Snapshot
+from bot.telegram import sending
 from bot.telegram.callbacks import LIMIT, decode, encode
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
 
@@ -102,3 +107,53 @@ def test_only_bot_telegram_imports_python_telegram_bot() -> None:
             if any(n == "telegram" or n.startswith("telegram.") for n in names):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+# --- with_retry: patient with what passes, never with what won't ---------------------------
+
+
+async def test_with_retry_retries_passing_failures_until_the_call_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Network errors, 5xx, timeouts and answers that are not JSON (PTB's bare TelegramError)
+    are retried, however many in a row, within the patience."""
+    monkeypatch.setattr(sending, "FIRST_DELAY", 0.001)
+    monkeypatch.setattr(sending, "SEND_MAX_DELAY", 0.001)
+    failures = [TelegramError("Invalid server response"), NetworkError("Bad Gateway"), TimedOut()]
+    failures *= 3
+    calls = 0
+
+    async def call() -> str:
+        nonlocal calls
+        calls += 1
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    assert await sending.with_retry(call, "sendMessage") == "sent"
+    assert calls == 10
+
+
+async def test_with_retry_gives_up_after_its_patience_and_never_retries_refusals() -> None:
+    calls = 0
+
+    async def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise NetworkError("Bad Gateway")
+
+    with pytest.raises(NetworkError):
+        await sending.with_retry(down, "sendMessage", patience=1.0)
+    assert calls == 2  # at 0 s and 0.5 s; the next, at 1.5 s, would be past the patience
+
+    for refusal in (BadRequest("chat not found"), Forbidden("bot was blocked by the user")):
+        calls = 0
+
+        async def refused(error: Exception = refusal) -> None:
+            nonlocal calls
+            calls += 1
+            raise error
+
+        with pytest.raises(type(refusal)):
+            await sending.with_retry(refused, "sendMessage")
+        assert calls == 1

@@ -2,8 +2,11 @@
 under the last message, and retries with backoff for what Telegram or the network may throw.
 
 Telegram's own rate limits are kept by PTB's AIORateLimiter (configured in `app.py`), which
-also waits out a 429 `RetryAfter` a couple of times itself; `with_retry` adds the timeouts and
-network errors, and a last chance for a `RetryAfter` the limiter gave up on.
+also waits out a 429 `RetryAfter` a couple of times itself; `with_retry` adds the timeouts,
+network errors, 5xx and unreadable answers, and more patience for a `RetryAfter` the limiter
+gave up on. It is patient by time, not by a number of attempts: updates are handled one at a
+time and acknowledged after, so waiting out a storm of failures delays the other readers but
+loses nothing, while giving up loses this reader's reply for good.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import render
@@ -34,9 +37,13 @@ from bot.telegram.callbacks import encode
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-ATTEMPTS = 5
-FIRST_DELAY = 0.5  # seconds; doubles up to MAX_DELAY
+FIRST_DELAY = 0.5  # seconds; doubles up to MAX_DELAY (getUpdates, start-up calls)
 MAX_DELAY = 30.0
+# with_retry: a failing call is tried again for this long before its error is raised (a
+# Telegram outage of a couple of minutes costs a delay, not a reply); a reader is waiting, so
+# it is tried at least every SEND_MAX_DELAY seconds — a few requests a minute, not a busy loop.
+PATIENCE = 120.0
+SEND_MAX_DELAY = 4.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -48,31 +55,42 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], what: str) -> T:
-    """Await `call()`, retrying 429s, timeouts and network errors with backoff.
+async def with_retry(call: Callable[[], Awaitable[T]], what: str, patience: float = PATIENCE) -> T:
+    """Await `call()`, retrying 429s, timeouts, network errors, 5xx and unreadable answers
+    with backoff, until `patience` seconds have passed; then the last error is raised.
 
-    A BadRequest (it is a NetworkError subclass in PTB) is a bug or a gone message: never
-    retried. A timed-out send may have been delivered; a retry then sends it twice, which is
-    better than not at all.
+    A BadRequest (it is a NetworkError subclass in PTB), Forbidden, an invalid token...: a bug,
+    a gone message or a blocked bot, never retried. A timed-out send may have been delivered,
+    and so may one whose answer could not be read (PTB's bare `TelegramError` "Invalid server
+    response": a body cut short or replaced by a proxy's page); a retry then sends it twice,
+    which is better than not at all.
     """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
     delay = FIRST_DELAY
-    for attempt in range(1, ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await call()
         except BadRequest:
             raise
         except RetryAfter as exc:
-            if attempt == ATTEMPTS:
-                raise
+            error: TelegramError = exc
             wait = retry_after_seconds(exc) + 0.1
-            log.warning("%s: Telegram asks to wait %.1fs (429); retrying", what, wait)
+            reason = "got 429 (Telegram asks to wait)"
         except (TimedOut, NetworkError) as exc:
-            if attempt == ATTEMPTS:
+            error, reason = exc, f"failed ({exc})"
+            wait, delay = delay, min(delay * 2, SEND_MAX_DELAY)
+        except TelegramError as exc:
+            if type(exc) is not TelegramError:  # Forbidden, InvalidToken, Conflict...
                 raise
-            wait, delay = delay, min(delay * 2, MAX_DELAY)
-            log.warning("%s failed (%s); retry %d in %.1fs", what, exc, attempt, wait)
+            error, reason = exc, f"failed ({exc})"  # the answer was not JSON
+            wait, delay = delay, min(delay * 2, SEND_MAX_DELAY)
+        if loop.time() + wait > deadline:
+            raise error
+        log.warning("%s %s; retry %d in %.1fs", what, reason, attempt, wait)
         await asyncio.sleep(wait)
-    raise AssertionError("unreachable")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -84,14 +102,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             for row in reply.buttons
         ]
     )
-
-
-async def typing(bot: Bot, chat_id: int) -> None:
-    """Show "typing…" while the answer is prepared. Cosmetic: failures are ignored."""
-    try:
-        await bot.send_chat_action(chat_id, ChatAction.TYPING)
-    except TelegramError as exc:
-        log.debug("typing action failed: %s", exc)
 
 
 async def send_reply(

@@ -14,7 +14,11 @@ before any handler runs, so a crash loses every update it had fetched but not ha
   the next update is handled as usual.
 
 Delivery is at least once: a crash after the reply was sent but before the update id was
-saved answers that update again on restart (the question's queue item stays single).
+saved answers that update again on restart (the question's queue item stays single). The
+same holds for an update a stop cuts short: a stop lets the update in hand finish, but only
+for STOP_GRACE seconds (its reply may be retried through a Telegram outage, see
+`sending.with_retry`); then it is abandoned unrecorded and unacknowledged, and the next
+start handles it again.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 # Only what the handlers use; edited messages are deliberately not requested (reader.py).
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll may wait for news
+STOP_GRACE = 5.0  # seconds the update in hand may still take after a stop (docker: 10 s)
 _RECENT = 2000  # update ids remembered in memory
 _PRUNE_EVERY = 500  # handled updates between prunes of the stored ids
 
@@ -195,9 +200,39 @@ class Poller:
             for update in updates:
                 if self.stop.is_set():
                     break  # the rest stays unacknowledged: Telegram delivers it again
-                await self.gate.handle(update)
+                try:
+                    await self._handle(update)
+                except Stopped:
+                    break  # cut short: unacknowledged too
                 self.offset = update.update_id + 1
         await self._acknowledge()
+
+    async def _handle(self, update: Update) -> None:
+        """Hand the update to the gate. After a stop request it gets STOP_GRACE seconds to
+        finish; then it is cancelled (before the gate records it) and Stopped is raised."""
+        task = asyncio.ensure_future(self.gate.handle(update))
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                await asyncio.wait({task}, timeout=STOP_GRACE)
+        except asyncio.CancelledError:
+            task.cancel()  # (the poller itself cancelled: the update goes with it)
+            raise
+        finally:
+            stopper.cancel()
+        if task.done():
+            task.result()
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        log.warning(
+            "update %d not finished %.0fs after the stop request: left for the next start",
+            update.update_id,
+            STOP_GRACE,
+        )
+        raise Stopped
 
     async def _get_updates(self) -> tuple[Update, ...]:
         return await self.bot.get_updates(

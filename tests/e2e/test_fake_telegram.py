@@ -374,3 +374,24 @@ async def test_commands_round_trip(bot: Bot) -> None:
     assert await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
     assert await bot.send_chat_action(42, "typing")
+
+
+async def test_lost_response_delivers_but_times_out(tg: FakeTelegram, bot: Bot) -> None:
+    """ "lost": Telegram delivered the message but the answer never came back."""
+    tg.fail_next("sendMessage", "lost")
+    with pytest.raises(TimedOut):
+        await bot.send_message(42, "hi", read_timeout=0.5)
+    await bot.send_message(42, "hi")  # the client's retry
+    delivered = tg.sent_to(42)
+    assert [c.text for c in delivered] == ["hi", "hi"]
+    assert [c.response_lost for c in delivered] == [True, False]
+
+
+async def test_clear_faults_ends_an_outage(tg: FakeTelegram, bot: Bot) -> None:
+    tg.fail_next("sendMessage", 502, times=100)
+    with pytest.raises(NetworkError):
+        await bot.send_message(42, "hi")
+    assert tg.clear_faults("sendMessage") == 99
+    assert tg.clear_faults() == 0
+    await bot.send_message(42, "hi")
+    assert len(tg.sent_to(42)) == 1
