@@ -483,14 +483,6 @@ class Store:
         )
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
-    async def reader_posts(self, chat_id: int) -> list[tuple[int, int]]:
-        """(review chat, message id) of every review message about this reader's questions."""
-        return await self._rows(
-            "SELECT p.review_chat_id, p.message_id FROM review_posts p"
-            " JOIN queue q ON q.id = p.item_id WHERE q.chat_id = ?",
-            (chat_id,),
-        )
-
     async def set_prompt(
         self, user_id: int, chat_id: int, item_id: int, scope: str, mode: str
     ) -> None:

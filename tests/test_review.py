@@ -456,7 +456,6 @@ async def test_review_posts_and_prompts_survive_and_go_with_forget(
     await store.set_prompt(900, 900, item_id, "item", "answer")
     assert await store.review_post(900, 55) == (item_id, "item")
     assert await store.prompt(900, 900) == (item_id, "item", "answer")
-    assert await store.reader_posts(7) == [(900, 55)]
     await store.forget(7)
     assert await store.review_post(900, 55) is None
     assert await store.prompt(900, 900) is None
