@@ -421,14 +421,13 @@ def _send_owed(items: list[QueueItem]) -> int | None:
     would within seconds anyway; a claim in the database keeps the two from both sending).
     None: no token (or no usable knowledge), the bot sends them when it runs."""
     cfg = config()
-    root = cfg.knowledge_dir
-    knowledge, _ = load_knowledge(root) if root.is_dir() else (None, [])
-    if not cfg.token or knowledge is None:
+    snap = _default_snapshot() if cfg.token else None
+    if snap is None:
         return None
     from bot.telegram.outbox import deliver_now
 
     try:
-        return asyncio.run(deliver_now(cfg, Snapshot.build(knowledge), [i.id for i in items]))
+        return asyncio.run(deliver_now(cfg, snap, [i.id for i in items]))
     except Exception as exc:  # the answer is stored: the bot sends it when it runs
         typer.echo(f"Not sent now ({type(exc).__name__}: {exc}).", err=True)
         return 0

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -42,7 +42,7 @@ from bot.store import Store, StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
-from bot.telegram.sending import edit_reply, send_reply, with_retry
+from bot.telegram.sending import answer_query, edit_reply, send_reply, with_retry
 
 log = logging.getLogger(__name__)
 
@@ -234,21 +234,21 @@ class Doctor:
         assert query is not None
         if not self.roles.is_doctor(query.from_user.id):
             log.info("refused a review button from someone who is not a doctor")
-            await _toast(query, REFUSAL)
+            await answer_query(query, REFUSAL)
             return
         decoded = callbacks.decode(
             query.data or "", self.service.knowledge, callbacks.REVIEW_ACTIONS
         )
         message = query.message if isinstance(query.message, Message) else None
         if decoded is None or message is None:
-            await _toast(query, "This button no longer works.")
+            await answer_query(query, "This button no longer works.")
             return
         action, arg = decoded
         chat_id = message.chat_id
         try:
             await self._press(query, message, ReviewAction(action), arg)
         except (ReviewError, StoreError) as exc:
-            await _toast(query, None)
+            await answer_query(query, None)
             await self._say(chat_id, review_replies.message(SAVE_FAILED.format(error=exc)))
 
     async def _press(
@@ -257,7 +257,7 @@ class Doctor:
         chat_id = message.chat_id
         user = query.from_user
         if action is ReviewAction.QUEUE:
-            await _toast(query, None)
+            await answer_query(query, None)
             await self._edit_or_send(message, await self._queue_page(number(arg) or 0))
             return
         if action is ReviewAction.OPEN:
@@ -266,19 +266,19 @@ class Doctor:
         post = await self.store.review_post(chat_id, message.message_id)
         item = await self.store.queue_item(post[0]) if post else None
         if post is None or item is None:
-            await _toast(query, "This question is no longer in the queue.")
+            await answer_query(query, "This question is no longer in the queue.")
             return
         scope = post[1].partition(":")[0]
         group = scope == "group"
         if action is ReviewAction.CANCEL:
             await self.store.clear_prompt(user.id, chat_id)
-            await _toast(query, "Cancelled.")
+            await answer_query(query, "Cancelled.")
             await _drop_buttons(message)
             return
         if item.status != "pending":
-            await _toast(query, f"#{item.id} was already {item.status}.")
+            await answer_query(query, f"#{item.id} was already {item.status}.")
             return
-        await _toast(query, None)
+        await answer_query(query, None)
         if action is ReviewAction.REPLY:
             await self.store.set_prompt(user.id, chat_id, item.id, scope, "answer")
             readers = len({i.chat_id for i in await self.review.group_of(item.id)}) if group else 1
@@ -302,15 +302,10 @@ class Doctor:
         """A group from /queue as a card of its own, to answer or dismiss all of it."""
         members = await self.review.group_of(item_id) if item_id else []
         if not members:
-            await _toast(query, "That question is no longer waiting.")
+            await answer_query(query, "That question is no longer waiting.")
             return
-        await _toast(query, None)
-        lead, others = members[0], members[1:]
-        entry = self.service.knowledge.get(lead.entry_id) if lead.entry_id else None
-        card = review_replies.card(
-            lead, await self.outbox.label(lead.chat_id), others=others, entry=entry
-        )
-        await self.outbox.post(chat_id, card, lead.id, "group" if others else "item")
+        await answer_query(query, None)
+        await self.outbox.post_card(chat_id, members)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -356,13 +351,6 @@ def _gone() -> Reply:
     return review_replies.message(
         "That question is no longer in the queue (the reader may have deleted their data)."
     )
-
-
-async def _toast(query: CallbackQuery, text: str | None) -> None:
-    try:
-        await with_retry(lambda: query.answer(text=text), "answerCallbackQuery", patience=10)
-    except BadRequest as exc:
-        log.info("callback query not answered: %s", exc)
 
 
 async def _drop_buttons(message: Message) -> None:

@@ -158,18 +158,17 @@ class Outbox:
 
     async def _post_cards(self, targets: Sequence[int], groups: Sequence[list[QueueItem]]) -> None:
         for items in groups:
-            lead, others = items[0], items[1:]
-            entry = self.service.knowledge.get(lead.entry_id) if lead.entry_id else None
-            card = review_replies.card(
-                lead, await self.label(lead.chat_id), others=others, entry=entry
-            )
-            scope = "group" if others else "item"
-            posted = False
-            for target in targets:
-                if await self.post(target, card, lead.id, scope):
-                    posted = True
-            if posted:
+            posted = [await self.post_card(target, items) for target in targets]
+            if any(posted):
                 await self.store.mark_posted([i.id for i in items])
+
+    async def post_card(self, chat_id: int, items: Sequence[QueueItem]) -> bool:
+        """One card for these items (the first leads; more than one make a group card)."""
+        lead, others = items[0], items[1:]
+        entry = self.service.knowledge.get(lead.entry_id) if lead.entry_id else None
+        label = await self.label(lead.chat_id)
+        card = review_replies.card(lead, label, others=others, entry=entry)
+        return await self.post(chat_id, card, lead.id, "group" if others else "item")
 
     async def post(self, chat_id: int, reply: Reply, item_id: int, scope: str) -> bool:
         """Send a message about a queue item to a review chat and link it to the item (a

@@ -25,7 +25,6 @@ import re
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -40,7 +39,7 @@ from bot.models import Action, Reply
 from bot.service import AnswerService
 from bot.telegram import callbacks
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
-from bot.telegram.sending import edit_reply, send_reply, with_retry
+from bot.telegram.sending import answer_query, edit_reply, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -233,11 +232,7 @@ class Reader:
     async def _toast(query: CallbackQuery, reply: Reply | None) -> None:
         """Answer the callback query (a toast when there is text). A query that is too old
         can't be answered any more; that must not stop the reply itself."""
-        text = render.plain(reply)[:200] if reply is not None else None
-        try:
-            await with_retry(lambda: query.answer(text=text), "answerCallbackQuery", patience=10)
-        except BadRequest as exc:
-            log.info("callback query not answered: %s", exc)
+        await answer_query(query, render.plain(reply) if reply is not None else None)
 
 
 def _edits_in_place(action: Action, tapped: Message) -> bool:

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -91,6 +92,17 @@ async def with_retry(call: Callable[[], Awaitable[T]], what: str, patience: floa
             raise error
         log.warning("%s %s; retry %d in %.1fs", what, reason, attempt, wait)
         await asyncio.sleep(wait)
+
+
+async def answer_query(query: CallbackQuery, text: str | None) -> None:
+    """Answer a button tap (a toast when there is text). A query too old to answer must not
+    stop the reply itself, and a reader is waiting: a short patience."""
+    try:
+        await with_retry(
+            lambda: query.answer(text=text[:200] if text else None), "answerCallbackQuery", 10
+        )
+    except BadRequest as exc:
+        log.info("callback query not answered: %s", exc)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
