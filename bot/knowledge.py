@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +53,17 @@ class Texts(_Strict):
     how_to_ask: str = "Write one question in a sentence or two, e.g. “How long does Botox last?”"
     suggest_intro: str = "I'm not sure which of these you mean. Did you mean…"
     ask_doctor_button: str = "None of these — ask {expert}"
+    likely_intro: str = "I think you're asking:"
+    show_answer_button: str = "Show the answer"
+    not_quite_button: str = "Not quite — ask {expert}"
+    photo_note: str = (
+        "I can't see photos, so this is based on your words only. {expert} can't assess a "
+        "photo here either: for that, please see a dermatologist in person."
+    )
+    foreign: str = (
+        "I can only answer questions written in English for now. I've passed your message to "
+        "{expert}, and any answer will come here ({reply_time})."
+    )
     unmatched: str = (
         "I don't have a vetted answer to that yet, so I've passed your question to {expert}. "
         "If {expert} answers, you'll get the answer right here ({reply_time})."
@@ -98,24 +111,40 @@ class Texts(_Strict):
     )
 
 
-class Semantic(_Strict):
-    """The optional meaning signal (installed with the `semantic` extra; off without it)."""
+class Calibration(_Strict):
+    """How confident the matcher must be, for one signal set (with or without meaning).
 
-    weight: float = Field(0.4, ge=0, le=1)  # share of the blended score from meaning
-    floor: float = Field(0.3, ge=-1, lt=1)  # cosine at or below this counts as no likeness
-    answer_threshold: float = Field(0.6, ge=0, le=1)
-    margin: float = Field(0.1, ge=0, le=1)
+    `confidence` = logistic(bias + Σ weight × feature) is the chance that the best entry
+    answers the message; `bench/calibrate.py` fits it and picks the thresholds on real
+    readers' messages (see README "Matching quality"). Admins rarely edit these by hand.
+    """
+
+    bias: float = 0.0
+    weights: dict[str, float] = {}
+    answer: float = Field(0.9, ge=0, le=1)  # confidence to answer directly
+    likely: float = Field(0.5, ge=0, le=1)  # confidence for "I think you're asking: …"
+    floor: float = Field(0.4, ge=0, le=1)  # closeness below which nothing is suggested
+    gap: float = Field(0.1, ge=0, le=1)  # suggestions are within this of the best
+
+
+@cache
+def _fitted(mode: str) -> Calibration:
+    """The defaults: fitted by bench/calibrate.py on labelled real readers' messages and
+    written to bot/calibration.json. Without that file, a model that never answers directly."""
+    try:
+        data = json.loads((Path(__file__).parent / "calibration.json").read_text())
+        return Calibration.model_validate(data[mode])
+    except (OSError, ValueError, KeyError):
+        return Calibration(answer=1.0)
 
 
 class Matching(_Strict):
-    """How sure the matcher must be. Scores are in [0, 1]."""
+    """How sure the matcher must be, and how much of a message it reads."""
 
-    answer_threshold: float = Field(0.62, ge=0, le=1)
-    suggest_threshold: float = Field(0.34, ge=0, le=1)
-    margin: float = Field(0.08, ge=0, le=1)
     max_suggestions: int = Field(3, ge=1, le=3)
     max_chars: int = Field(2000, ge=100)
-    semantic: Semantic = Semantic()
+    meaning: Calibration = Field(default_factory=lambda: _fitted("meaning"))
+    words: Calibration = Field(default_factory=lambda: _fitted("words"))
 
 
 class Review(_Strict):

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot import decision
 from bot.knowledge import Matching
 from bot.models import Decision, Entry, Outcome, Scored
+from bot.reading import read
 
 if TYPE_CHECKING:
     from bot.semantic import Encoder
@@ -223,6 +225,7 @@ class Matcher:
     # A short question (at most VETO_MAX_TERMS terms) is never answered by an entry that leaves
     # one of its words unexplained: a rare knowledge word (idf >= VETO_WEIGHT), or a word the
     # knowledge never uses at all ("does minoxidil grow a *beard*?").
+    MEANING_SHARE = 0.8  # of closeness, with meaning on: ranks best on real messages
     VETO_MAX_TERMS = 4
     VETO_WEIGHT = 3.0
     UNKNOWN_VETO = 4.0
@@ -235,6 +238,7 @@ class Matcher:
         encoder: Encoder | None = None,
     ) -> None:
         self.entries = list(entries)
+        self._index = {e.id: i for i, e in enumerate(self.entries)}
         self.settings = settings or Matching()
         self.analyzer = Analyzer(synonyms or {})
         raw_variants: list[tuple[int, list[str], frozenset[str]]] = []
@@ -413,71 +417,75 @@ class Matcher:
         return [scored for scored, _ in ranked]
 
     def decide(self, text: str) -> Decision:
-        """answer when one entry is clearly right, suggest when a few are close, else unmatched."""
-        exact = self._exact.get(normalise(text[: self.settings.max_chars]))
+        """answer when one entry surely answers, suggest when some are close, else unmatched."""
+        text = text[: self.settings.max_chars]
+        exact = self._exact.get(normalise(text))
         if exact is not None:
             return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
-        if self.encoder is not None:
-            return self._decide_with_meaning(text)
-        ranked, runner_up = self._rank(text, 5)
-        cfg = self.settings
-        if not ranked or ranked[0][0].score < cfg.suggest_threshold:
-            top = ranked[0][0].score if ranked else 0.0
-            return Decision(Outcome.UNMATCHED, score=top)
-        best, unexplained = ranked[0]
-        if (
-            best.score >= cfg.answer_threshold
-            and best.score - runner_up >= cfg.margin
-            and unexplained < self.VETO_WEIGHT
-        ):
-            return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
-        return self._suggest(ranked)
+        return decision.decide(self.evidence(text), self.settings)
 
-    def _suggest(self, ranked: list[tuple[Scored, float]]) -> Decision:
-        cfg = self.settings
-        best = ranked[0][0]
-        floor = max(cfg.suggest_threshold, best.score - 0.25)
-        close = tuple(s for s, _ in ranked if s.score >= floor)[: cfg.max_suggestions]
-        return Decision(Outcome.SUGGEST, score=best.score, suggestions=close)
+    def evidence(self, text: str) -> decision.Evidence:
+        """The entries ranked by closeness to the message, and the signals about the best one
+        that the calibrated decision weighs (bot/decision.py)."""
+        reading = read(text[: self.settings.max_chars])
+        n = len(self.entries)
+        words = [0.0] * n
+        vetoes = [0.0] * n
+        pieces = [reading.text] if reading.focus == reading.text else [reading.text, reading.focus]
+        for piece in pieces:
+            ranked, _ = self._rank(piece, self.CANDIDATES)
+            for scored, veto in ranked:
+                i = self._index[scored.entry.id]
+                if scored.score > words[i]:
+                    words[i], vetoes[i] = scored.score, veto
+        meaning = self.similarity(reading.text) if self.encoder is not None else None
+        if meaning is not None:
+            w = self.MEANING_SHARE
+            closeness = [
+                w * max(m, 0.0) + (1 - w) * lx for m, lx in zip(meaning, words, strict=True)
+            ]
+        else:
+            closeness = words
+        order = sorted((i for i in range(n) if closeness[i] > 0), key=lambda i: (-closeness[i], i))
+        if not order:
+            return decision.Evidence((), meaning=meaning is not None)
+        top = order[0]
+        features = {
+            "words": words[top],
+            "words_lead": words[top]
+            - max((x for i, x in enumerate(words) if i != top), default=0.0),
+            "unexplained": self._unexplained(reading.text, top),
+            "veto": min(vetoes[top], 5.0) / 5.0,
+        }
+        if meaning is not None:
+            others = max((x for i, x in enumerate(meaning) if i != top), default=0.0)
+            features["meaning"] = meaning[top]
+            features["meaning_lead"] = meaning[top] - others
+            features["agree"] = float(max(range(n), key=lambda i: (words[i], -i)) == top)
+        candidates = tuple(
+            decision.Candidate(self.entries[i], round(closeness[i], 4)) for i in order[:5]
+        )
+        return decision.Evidence(candidates, features, meaning=meaning is not None)
+
+    def _unexplained(self, text: str, entry: int) -> float:
+        """The share of the message's knowledge words (by weight) that the entry neither asks
+        nor answers: "hair loss" in a Botox question that the atrophy entry cannot explain.
+        Words the knowledge never uses are chatter here and do not count."""
+        known = {t for t in self.analyzer.terms(text) if t in self.idf}
+        total = sum(self.idf[t] for t in known)
+        if total <= 0:
+            return 0.0
+        explained = self._entry_terms[entry] | self._answer_terms[entry]
+        return sum(self.idf[t] for t in known if t not in explained) / total
 
     def similarity(self, text: str) -> list[float]:
-        """Per entry: the best cosine between the message (whole, and its last question) and
-        any of the entry's phrasings. Needs the encoder."""
+        """Per entry: the best cosine between the message and any of the entry's phrasings.
+        Needs the encoder."""
         assert self.encoder is not None
-        text = text[: self.settings.max_chars]
-        questions = [p for p in sentences(text) if "?" in p]
-        queries = self.encoder.encode([text, *questions[-1:]])
-        sims = (self._vectors @ queries.T).max(axis=1)
+        query = self.encoder.encode([text[: self.settings.max_chars]])
+        sims = self._vectors @ query[0]
         best = [-1.0] * len(self.entries)
         for row, entry in enumerate(self._vector_entry):
-            best[entry] = max(best[entry], float(sims[row]))
+            if sims[row] > best[entry]:
+                best[entry] = float(sims[row])
         return best
-
-    def _decide_with_meaning(self, text: str) -> Decision:
-        """Lexical score blended with sentence-embedding similarity (the `semantic` extra).
-        The lexical veto still applies: meaning alone never answers a near-miss."""
-        cfg = self.settings
-        sem_cfg = cfg.semantic
-        lexical, _ = self._rank(text, self.CANDIDATES)
-        lex = {sc.entry.id: (sc.score, veto) for sc, veto in lexical}
-        sims = self.similarity(text)
-        floor = sem_cfg.floor
-        blended: list[tuple[Scored, float]] = []
-        for i, entry in enumerate(self.entries):
-            lex_score, veto = lex.get(entry.id, (0.0, 0.0))
-            meaning = min(max((sims[i] - floor) / (1 - floor), 0.0), 1.0)
-            score = (1 - sem_cfg.weight) * lex_score + sem_cfg.weight * meaning
-            if score > 0:
-                blended.append((Scored(entry, round(score, 4)), veto))
-        blended.sort(key=lambda sv: -sv[0].score)
-        if not blended or blended[0][0].score < cfg.suggest_threshold:
-            return Decision(Outcome.UNMATCHED, score=blended[0][0].score if blended else 0.0)
-        best, unexplained = blended[0]
-        runner_up = blended[1][0].score if len(blended) > 1 else 0.0
-        if (
-            best.score >= sem_cfg.answer_threshold
-            and best.score - runner_up >= sem_cfg.margin
-            and unexplained < self.VETO_WEIGHT
-        ):
-            return Decision(Outcome.ANSWER, entry=best.entry, score=best.score)
-        return self._suggest(blended[:5])

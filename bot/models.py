@@ -57,6 +57,9 @@ class Decision:
     suggestions: tuple[Scored, ...] = ()
     red_flag: str | None = None
     smalltalk: str | None = None
+    likely: bool = False  # one suggestion the matcher thinks is meant: "I think you're asking"
+    photo: bool = False  # the reader mentions a photo the bot cannot see
+    foreign: bool = False  # not written in English: the doctor gets it, the reader is told
 
 
 class BlockKind(StrEnum):

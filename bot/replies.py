@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import rich
 from bot.knowledge import Knowledge, RedFlag
 from bot.models import (
@@ -57,10 +59,41 @@ def for_decision(
     queued: bool,
     red_flag: RedFlag | None = None,
 ) -> Reply:
+    reply = _for_decision(
+        knowledge, decision, question_id=question_id, queued=queued, red_flag=red_flag
+    )
+    if decision.photo and decision.outcome is not Outcome.URGENT:
+        note = Block(BlockKind.NOTE, knowledge.settings.text("photo_note"))
+        reply = dataclasses.replace(reply, blocks=(*reply.blocks, note))
+    return reply
+
+
+def _for_decision(
+    knowledge: Knowledge,
+    decision: Decision,
+    *,
+    question_id: int | None,
+    queued: bool,
+    red_flag: RedFlag | None,
+) -> Reply:
     s = knowledge.settings
     outcome = decision.outcome
     if outcome is Outcome.ANSWER and decision.entry is not None:
         return entry_card(knowledge, decision.entry, score=decision.score, question_id=question_id)
+    if outcome is Outcome.SUGGEST and decision.likely and decision.suggestions:
+        entry = decision.suggestions[0].entry
+        qid = f":{question_id}" if question_id else ""
+        return Reply(
+            outcome,
+            (_text(s.text("likely_intro")), Block(BlockKind.TITLE, entry.question)),
+            (
+                (Button(s.text("show_answer_button"), Action.ENTRY, f"{entry.id}{qid}"),),
+                (Button(s.text("not_quite_button"), Action.ASK_DOCTOR, str(question_id or "")),),
+            ),
+            score=decision.score,
+            suggestions=decision.suggestions,
+            question_id=question_id,
+        )
     if outcome is Outcome.SUGGEST:
         qid = f":{question_id}" if question_id else ""
         rows = [
@@ -88,7 +121,10 @@ def for_decision(
     if outcome is Outcome.SMALLTALK:
         kind = decision.smalltalk or "ack"
         return Reply(outcome, (_text(s.text(f"smalltalk_{kind}")),), question_id=question_id)
-    text = s.text("unmatched") if queued else s.text("unmatched_not_queued")
+    if decision.foreign and queued:
+        text = s.text("foreign")
+    else:
+        text = s.text("unmatched") if queued else s.text("unmatched_not_queued")
     return Reply(
         Outcome.UNMATCHED,
         (_text(text),),

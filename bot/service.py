@@ -8,6 +8,7 @@ an unmatched reply does not pretend the question was queued.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from bot import logs, replies, semantic
 from bot.knowledge import Knowledge, RedFlag
 from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
+from bot.reading import read
 from bot.safety import SafetyCheck, smalltalk_kind
 from bot.store import Store, StoreError
 from bot.text import clean
@@ -55,7 +57,11 @@ class Snapshot:
         kind = smalltalk_kind(text)
         if kind is not None:
             return Decision(Outcome.SMALLTALK, smalltalk=kind), None
-        return self.matcher.decide(text), None
+        reading = read(text)
+        if reading.foreign:
+            return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
+        decision = self.matcher.decide(text)
+        return dataclasses.replace(decision, photo=reading.photo), None
 
     def probe(self, text: str) -> Reply:
         """The reply a reader would get, without storing anything (`expertbot ask`)."""

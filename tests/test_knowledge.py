@@ -242,10 +242,11 @@ def test_unknown_field_in_bot_yaml(kb_dir: Path) -> None:
 
 def test_out_of_range_setting_in_bot_yaml(kb_dir: Path) -> None:
     (kb_dir / "bot.yaml").write_text(
-        "name: TestBot\nmatching:\n  margin: 0.1\n  answer_threshold: 2\n", encoding="utf-8"
+        "name: TestBot\nmatching:\n  max_suggestions: 3\n  meaning:\n    answer: 2\n",
+        encoding="utf-8",
     )
     (only,) = errors(kb_dir)
-    assert only.startswith("kb/bot.yaml:4: error: 'matching.answer_threshold'")
+    assert only.startswith("kb/bot.yaml:5: error: 'matching.meaning.answer'")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,83 @@
+"""From evidence to a decision: answer, "I think you're asking", "did you mean", or the doctor.
+
+Similarity alone cannot tell a right answer from a real near-miss: on real readers' messages
+both score alike. So the matcher gathers several signals about its best entry (`Evidence`) and
+a small logistic model, fitted on labelled real messages by `bench/calibrate.py`, turns them
+into a confidence that the entry answers *this* message. The thresholds on that confidence were
+chosen by the same script to keep wrong answers rare; they live in `bot.yaml` (`matching`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.knowledge import Calibration, Matching
+from bot.models import Decision, Entry, Outcome, Scored
+
+# The signals, each in [0, 1] (or close): what the model may weigh.
+FEATURES = (
+    "meaning",  # cosine of the message with the entry's closest phrasing
+    "meaning_lead",  # …minus the best cosine of any other entry
+    "words",  # the lexical score (telling words shared, weighted by rarity)
+    "words_lead",  # …minus the runner-up's lexical score
+    "agree",  # 1 when the lexical and the meaning signals pick the same entry
+    "unexplained",  # share of the message's knowledge words the entry does not explain
+    "veto",  # a short question's rarest word the entry leaves unexplained (0..1)
+)
+
+
+# From words alone, a short question whose rare or unknown word the entry leaves unexplained
+# is never answered ("does minoxidil grow a *beard*?"): nothing else can tell it is a near-miss.
+# With the meaning signal, the model weighs the same feature instead.
+WORDS_VETO = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry: Entry
+    closeness: float  # what ranks the candidates (0..1)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The ranked candidates and the signals about the best one."""
+
+    candidates: tuple[Candidate, ...]
+    features: Mapping[str, float] = field(default_factory=dict)
+    meaning: bool = False  # gathered with the meaning signal
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def confidence(calibration: Calibration, features: Mapping[str, float]) -> float:
+    z = calibration.bias + sum(
+        w * features.get(name, 0.0) for name, w in calibration.weights.items()
+    )
+    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
+def decide(evidence: Evidence, settings: Matching) -> Decision:
+    calibration = settings.meaning if evidence.meaning else settings.words
+    best = evidence.best
+    if best is None or best.closeness < calibration.floor:
+        return Decision(Outcome.UNMATCHED, score=best.closeness if best else 0.0)
+    sure = confidence(calibration, evidence.features)
+    vetoed = not evidence.meaning and evidence.features.get("veto", 0.0) >= WORDS_VETO
+    if sure >= calibration.answer and not vetoed:
+        return Decision(Outcome.ANSWER, entry=best.entry, score=sure)
+    if sure >= calibration.likely:
+        return Decision(
+            Outcome.SUGGEST, score=sure, suggestions=(Scored(best.entry, sure),), likely=True
+        )
+    close = [
+        Scored(c.entry, round(c.closeness, 4))
+        for c in evidence.candidates
+        if c.closeness >= max(calibration.floor, best.closeness - calibration.gap)
+    ]
+    return Decision(
+        Outcome.SUGGEST, score=sure, suggestions=tuple(close[: settings.max_suggestions])
+    )
