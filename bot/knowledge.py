@@ -54,6 +54,15 @@ class Texts(_Strict):
     suggest_intro: str = "I'm not sure which of these you mean. Did you mean…"
     ask_doctor_button: str = "None of these — ask {expert}"
     likely_intro: str = "I think you're asking:"
+    also: str = "You also asked"
+    part_queued: str = (
+        "I have no vetted answer yet to this part of your message, so I've passed it to "
+        "{expert} ({reply_time}):"
+    )
+    part_not_queued: str = (
+        "I have no vetted answer yet to this part of your message, and I couldn't save it for "
+        "{expert} just now; please send it again later:"
+    )
     show_answer_button: str = "Show the answer"
     not_quite_button: str = "Not quite — ask {expert}"
     photo_note: str = (

@@ -225,6 +225,8 @@ class Matcher:
     # A short question (at most VETO_MAX_TERMS terms) is never answered by an entry that leaves
     # one of its words unexplained: a rare knowledge word (idf >= VETO_WEIGHT), or a word the
     # knowledge never uses at all ("does minoxidil grow a *beard*?").
+    MAX_PARTS = 4  # questions of one message looked at on their own
+    PART_UNEXPLAINED = 0.4  # a question with this share of its words new to the answer is a part
     MEANING_SHARE = 0.8  # of closeness, with meaning on: ranks best on real messages
     VETO_MAX_TERMS = 4
     VETO_WEIGHT = 3.0
@@ -466,6 +468,28 @@ class Matcher:
             decision.Candidate(self.entries[i], round(closeness[i], 4)) for i in order[:5]
         )
         return decision.Evidence(candidates, features, meaning=meaning is not None)
+
+    def other_parts(self, text: str, answered: Entry) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
+        """A message of several questions, answered from one entry: the questions that entry
+        leaves open, each either answered by another entry (offered too) or by none (it goes
+        to the doctor on its own). A question mostly in the answered entry's words ("is this
+        normal?", "how long will it last?") belongs to it."""
+        reading = read(text[: self.settings.max_chars])
+        if len(reading.questions) < 2:
+            return (), ()
+        answered_index = self._index[answered.id]
+        also: list[Entry] = []
+        open_parts: list[str] = []
+        for part in reading.questions[: self.MAX_PARTS]:
+            if self._unexplained(part, answered_index) < self.PART_UNEXPLAINED:
+                continue
+            found = decision.decide(self.evidence(part), self.settings)
+            if found.outcome is Outcome.ANSWER and found.entry is not None:
+                if found.entry.id != answered.id and found.entry not in also:
+                    also.append(found.entry)
+            elif found.outcome is Outcome.UNMATCHED:
+                open_parts.append(part)
+        return tuple(also), tuple(open_parts)
 
     def _unexplained(self, text: str, entry: int) -> float:
         """The share of the message's knowledge words (by weight) that the entry neither asks

