@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.evaluate import evaluate, load_cases
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.semantic import shared_encoder
