@@ -25,6 +25,7 @@ FEATURES = (
     "agree",  # 1 when the lexical and the meaning signals pick the same entry
     "unexplained",  # share of the message's knowledge words the entry does not explain
     "veto",  # a short question's rarest word the entry leaves unexplained (0..1)
+    "specific",  # how many telling words the message has (0..1): "filler?" alone is vague
 )
 
 

@@ -66,8 +66,8 @@ class Texts(_Strict):
     show_answer_button: str = "Show the answer"
     not_quite_button: str = "Not quite — ask {expert}"
     photo_note: str = (
-        "I can't see photos, so this is based on your words only. {expert} can't assess a "
-        "photo here either: for that, please see a dermatologist in person."
+        "I can't see photos, so this is based on your words only. To have a photo or a "
+        "change in your skin assessed, please see a dermatologist in person."
     )
     foreign: str = (
         "I can only answer questions written in English for now. I've passed your message to "

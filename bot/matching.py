@@ -452,11 +452,13 @@ class Matcher:
         if not order:
             return decision.Evidence((), meaning=meaning is not None)
         top = order[0]
+        known = self._known_terms(reading.text)
         features = {
             "words": words[top],
             "words_lead": words[top]
             - max((x for i, x in enumerate(words) if i != top), default=0.0),
-            "unexplained": self._unexplained(reading.text, top),
+            "unexplained": self._unexplained(known, top),
+            "specific": min(len(known), 5) / 5,
             "veto": min(vetoes[top], 5.0) / 5.0,
         }
         if meaning is not None:
@@ -481,7 +483,7 @@ class Matcher:
         also: list[Entry] = []
         open_parts: list[str] = []
         for part in reading.questions[: self.MAX_PARTS]:
-            if self._unexplained(part, answered_index) < self.PART_UNEXPLAINED:
+            if self._unexplained(self._known_terms(part), answered_index) < self.PART_UNEXPLAINED:
                 continue
             found = decision.decide(self.evidence(part), self.settings)
             if found.outcome is Outcome.ANSWER and found.entry is not None:
@@ -491,11 +493,14 @@ class Matcher:
                 open_parts.append(part)
         return tuple(also), tuple(open_parts)
 
-    def _unexplained(self, text: str, entry: int) -> float:
-        """The share of the message's knowledge words (by weight) that the entry neither asks
-        nor answers: "hair loss" in a Botox question that the atrophy entry cannot explain.
-        Words the knowledge never uses are chatter here and do not count."""
-        known = {t for t in self.analyzer.terms(text) if t in self.idf}
+    def _known_terms(self, text: str) -> set[str]:
+        """The message's words that the knowledge's questions use: its telling words. Words
+        the knowledge never uses are chatter here ("horrible", "desperate")."""
+        return {t for t in self.analyzer.terms(text) if t in self.idf}
+
+    def _unexplained(self, known: set[str], entry: int) -> float:
+        """The share of the telling words (by weight) that the entry neither asks nor
+        answers: "hair loss" in a Botox question that the atrophy entry cannot explain."""
         total = sum(self.idf[t] for t in known)
         if total <= 0:
             return 0.0

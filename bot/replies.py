@@ -91,7 +91,13 @@ def _for_decision(
                 (Button(f"{s.text('also')}: {e.question}", Action.ENTRY, e.id),)
                 for e in decision.also
             )
-            card = dataclasses.replace(card, buttons=(*also, *card.buttons))
+            offered = {e.id for e in decision.also}
+            rest = tuple(
+                row
+                for row in card.buttons
+                if not (row[0].action is Action.ENTRY and row[0].arg in offered)
+            )
+            card = dataclasses.replace(card, buttons=(*also, *rest))
         return card
     if outcome is Outcome.SUGGEST and decision.likely and decision.suggestions:
         entry = decision.suggestions[0].entry

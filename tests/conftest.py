@@ -20,9 +20,9 @@ from bot.knowledge import Knowledge, load_knowledge
 from bot.service import Snapshot
 from bot.store import Store
 
-# The suite tests the default, lexical matcher whatever is installed (child processes inherit
-# this); tests/test_semantic.py builds its own snapshot with the meaning signal, and runs only
-# where the `semantic` extra is installed (`make test-semantic`, which CI runs).
+# Most of the suite runs the light, words-only matcher (fast; child processes inherit this).
+# The meaning signal of the default install is tested where it matters: tests/test_semantic.py,
+# tests/test_quality.py and tests/e2e/test_default_install.py set it on explicitly.
 os.environ["EXPERTBOT_SEMANTIC"] = "off"
 collect_ignore = [] if semantic.available() else ["test_semantic.py"]
 

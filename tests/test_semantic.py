@@ -1,4 +1,4 @@
-"""The optional meaning signal (`make test-semantic` installs it and runs this file).
+"""The meaning signal (in the default install, `make install`).
 
 `tests/conftest.py` leaves this file out when the extra is not installed; the rest of the suite
 always tests the default, lexical matcher.
