@@ -40,11 +40,22 @@ def test_encoder_gives_unit_vectors_that_rank_paraphrases_first() -> None:
 
 
 def test_batched_and_single_encoding_agree() -> None:
+    """Texts of different lengths share one forward pass without padding; repeats are encoded
+    once. Either way each text gets the vector it gets alone, in its own row."""
     encoder = shared_encoder()
-    texts = ["short one", "a much longer sentence about sunscreen on cloudy days in winter"]
+    texts = [
+        "a much longer sentence about sunscreen on cloudy days in winter",
+        "short one",
+        "another short",
+        "short one",
+        "",
+    ]
     batch = encoder.encode(texts)
-    single = np.stack([encoder.encode_one(t) for t in texts])
-    assert np.abs(batch - single).max() < 1e-4
+    single = np.stack([encoder.encode([t])[0] for t in texts])
+    assert batch.dtype == np.float32
+    assert np.abs(batch - single).max() < 1e-5
+    assert np.array_equal(batch[1], batch[3])
+    assert encoder.encode([]).shape == (0, 384)
 
 
 def test_the_brief_example_is_answered(meaning: Snapshot) -> None:
