@@ -15,7 +15,7 @@ import pytest
 from bot.evaluate import evaluate, load_cases
 from bot.knowledge import Knowledge
 from bot.models import Outcome
-from bot.semantic import MAX_TOKENS, shared_encoder
+from bot.semantic import MAX_TOKENS, Phrasings, shared_encoder
 from bot.service import Snapshot
 
 DATA = Path(__file__).parent / "data"
@@ -57,6 +57,25 @@ def test_batched_and_single_encoding_agree() -> None:
     assert np.abs(batch - single).max() < 1e-5
     assert np.array_equal(batch[1], batch[3])
     assert encoder.encode([]).shape == (0, 384)
+
+
+def test_phrasings_give_each_entry_its_best_cosine() -> None:
+    rng = np.random.default_rng(7)
+    owners = [0, 0, 1, 2, 2, 2, *([3] * 2500)]  # entry 3 spans several blocks of rows
+    vectors = rng.standard_normal((len(owners), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[[1, 3]] * 0.5 + vectors[[4, 2000]] * 0.5
+    best = Phrasings(vectors, owners).best(queries)
+    expected = [-1.0] * 4
+    for row, entry in enumerate(owners):  # the obvious way
+        expected[entry] = max(expected[entry], *(float(vectors[row] @ q) for q in queries))
+    assert best.shape == (4,)
+    assert np.abs(best - np.array(expected)).max() < 1e-5
+    assert Phrasings(vectors[:3], [0, 1, 1]).best(queries[0]).shape == (2,)
+    with pytest.raises(ValueError):
+        Phrasings(vectors[:3], [0, 2, 2])  # entry 1 has no phrasing
+    with pytest.raises(ValueError):
+        Phrasings(vectors[:3], [0, 1, 0])  # entry 0's phrasings apart
 
 
 # Reference embeddings from the original model (torch + sentence-transformers), made by
