@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(bench_size(with_entries(knowledge, bases[size]), texts, passes))
     run = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": "bench/bench_meaning.py" + (" --quick" if args.quick else ""),
+        "command": " ".join(["bench/bench_meaning.py", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine(load_before),
         "matcher": dataclasses.asdict(version),
         "knowledge_version": knowledge.version,
