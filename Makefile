@@ -40,9 +40,12 @@ lint: install
 check: install
 	$(BIN)/expertbot kb check --strict knowledge
 
+## bench: matching speed (bench/results.json), then lexical vs meaning side by side
+## (bench/results_meaning.json; the first run encodes 10,000 synthetic entries: minutes)
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,semantic,bench]"
 	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_meaning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
