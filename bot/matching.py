@@ -295,11 +295,14 @@ class Matcher:
         self._exact = {k: next(iter(v)) for k, v in exact.items() if len(v) == 1}
         self.encoder = encoder
         if encoder is not None:
+            from bot.semantic import Phrasings  # numpy only when the meaning signal is on
+
             texts = [
                 (i, t) for i, e in enumerate(self.entries) for t in (e.question, *e.alternates)
             ]
-            self._vectors = encoder.encode_cached([t for _, t in texts])
-            self._vector_entry = [i for i, _ in texts]
+            self._phrasings = Phrasings(
+                encoder.encode_cached([t for _, t in texts]), [i for i, _ in texts]
+            )
 
     def weight(self, term: str) -> float:
         if term[0] == "#":
@@ -512,9 +515,4 @@ class Matcher:
         Needs the encoder."""
         assert self.encoder is not None
         query = self.encoder.encode([text[: self.settings.max_chars]])
-        sims = self._vectors @ query[0]
-        best = [-1.0] * len(self.entries)
-        for row, entry in enumerate(self._vector_entry):
-            if sims[row] > best[entry]:
-                best[entry] = float(sims[row])
-        return best
+        return [float(x) for x in self._phrasings.best(query)]
