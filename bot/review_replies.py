@@ -9,6 +9,7 @@ next to a pseudonymous label, never a name.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,12 @@ OTHER_CHARS = 200  # of each similar question listed under it
 OTHERS_SHOWN = 5
 QUEUE_PAGE = 8
 LINE_CHARS = 90
-GROUP_MARK = "The others:"  # on a group card (the doctor's handlers recognise it)
+GROUP_MARK = "The others:"  # introduces a group card's list of similar questions
+GROUP_SCOPE = "group"  # in a group card's header, before the lead's id: "… · group #12 · …"
+# A card's header (its first line) names its item and its scope. The doctor's handlers parse it
+# to recognise a card the bot sent but did not get to record (a crash right after sending); the
+# header holds only the bot's own words, never the reader's, so a reader cannot forge a scope.
+CARD_HEAD = re.compile(rf" · (?:({GROUP_SCOPE}) )?#(\d+) · Reader [0-9A-F]{{6}} · ")
 
 _KINDS = {
     "urgent": "🔴 URGENT",
@@ -60,7 +66,7 @@ def card(
     replying to it; a group card's answer reaches every reader in the group."""
     kind = _KINDS.get(item.kind, "❓ Question")
     readers = len({item.chat_id, *(o.chat_id for o in others)})
-    head = f"{kind} · #{item.id} · {label} · {when(item.created_at)}"
+    head = card_head(kind, item.id, label, when(item.created_at), group=bool(others))
     blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(item.text, CARD_CHARS))]
     if item.kind == "feedback" and item.entry_id:
         about = f"“{entry.question}” ({item.entry_id})" if entry else item.entry_id
@@ -85,6 +91,21 @@ def card(
         ),
     )
     return Reply(None, tuple(blocks), buttons)
+
+
+def card_head(kind: str, item_id: int, label: str, at: str, *, group: bool) -> str:
+    """A card's first line: "❓ New question · #12 · Reader 3FA2C1 · 27 Nov 07:12 UTC", with
+    "group #12" on a group card (see `CARD_HEAD`, which reads it back)."""
+    scope = f"{GROUP_SCOPE} " if group else ""
+    return f"{kind} · {scope}#{item_id} · {label} · {at}"
+
+
+def card_scope(text: str) -> tuple[int, str] | None:
+    """(item id, "group" or "item") from a card's rendered text, read from its header only."""
+    found = CARD_HEAD.search(text.split("\n", 1)[0])
+    if found is None:
+        return None
+    return int(found[2]), "group" if found[1] else "item"
 
 
 def digest_header(items: int, groups: int, since: str | None) -> Reply:
