@@ -90,10 +90,7 @@ def default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if config().token:
-        from bot.telegram.app import run_bot
-
         ctx.invoke(run_bot_command)
-        _ = run_bot
     else:
         ctx.invoke(chat)
 

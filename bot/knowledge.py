@@ -155,13 +155,6 @@ class SafetyFile(_Strict):
     red_flags: list[RedFlag] = []
 
 
-# --- synonyms.yaml ---------------------------------------------------------------------------
-
-
-class SynonymsFile(_Strict):
-    model_config = ConfigDict(extra="allow")
-
-
 # --- topics/*.yaml ---------------------------------------------------------------------------
 
 
@@ -233,13 +226,6 @@ class Knowledge:
         if key is not None:
             line = self.key_lines.get(entry_id, {}).get(key, line)
         return file, line
-
-
-class KnowledgeError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in the knowledge; first: {errors[0]}")
 
 
 _FIELD_WORDS = {

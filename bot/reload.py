@@ -52,7 +52,8 @@ def _plural(n: int, word: str) -> str:
 
 @dataclass(frozen=True)
 class ReloadResult:
-    """What one reload did; `summary()` is the line for the log and for the admins."""
+    """What one reload did; `summary()` is the line for the log and for the admins (who get it
+    with the problems: `review_replies.reload_report`)."""
 
     ok: bool  # the folder loaded without errors: its knowledge is what is served now
     changed: bool  # the served version changed (False when unchanged, and on failure)
@@ -86,15 +87,6 @@ class ReloadResult:
             f"Knowledge checked ({self.reason}): no errors; {self.entries} answers, "
             f"version {self.version} unchanged{warned}"
         )
-
-    def report(self, limit: int = 10) -> str:
-        """The summary, then the first `limit` problems (errors first), one per line: the
-        message for the admins, who need file and line to fix the folder."""
-        ordered = self.errors + self.warnings
-        lines = [self.summary(), *(str(p) for p in ordered[:limit])]
-        if len(ordered) > limit:
-            lines.append(f"… and {len(ordered) - limit} more (run `expertbot kb check`)")
-        return "\n".join(lines)
 
 
 def folder_signature(directory: Path) -> Signature:

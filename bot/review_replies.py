@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import Block, BlockKind, Button, Entry, QueueItem, Reply, ReviewAction
+from bot.reload import ReloadResult
 from bot.review import Group, Resolution, duration
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
@@ -157,17 +158,6 @@ def resolved(result: Resolution, verb: str) -> Reply:
     return Reply(None, (Block(BlockKind.TEXT, text),))
 
 
-def closed_mark(item: QueueItem) -> Block:
-    """Added to a card once its question is closed, so the chat shows what is done."""
-    if item.status == "dismissed":
-        text = f"— Dismissed by {item.answered_by}."
-    elif item.answered_via == "entry":
-        text = f"— Answered with entry {item.entry_id} by {item.answered_by}."
-    else:
-        text = f"— Answered by {item.answered_by}."
-    return Block(BlockKind.NOTE, text)
-
-
 def undeliverable(item: QueueItem, label: str, reason: str) -> Reply:
     text = (
         f"⚠️ The answer to #{item.id} ({label}) could not be delivered: {reason}. "
@@ -264,9 +254,11 @@ def stats(data: dict[str, Any], questions: dict[str, str]) -> Reply:
 PROBLEMS_SHOWN = 15
 
 
-def reload_report(summary: str, problems: Sequence[str]) -> Reply:
-    """A knowledge reload for the doctors' chat: one line, then the problems as file:line."""
-    blocks = [Block(BlockKind.TEXT, summary)]
+def reload_report(result: ReloadResult) -> Reply:
+    """A knowledge reload for the admins: its summary line, then the problems as file:line
+    (errors first), at most PROBLEMS_SHOWN of them."""
+    problems = [str(p) for p in result.errors + result.warnings]
+    blocks = [Block(BlockKind.TEXT, result.summary())]
     if problems:
         shown = list(problems[:PROBLEMS_SHOWN])
         if len(problems) > PROBLEMS_SHOWN:

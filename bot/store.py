@@ -240,11 +240,6 @@ class Store:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
 
-    async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
     # --- writes ------------------------------------------------------------------------------
 
     async def log_question(
@@ -413,10 +408,6 @@ class Store:
                 raise StoreError(f"could not update the queue: {exc}") from None
         items = [await self.queue_item(i) for i in closed]
         return [i for i in items if i is not None]
-
-    async def mark_delivered(self, item_id: int, delivered: bool = True) -> None:
-        """The reader received the answer (or, with False, is owed it again)."""
-        await self.finish_delivery(item_id, Delivery.SENT if delivered else Delivery.OWED)
 
     async def claim_delivery(self, item_id: int) -> bool:
         """Take an owed delivery (the bot's outbox and `expertbot queue answer` may both try):
@@ -695,15 +686,3 @@ class Store:
                 return [tuple(row) for row in await cur.fetchall()]
         except DB_ERRORS as exc:
             raise StoreError(f"could not read the statistics: {exc}") from None
-
-    async def count(self, table: str, chat_id: int | None = None) -> int:
-        if table not in {"questions", "queue", "votes", "alternates"}:
-            raise ValueError(table)
-        sql = f"SELECT COUNT(*) FROM {table}"
-        params: tuple[Any, ...] = ()
-        if chat_id is not None:
-            sql += " WHERE chat_id = ?"
-            params = (chat_id,)
-        async with self._db.execute(sql, params) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0

@@ -39,6 +39,15 @@ def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def db_count(db: Path, table: str) -> int:
+    """Rows in a table, read through an independent connection."""
+    return int(db_rows(db, f"SELECT COUNT(*) FROM {table}")[0][0])
+
+
+def schema_version(db: Path) -> int:
+    return int(db_rows(db, "PRAGMA user_version")[0][0])
+
+
 def invoke_cli(db: Path, *args: str) -> tuple[int, str, str]:
     """The command in this process (fast); for the many variants of one behaviour."""
     result = CliRunner().invoke(app, list(args), env={"EXPERTBOT_DB": str(db)})

@@ -41,7 +41,12 @@ from bot.store import Store, StoreError
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
-from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
+from bot.telegram.sending import (
+    FIRST_DELAY,
+    MAX_DELAY,
+    quiet_retried_failures,
+    retry_after_seconds,
+)
 from bot.telegram.updates import (
     ALLOWED_UPDATES,
     Poller,
@@ -135,6 +140,7 @@ def build_application(
     the first handler that matches takes an update), without PTB's Updater (see
     updates.py); and the outbox that posts to the review chat and delivers her answers."""
     assert cfg.token
+    quiet_retried_failures()
     application = (
         ApplicationBuilder()
         .token(cfg.token)
@@ -181,14 +187,16 @@ async def _serve(
 
     async def reload_now(reason: str) -> Reply:
         result = await reloader.reload(reason)
-        return _reload_report(result)
+        return review_replies.reload_report(result)
 
     application, outbox = build_application(cfg, service, store, reload_now)
 
     async def tell_admins(result: ReloadResult) -> None:
         if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(outbox.tell_doctors(_reload_report(result)), 30)
+                await asyncio.wait_for(
+                    outbox.tell_doctors(review_replies.reload_report(result)), 30
+                )
 
     reloader.on_result = tell_admins
     bot = application.bot
@@ -276,11 +284,6 @@ def _on_sighup(reloader: KnowledgeReloader) -> set[asyncio.Task]:
 
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
     return running
-
-
-def _reload_report(result: ReloadResult) -> Reply:
-    problems = [str(p) for p in result.errors + result.warnings]
-    return review_replies.reload_report(result.summary(), problems)
 
 
 def _request_stop(stop: asyncio.Event, signum: int) -> None:

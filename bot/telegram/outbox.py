@@ -31,7 +31,7 @@ from bot.models import QueueItem, Reply
 from bot.review import group_items, parse_time, reader_label
 from bot.service import AnswerService, Snapshot
 from bot.store import Delivery, Store, StoreError
-from bot.telegram.sending import send_reply
+from bot.telegram.sending import quiet_retried_failures, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,7 @@ class Outbox:
 async def deliver_now(cfg: Config, snapshot: Snapshot, item_ids: Sequence[int]) -> int:
     """`expertbot queue answer` with a token: send these answers now, from the terminal."""
     assert cfg.token
+    quiet_retried_failures()
     store = await Store.open(cfg.db_path)
     try:
         async with Bot(cfg.token, base_url=cfg.api_url) as bot:

@@ -48,6 +48,32 @@ SEND_MAX_DELAY = 4.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+# python-telegram-bot logs these at ERROR, with a traceback, just before it raises the error
+# that `with_retry` (and the start-up and getUpdates loops) retry: the retry's own WARNING line
+# says what is retried. An ERROR in the log is for what a person must look at.
+_RETRIED_BY_US = {
+    "telegram.request.BaseRequest": "Can not load invalid JSON data",  # then TelegramError
+    "telegram.ext.AIORateLimiter": "Rate limit hit after maximum",  # then RetryAfter
+}
+
+
+class _Retried(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
+def quiet_retried_failures() -> None:
+    """Drop PTB's ERROR lines about failures the bot retries (idempotent)."""
+    for name, prefix in _RETRIED_BY_US.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Retried) for f in logger.filters):
+            logger.addFilter(_Retried(prefix))
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     """`RetryAfter.retry_after` is an int or a timedelta depending on PTB settings."""
     with warnings.catch_warnings():
