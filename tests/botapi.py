@@ -30,6 +30,7 @@ BOT_ID = 123456
 class ApiCall:
     method: str
     params: dict[str, Any]
+    message_id: int = 0  # of the message the call sent or edited
 
     @property
     def text(self) -> str:
@@ -76,7 +77,8 @@ class BotApiDouble(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(ApiCall(name, params))
+        call = ApiCall(name, params)
+        self.calls.append(call)
         scripted = self._script.get(name)
         if scripted:
             return scripted.pop(0)
@@ -85,8 +87,9 @@ class BotApiDouble(BaseRequest):
             result = {"id": BOT_ID, "is_bot": True, "first_name": "Test", "username": "TestBot"}
         elif name in ("sendMessage", "editMessageText"):
             chat_id = int(params.get("chat_id", 1))
+            call.message_id = int(params.get("message_id") or next(self._ids))
             result = {
-                "message_id": next(self._ids),
+                "message_id": call.message_id,
                 "date": 0,
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test"},
@@ -120,8 +123,20 @@ _update_ids = itertools.count(1)
 _message_ids = itertools.count(10_000)
 
 
+def bot_message(sent: ApiCall) -> dict[str, Any]:
+    """The message the bot sent in `sent`, as Telegram shows it in a reply to it."""
+    return {
+        "message_id": sent.message_id,
+        "date": 0,
+        "chat": {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test"},
+        "text": sent.text,
+    }
+
+
 def text_update(app: Application, chat_id: int, text: str, **message: Any) -> Update:
-    """A private-chat text message from user `chat_id` (`message` adds or overrides fields)."""
+    """A private-chat message from user `chat_id`: `text` (none when empty), and `message`'s
+    fields (a photo...)."""
     data = {
         "message_id": next(_message_ids),
         "date": 0,
@@ -129,7 +144,9 @@ def text_update(app: Application, chat_id: int, text: str, **message: Any) -> Up
         "from": {"id": chat_id, "is_bot": False, "first_name": "R"},
         "text": text,
     }
-    if text.startswith("/"):
+    if not text:
+        del data["text"]
+    elif text.startswith("/"):
         command = text.split()[0]
         data["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     data |= message
@@ -138,13 +155,7 @@ def text_update(app: Application, chat_id: int, text: str, **message: Any) -> Up
 
 def tap_update(app: Application, user_id: int, data: str, sent: ApiCall) -> Update:
     """A tap on a button of the message the bot sent in `sent` (its chat, its text)."""
-    message = {
-        "message_id": 1,
-        "date": 0,
-        "chat": {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test"},
-        "text": sent.text,
-    }
+    message = bot_message(sent)
     query = {
         "id": str(next(_update_ids)),
         "chat_instance": "1",

@@ -19,6 +19,7 @@ from bot import render, review_replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
 from bot.reload import KnowledgeReloader, ReloadResult, folder_signature
 from bot.service import AnswerService, Snapshot
+from tests.conftest import until
 
 SUNSCREEN_Q = "How much sunscreen should I apply?"
 SUNSCREEN_OLD = "Placeholder answer about the amount of sunscreen, for tests only."
@@ -82,15 +83,6 @@ def line_of(path: Path, text: str) -> int:
     """The 1-based line of the first line of `path` that contains `text`."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if text in line)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for `condition` in short steps (no long fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -219,6 +219,7 @@ async def test_lock_shorter_than_the_busy_timeout_is_waited_out(
     assert db_rows(db_path, "SELECT text FROM queue") == [(UNKNOWN,)]
 
 
+@pytest.mark.slow
 async def test_lock_longer_than_the_busy_timeout(
     bundled_snapshot: Snapshot,
     impatient_store: Store,

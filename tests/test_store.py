@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
-from tests.conftest import db_count, db_rows, schema_version
+from tests.conftest import db_count, db_rows, schema_version, until
 
 TABLES = {"questions", "queue", "votes", "alternates"}
 
@@ -66,11 +66,7 @@ async def test_newer_schema_is_refused(db_path: Path) -> None:
     # the connection was closed, not left running: its thread would keep the process alive
     # while the error is still referenced (as the CLI does until it exits)
     assert info.value is not None
-    for _ in range(100):
-        if threading.active_count() <= threads:
-            break
-        await asyncio.sleep(0.01)
-    assert threading.active_count() <= threads
+    await until(lambda: threading.active_count() <= threads, 1.0, "aiosqlite's thread to end")
     assert db_rows(db_path, "PRAGMA user_version") == [(99,)]  # and the file is untouched
     del info
 

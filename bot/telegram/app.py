@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
 
 from bot import review_replies
 from bot.config import Config
@@ -134,21 +135,23 @@ def _load(knowledge_dir: Path) -> Snapshot:
 
 
 def build_application(
-    cfg: Config, service: AnswerService, store: Store, reload: Reload | None = None
+    cfg: Config,
+    service: AnswerService,
+    store: Store,
+    reload: Reload | None = None,
+    *,
+    request: BaseRequest | None = None,
 ) -> tuple[Application, Outbox]:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
-    updates.py); and the outbox that posts to the review chat and delivers her answers."""
+    updates.py); and the outbox that posts to the review chat and delivers her answers.
+    `request`: how Bot API calls are made (tests pass an in-process double)."""
     assert cfg.token
     quiet_retried_failures()
-    application = (
-        ApplicationBuilder()
-        .token(cfg.token)
-        .base_url(cfg.api_url)
-        .updater(None)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
-        .build()
-    )
+    builder = ApplicationBuilder().token(cfg.token).base_url(cfg.api_url).updater(None)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES)).build()
     roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
     outbox = Outbox(application.bot, store, service, roles)
     service.on_queued = outbox.nudge
