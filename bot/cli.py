@@ -25,7 +25,7 @@ from bot.knowledge import load_knowledge
 from bot.models import Outcome, QueueItem, Reply
 from bot.review import Detail, Resolution, ReviewError, ReviewService, duration
 from bot.service import AnswerService, Snapshot
-from bot.store import Delivery, Store, StoreError
+from bot.storage import Delivery, Store, StoreError
 from bot.text import clean
 
 app = typer.Typer(

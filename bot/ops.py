@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
+from bot.storage import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.knowledge import SLUG
 from bot.matching import STOP_WORDS
 from bot.models import Entry, QueueItem, Span
 from bot.service import Snapshot
-from bot.store import Store
+from bot.storage import Store
 from bot.text import clean, normalise
 
 GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100

@@ -18,7 +18,7 @@ from bot.knowledge import Knowledge, RedFlag
 from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
 from bot.safety import SafetyCheck, smalltalk_kind
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.text import clean
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from bot import semantic
 from bot.cli import app
 from bot.knowledge import Knowledge, load_knowledge
 from bot.service import Snapshot
-from bot.store import Store
+from bot.storage import Store
 
 # The suite tests the default, lexical matcher whatever is installed (child processes inherit
 # this); tests/test_semantic.py builds its own snapshot with the meaning signal, and runs only

@@ -21,7 +21,7 @@ from telegram.ext import Application, ContextTypes
 from bot.config import Config
 from bot.knowledge import load_knowledge
 from bot.service import AnswerService, Snapshot
-from bot.store import Store
+from bot.storage import Store
 from bot.telegram.app import build_application
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateGate

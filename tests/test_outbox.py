@@ -14,7 +14,7 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram.outbox import Outbox, Roles
 
 DOCTOR = 900

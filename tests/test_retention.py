@@ -13,7 +13,7 @@ import pytest
 
 from bot import ops
 from bot.config import Config, ConfigError
-from bot.store import Store
+from bot.storage import Store
 from tests.conftest import RunCli, until
 
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

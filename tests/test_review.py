@@ -16,7 +16,7 @@ from bot.knowledge import SLUG, Knowledge, load_knowledge
 from bot.models import BlockKind, ReviewAction, Span
 from bot.review import ReviewError, ReviewService, reader_label, similar
 from bot.service import Snapshot
-from bot.store import Delivery, Store
+from bot.storage import Delivery, Store
 from bot.text import normalise
 
 PURGE = "Does retinol cause purging?"

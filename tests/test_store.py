@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from bot.storage import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from tests.conftest import db_count, db_rows, schema_version, until
 
 TABLES = {"questions", "queue", "votes", "alternates"}

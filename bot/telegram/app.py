@@ -38,7 +38,7 @@ from bot.ops import Heartbeat, retention_job
 from bot.reload import KnowledgeReloader, ReloadResult
 from bot.review import ReviewService
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader

@@ -37,7 +37,7 @@ from bot import review_replies, rich
 from bot.models import Reply, ReviewAction
 from bot.review import Resolution, ReviewError, ReviewService
 from bot.service import AnswerService, number
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader

@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.models import QueueItem, Reply
 from bot.review import group_items, parse_time, reader_label
 from bot.service import AnswerService, Snapshot
-from bot.store import Delivery, Store, StoreError
+from bot.storage import Delivery, Store, StoreError
 from bot.telegram.sending import quiet_retried_failures, send_reply
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot import logs
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Outcome
-from bot.store import BUSY_TIMEOUT_MS, Store
+from bot.storage import BUSY_TIMEOUT_MS, Store
 from tests.conftest import RunCli, one_line_error, until
 
 from .conftest import KB_E2E, UNMATCHED_CANDIDATES, Chat, StartBot, outcome, text_with
