@@ -26,6 +26,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import replies, review_replies
+from bot.aio import sleep_or_stop
 from bot.config import Config
 from bot.models import QueueItem, Reply
 from bot.review import group_items, parse_time, reader_label
@@ -116,11 +117,7 @@ class Outbox:
                 log.error("outbox: %s", exc)
             except Exception:  # never let the outbox die: it carries the doctor's answers
                 log.exception("outbox failed; trying again shortly")
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=LOOK_EVERY, return_when="FIRST_COMPLETED")
-            waiter.cancel()
-            stopper.cancel()
+            await sleep_or_stop(LOOK_EVERY, stop, wake=self._wake)
 
     async def work(self) -> None:
         """One look: post what the doctor has not seen, deliver what readers are owed."""
