@@ -81,6 +81,12 @@ class Texts(_Strict):
     read_more: str = "Read more"
     related: str = "Related"
     topics_intro: str = "Pick a topic:"
+    browse_button: str = "Browse topics"
+    how_to_ask_button: str = "How to ask"
+    back_button: str = "‹ Back"
+    more_button: str = "More ›"
+    all_topics_button: str = "All topics"
+    page_of: str = "page {page} of {pages}"  # after a topic's title when it has more pages
     answer_changed: str = "This answer has changed since. Please ask your question again."
     forget_confirm: str = (
         "Delete all your questions and votes from this bot? This cannot be undone."
@@ -88,6 +94,7 @@ class Texts(_Strict):
     forget_button: str = "Yes, delete my data"
     cancel_button: str = "Cancel"
     forgotten: str = "Done: your questions and votes are deleted."
+    forget_failed: str = "Sorry, that did not work. Please try /forget again later."
     cancelled: str = "Nothing was deleted."
     vote_thanks: str = "Thanks for the feedback!"
     doctor_answered: str = "{expert} answered your question:"

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.models import Block, BlockKind, Button, Entry, QueueItem, Reply, ReviewAction
 from bot.reload import ReloadResult
+from bot.replies import Page
 from bot.review import Group, Resolution, duration
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
@@ -170,8 +171,8 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
     """/queue: pending questions grouped, urgent first then oldest, paged."""
     if not groups:
         return Reply(None, (Block(BlockKind.TEXT, "📭 No questions are waiting."),))
-    pages = max(1, -(-len(groups) // QUEUE_PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown = Page.of(groups, page, QUEUE_PAGE)
+    page, pages = shown.page, shown.pages
     total = sum(g.count for g in groups)
     head = f"📥 {total} question(s) waiting, in {len(groups)} group(s)"
     if pages > 1:
@@ -179,7 +180,7 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
     lines = []
     rows: list[tuple[Button, ...]] = []
     first = page * QUEUE_PAGE
-    for number, group in enumerate(groups[first : first + QUEUE_PAGE], first + 1):
+    for number, group in enumerate(shown.items, first + 1):
         mark = "🔴 " if group.urgent else ""
         times = f" — asked {group.count}×" if group.count > 1 else ""
         lead = group.lead
@@ -190,11 +191,7 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
         rows.append(
             (Button(f"Open {number}: {_line(lead.text, 40)}", ReviewAction.OPEN, str(lead.id)),)
         )
-    nav = []
-    if page > 0:
-        nav.append(Button("‹ Back", ReviewAction.QUEUE, str(page - 1)))
-    if page + 1 < pages:
-        nav.append(Button("More ›", ReviewAction.QUEUE, str(page + 1)))
+    nav = shown.nav(ReviewAction.QUEUE, "", "‹ Back", "More ›")  # (the doctor's side: English)
     if nav:
         rows.append(tuple(nav))
     blocks = (

@@ -206,7 +206,7 @@ class AnswerService:
                 await self.store.forget(chat_id)
             except StoreError as exc:
                 log.error("forget failed: %s", exc)
-                return replies.message("Sorry, that did not work. Please try /forget again later.")
+                return replies.message(settings.text("forget_failed"))
         return replies.message(settings.text("forgotten"))
 
     async def press(self, chat_id: int, action: Action, arg: str = "") -> Reply:
