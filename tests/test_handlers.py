@@ -20,7 +20,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Config
 from bot.knowledge import load_knowledge
-from bot.service import AnswerService, Snapshot
+from bot.service import Snapshot
 from bot.storage import Store
 from bot.telegram.app import build_application
 from bot.telegram.outbox import Outbox
@@ -80,8 +80,8 @@ async def bot(store: Store, db_path: Path, e2e_snapshot: Snapshot) -> AsyncItera
         rate_limit_per_minute=0,
     )
     api = BotApiDouble()
-    service = AnswerService(e2e_snapshot, store)
-    application, outbox = build_application(cfg, service, store, request=api)
+    parts = build_application(cfg, e2e_snapshot, store, request=api)
+    application, outbox = parts.application, parts.outbox
     errors: list[BaseException] = []
 
     async def keep(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

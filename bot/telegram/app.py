@@ -22,6 +22,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -38,7 +39,7 @@ from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
 from bot.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
 from bot.review import ReviewService
-from bot.service import AnswerService
+from bot.service import AnswerService, Snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
@@ -93,8 +94,7 @@ async def _run(cfg: Config, knowledge_dir: Path, webhook_url: str | None) -> int
     except StoreError as exc:
         raise _Fatal(str(exc), 1) from None
     try:
-        service = AnswerService(snapshot, store)
-        return await _serve(cfg, service, store, knowledge_dir, webhook_url, stop)
+        return await _serve(cfg, snapshot, store, knowledge_dir, webhook_url, stop)
     finally:
         await store.close()
 
@@ -122,18 +122,27 @@ def _check_webhook(cfg: Config, url: str) -> None:
         raise _Fatal(f"the webhook URL must be a public https:// URL, not {url!r}", 2)
 
 
+@dataclass(frozen=True)
+class Parts:
+    application: Application
+    outbox: Outbox
+    service: AnswerService
+
+
 def build_application(
     cfg: Config,
-    service: AnswerService,
+    snapshot: Snapshot,
     store: Store,
     reload: Reload | None = None,
     *,
     request: BaseRequest | None = None,
-) -> tuple[Application, Outbox]:
+) -> Parts:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
-    updates.py) or JobQueue (see bot/aio.py); and the outbox that posts to the review chat and
-    delivers her answers. `request`: how Bot API calls are made (tests pass a double)."""
+    updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
+    delivers her answers; and the answer service serving `snapshot`, which wakes the outbox
+    when it queues a question and tells it when saving fails. `request`: how Bot API calls
+    are made (tests pass a double)."""
     assert cfg.token
     quiet_retried_failures()
     builder = ApplicationBuilder().token(cfg.token).base_url(cfg.api_url)
@@ -142,16 +151,16 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES)).build()
     roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
-    outbox = Outbox(application.bot, store, service, roles)
-    service.on_queued = outbox.nudge
-    service.on_storage = outbox.storage
+    # (the outbox reads the knowledge the service serves now: it changes on reload)
+    outbox = Outbox(application.bot, store, lambda: service.knowledge, roles)
+    service = AnswerService(snapshot, store, on_queued=outbox.nudge, on_storage=outbox.storage)
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
     review = ReviewService(store, lambda: service.snapshot)
     doctor = Doctor(service, review, outbox, roles, reader, reload)
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
-    return application, outbox
+    return Parts(application, outbox, service)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -182,18 +191,17 @@ async def _until_telegram_answers(
 
 async def _serve(
     cfg: Config,
-    service: AnswerService,
+    snapshot: Snapshot,
     store: Store,
     knowledge_dir: Path,
     webhook_url: str | None,
     stop: asyncio.Event,
 ) -> int:
-    reloader = KnowledgeReloader(knowledge_dir, service)
-
-    async def reload_now(reason: str) -> Reply:
+    async def reload_now(reason: str) -> Reply:  # an admin's /reload (after start-up)
         return review_replies.reload_report(await reloader.reload(reason))
 
-    application, outbox = build_application(cfg, service, store, reload_now)
+    parts = build_application(cfg, snapshot, store, reload_now)
+    application, outbox, service = parts.application, parts.outbox, parts.service
 
     async def tell_admins(result: ReloadResult) -> None:
         if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
@@ -201,7 +209,7 @@ async def _serve(
                 report = review_replies.reload_report(result)
                 await asyncio.wait_for(outbox.tell_doctors(report), 30)
 
-    reloader.on_result = tell_admins
+    reloader = KnowledgeReloader(knowledge_dir, service, on_result=tell_admins)
     bot = application.bot
 
     async def starting(what: str, call: Callable[[], Awaitable[object]]) -> None:
