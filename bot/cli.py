@@ -1,4 +1,6 @@
 """The `expertbot` command. Thin: it parses arguments and calls the services and the renderer.
+Its length is its commands: one function per command with its options and help, and nothing
+else (the console is bot/console.py, the terminal texts bot/review_terminal.py).
 
 Every failure a user can cause (bad knowledge, bad cases file, unusable database) ends with one
 clear line on stderr and exit code 1, never a traceback.
