@@ -1,4 +1,6 @@
 """The `expertbot` command. Thin: it parses arguments and calls the services and the renderer.
+Its length is its commands: one function per command with its options and help, and nothing
+else (the console is bot/console.py, the terminal texts bot/review_terminal.py).
 
 Every failure a user can cause (bad knowledge, bad cases file, unusable database) ends with one
 clear line on stderr and exit code 1, never a traceback.
@@ -7,25 +9,24 @@ clear line on stderr and exit code 1, never a traceback.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
-from bot import logs, ops, render
+from bot import logs, ops, render, review_terminal
 from bot.checks import check
 from bot.config import Config, ConfigError
+from bot.console import run_console
 from bot.evaluate import CasesError, evaluate, load_cases, summary
-from bot.knowledge import load_knowledge
-from bot.models import Outcome, QueueItem, Reply
-from bot.review import Detail, Resolution, ReviewError, ReviewService, duration
-from bot.service import AnswerService, Snapshot
-from bot.store import Delivery, Store, StoreError
+from bot.models import Outcome, QueueItem
+from bot.reload import UnusableKnowledge, load_snapshot
+from bot.review import Detail, Resolution, ReviewError, ReviewService
+from bot.service import Snapshot
+from bot.storage import Store, StoreError
 from bot.text import clean
 
 app = typer.Typer(
@@ -42,7 +43,6 @@ db_app = typer.Typer(help="Back up, restore and prune the database.", no_args_is
 app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
-CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
 
 KnowledgeOpt = Annotated[
     Path | None,
@@ -58,25 +58,35 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+_parsed: dict[str, Config] = {}  # this command's settings (emptied by the app callback)
+
+
 def config() -> Config:
-    try:
-        return Config.from_env()
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
+    """The settings from the environment, parsed once per command: when the command first
+    needs them (so a command that needs none never fails on a bad setting)."""
+    if "config" not in _parsed:
+        try:
+            _parsed["config"] = Config.from_env()
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+    return _parsed["config"]
 
 
 def snapshot(knowledge_dir: Path | None) -> Snapshot:
     root = knowledge_dir or config().knowledge_dir
-    if not root.is_dir():
-        raise fail(f"knowledge folder {root} not found (see --knowledge and EXPERTBOT_KNOWLEDGE)")
-    knowledge, problems = load_knowledge(root)
-    if knowledge is None:
-        errors = [p for p in problems if p.severity == "error"]
-        for problem in errors[:10]:
+    try:
+        return load_snapshot(root)
+    except UnusableKnowledge as exc:
+        if not exc.errors:
+            raise fail(
+                f"knowledge folder {root} not found (see --knowledge and EXPERTBOT_KNOWLEDGE)"
+            ) from None
+        for problem in exc.errors[:10]:
             typer.echo(str(problem), err=True)
-        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        raise fail(f"the knowledge in {root} has errors{more}; run: expertbot kb check {root}")
-    return Snapshot.build(knowledge)
+        more = f" (and {len(exc.errors) - 10} more)" if len(exc.errors) > 10 else ""
+        raise fail(
+            f"the knowledge in {root} has errors{more}; run: expertbot kb check {root}"
+        ) from None
 
 
 def setup_logging(level: int = logging.WARNING, log_format: str | None = None) -> None:
@@ -87,13 +97,11 @@ def setup_logging(level: int = logging.WARNING, log_format: str | None = None) -
 @app.callback(invoke_without_command=True)
 def default(ctx: typer.Context) -> None:
     """With no command: run the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console chat."""
+    _parsed.clear()  # a new command (tests run many in one process): read the settings again
     if ctx.invoked_subcommand is not None:
         return
     if config().token:
-        from bot.telegram.app import run_bot
-
         ctx.invoke(run_bot_command)
-        _ = run_bot
     else:
         ctx.invoke(chat)
 
@@ -131,62 +139,10 @@ async def _chat(snap: Snapshot, db_path: Path) -> None:
         store = await Store.open(db_path)
     except StoreError as exc:
         raise fail(str(exc)) from None
-    service = AnswerService(snap, store)
-    interactive = sys.stdin.isatty()
-    if isinstance(sys.stdin, io.TextIOWrapper):
-        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not crash input()
-    if interactive:
-        typer.echo(
-            f"{snap.knowledge.settings.name} console — {len(snap.knowledge.entries)} answers "
-            f"loaded; database {db_path}.\nType a question; a number picks a button; "
-            "/topics, /privacy, /forget, /help; Ctrl-D or /quit to leave.\n"
-        )
-    last: Reply | None = service.start()
-    show(last)
     try:
-        while True:
-            try:
-                line = input("you> " if interactive else "")
-            except EOFError:
-                break
-            line = line.strip()
-            if not line:
-                continue
-            if line in ("/quit", "/exit"):
-                break
-            reply = await console_step(service, line, last)
-            if not interactive:
-                typer.echo(f"you> {line}")
-            show(reply)
-            last = reply
+        await run_console(snap, store, db_path)
     finally:
         await store.close()
-
-
-async def console_step(service: AnswerService, line: str, last: Reply | None) -> Reply:
-    """One console input -> one reply; the same calls the Telegram handlers make."""
-    chat_id = CONSOLE_CHAT_ID
-    buttons = last.flat_buttons if last else []
-    if line.isascii() and line.isdecimal() and len(line) <= 3 and 1 <= int(line) <= len(buttons):
-        button = buttons[int(line) - 1]
-        return await service.press(chat_id, button.action, button.arg)
-    command = line.split()[0].lower() if line.startswith("/") else None
-    if command in ("/start",):
-        return service.start()
-    if command in ("/help",):
-        return service.how_to_ask()
-    if command == "/topics":
-        return service.topics()
-    if command == "/privacy":
-        return service.privacy()
-    if command == "/forget":
-        return service.forget_confirm()
-    return await service.ask(chat_id, line)
-
-
-def show(reply: Reply) -> None:
-    typer.echo(render.plain(reply, with_buttons=True))
-    typer.echo("")
 
 
 @app.command()
@@ -279,25 +235,15 @@ def queue_list(
     db_path = db or config().db_path
     items = asyncio.run(_queue(db_path, None if status == "all" else status))
     if as_json:
-        rows = [
-            {
-                "id": i.id,
-                "status": i.status,
-                "kind": i.kind,
-                "chat_id": i.chat_id,
-                "text": i.text,
-                "created_at": i.created_at,
-            }
-            for i in items
-        ]
+        rows = [review_terminal.item_summary(i) for i in items]
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    if not items:
-        typer.echo("The queue is empty.")
-    for item in items:
-        text = " ".join(item.text.split())
-        text = text if len(text) <= 90 else text[:87] + "..."
-        typer.echo(f"#{item.id:<5} {item.kind:<9} {item.status:<9} {item.created_at}  {text}")
+    _echo(review_terminal.queue_lines(items))
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
 
 
 async def _queue(db_path: Path, status: str | None) -> list:
@@ -329,37 +275,6 @@ GroupOpt = Annotated[
 ByOpt = Annotated[str, typer.Option("--by", help="Who acts, stored with the item.")]
 
 
-DELIVERY_NAMES = {
-    Delivery.OWED: "owed",
-    Delivery.SENDING: "sending",
-    Delivery.SENT: "sent",
-    Delivery.UNDELIVERABLE: "undeliverable",
-}
-
-
-def _item_dict(item: QueueItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "status": item.status,
-        "kind": item.kind,
-        "chat_id": item.chat_id,
-        "text": item.text,
-        "created_at": item.created_at,
-        "answer": item.answer,
-        "answered_by": item.answered_by,
-        "answered_at": item.answered_at,
-        "answered_via": item.answered_via,
-        "entry_id": item.entry_id,
-        "delivered": item.delivered == Delivery.SENT,
-        "delivery": DELIVERY_NAMES.get(item.delivered),
-    }
-
-
-def _one_line(text: str, width: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 @queue_app.command("show")
 def queue_show(
     item_id: IdArg,
@@ -369,51 +284,18 @@ def queue_show(
     """Show one queued question, its answer, and the pending questions like it."""
     db_path = db or config().db_path
     detail: Detail = asyncio.run(_review(db_path, None, lambda r: r.show(item_id)))
-    item = detail.item
     if as_json:
-        data = _item_dict(item) | {"similar": [i.id for i in detail.group]}
+        data = review_terminal.item_dict(detail.item) | {"similar": [i.id for i in detail.group]}
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
-    typer.echo(f"#{item.id} {item.kind} {item.status}, asked {item.created_at}")
-    typer.echo(item.text)
-    if item.status == "answered":
-        how = f" with entry {item.entry_id}" if item.answered_via == "entry" else ""
-        typer.echo(f"\nAnswered{how} by {item.answered_by} at {item.answered_at}")
-        if item.answer:
-            typer.echo(item.answer)
-        if item.delivered in (Delivery.OWED, Delivery.SENDING):
-            typer.echo("(not delivered to the reader yet)")
-        elif item.delivered == Delivery.UNDELIVERABLE:
-            typer.echo("(could not be delivered: the reader blocked the bot or left)")
-    elif item.status == "dismissed":
-        typer.echo(f"\nDismissed by {item.answered_by} at {item.answered_at}")
-    if detail.group:
-        typer.echo(f"\nSimilar pending questions ({len(detail.group)}):")
-        for other in detail.group:
-            typer.echo(f"  #{other.id:<5} {_one_line(other.text, 80)}")
+    _echo(review_terminal.detail_lines(detail))
 
 
 def _report(result: Resolution, verb: str, how: str = "") -> None:
-    item = result.item
-    if result.already:
-        when = f" by {item.answered_by} at {item.answered_at}" if item.answered_by else ""
-        typer.echo(f"#{item.id} was already {result.already}{when}; nothing changed.")
-        return
-    ids = ", ".join(f"#{i.id}" for i in result.changed)
-    noun = "question" if len(result.changed) == 1 else "questions"
-    typer.echo(f"{verb} {len(result.changed)} {noun}{how}: {ids}.")
-    if not result.recipients:
-        return
-    readers = len(result.recipients)
-    who = "1 reader" if readers == 1 else f"{readers} readers"
-    sent = _send_owed(result.recipients)
-    if sent is None:
-        typer.echo(
-            f"Stored: {who} to receive it. The bot sends it when it runs "
-            "(no TELEGRAM_BOT_TOKEN here to send it now)."
-        )
-    else:
-        typer.echo(f"Sent to {sent} of {who} through Telegram; the bot retries the rest.")
+    _echo(review_terminal.resolution_lines(result, verb, how))
+    if not result.already and result.recipients:
+        sent = _send_owed(result.recipients)
+        typer.echo(review_terminal.delivery_line(len(result.recipients), sent))
 
 
 def _send_owed(items: list[QueueItem]) -> int | None:
@@ -498,9 +380,10 @@ def queue_export(
 def _default_snapshot() -> Snapshot | None:
     """The configured knowledge when it loads (to avoid its ids and known phrasings), else
     none: an export must work while an admin is half-way through an edit."""
-    root = config().knowledge_dir
-    knowledge, _ = load_knowledge(root) if root.is_dir() else (None, [])
-    return Snapshot.build(knowledge) if knowledge is not None else None
+    try:
+        return load_snapshot(config().knowledge_dir)
+    except UnusableKnowledge:
+        return None
 
 
 @app.command()
@@ -514,34 +397,7 @@ def stats(
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
-    for name, label in (("24h", "Last 24 hours"), ("7d", "Last 7 days")):
-        window = data[name]
-        typer.echo(f"{label}: {window['questions']} questions")
-        for outcome, value in window["outcomes"].items():
-            typer.echo(f"  {outcome:<10} {value['count']:>5}  {value['share'] * 100:5.1f}%")
-        typer.echo(f"  queued for the doctor: {window['queued']}")
-        median = window["median_answer_seconds"]
-        if median is not None:
-            typer.echo(
-                f"  answered by the doctor: {window['answered_by_doctor']}, "
-                f"median time {duration(median)}"
-            )
-        if window["top_entries"]:
-            typer.echo("  top entries:")
-            for entry in window["top_entries"]:
-                typer.echo(f"    {entry['count']:>5}  {entry['id']}")
-        if window["votes"]:
-            typer.echo("  votes (👍/👎):")
-            for vote in window["votes"]:
-                typer.echo(f"    {vote['up']:>3}/{vote['down']:<3} {vote['id']}")
-    typer.echo("(small talk is not stored, so it is not counted)")
-    groups = data["pending_groups"]
-    typer.echo(f"Top pending questions: {len(groups) or 'none'}")
-    for group in groups:
-        mark = "URGENT " if group["urgent"] else ""
-        typer.echo(
-            f"  #{group['id']:<5} {mark}asked {group['count']}×  {_one_line(group['text'], 70)}"
-        )
+    _echo(review_terminal.stats_lines(data))
 
 
 @db_app.command("backup")

@@ -103,6 +103,12 @@ class Texts(_Strict):
     read_more: str = "Read more"
     related: str = "Related"
     topics_intro: str = "Pick a topic:"
+    browse_button: str = "Browse topics"
+    how_to_ask_button: str = "How to ask"
+    back_button: str = "‹ Back"
+    more_button: str = "More ›"
+    all_topics_button: str = "All topics"
+    page_of: str = "page {page} of {pages}"  # after a topic's title when it has more pages
     answer_changed: str = "This answer has changed since. Please ask your question again."
     forget_confirm: str = (
         "Delete all your questions and votes from this bot? This cannot be undone."
@@ -110,6 +116,7 @@ class Texts(_Strict):
     forget_button: str = "Yes, delete my data"
     cancel_button: str = "Cancel"
     forgotten: str = "Done: your questions and votes are deleted."
+    forget_failed: str = "Sorry, that did not work. Please try /forget again later."
     cancelled: str = "Nothing was deleted."
     vote_thanks: str = "Thanks for the feedback!"
     doctor_answered: str = "{expert} answered your question:"
@@ -193,13 +200,6 @@ class SafetyFile(_Strict):
     red_flags: list[RedFlag] = []
 
 
-# --- synonyms.yaml ---------------------------------------------------------------------------
-
-
-class SynonymsFile(_Strict):
-    model_config = ConfigDict(extra="allow")
-
-
 # --- topics/*.yaml ---------------------------------------------------------------------------
 
 
@@ -271,13 +271,6 @@ class Knowledge:
         if key is not None:
             line = self.key_lines.get(entry_id, {}).get(key, line)
         return file, line
-
-
-class KnowledgeError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in the knowledge; first: {errors[0]}")
 
 
 _FIELD_WORDS = {

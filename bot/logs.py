@@ -3,7 +3,7 @@ line for log shippers: `time`, `level`, `logger`, `message`, every `extra=` fiel
 and `exception` when there is one.
 
 What is logged at INFO never holds a reader's text (it is private; DEBUG only, off by default)
-nor a secret (`bot.telegram.app._Redact` blanks the token and the webhook secret).
+nor a secret (`Redact`, installed by `protect`, blanks the token and the webhook secret).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -68,6 +68,53 @@ def setup_logging(level: int = logging.WARNING, log_format: str = "text") -> Non
     handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
     root.setLevel(level)
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+class Redact(logging.Filter):
+    """Blank out secrets (the token, the webhook secret) in every log line, tracebacks too."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.clean(record.exc_text)
+        return True
+
+
+# libraries that log request URLs (which hold the Bot API token) at INFO, or every request
+QUIET_LOGGERS = ("httpx", "httpcore", "tornado.access")
+
+
+def protect(secrets: Iterable[str | None], log_format: str = "text") -> Redact:
+    """For the running bot: logs at INFO (set up here unless someone already did), the chatty
+    libraries kept at WARNING, and the secrets redacted from every handler's output. Returns
+    the filter (its `clean` serves what is printed without logging)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        setup_logging(logging.INFO, log_format)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    redact = Redact(secrets)
+    for handler in root.handlers:
+        if not any(isinstance(f, Redact) for f in handler.filters):
+            handler.addFilter(redact)
+    return redact
 
 
 # --- one line per update ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -164,4 +164,3 @@ class QueueItem:
     delivered: int | None = None  # store.Delivery: 0 owed, 1 sent, 2 undeliverable, -1 sending
     answer_format: str | None = None  # the doctor's formatting of `answer` (bot/rich.py)
     posted_at: str | None = None  # when it was shown in the review chat
-    extra: dict[str, object] = field(default_factory=dict)

@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
+from bot.aio import sleep_or_stop
+from bot.storage import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +124,8 @@ class Heartbeat:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Beat every `every` seconds until `stop` is set (or the task is cancelled)."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.every)
-            if not stop.is_set():
-                await self.beat()
+        while not await sleep_or_stop(self.every, stop):
+            await self.beat()
 
 
 async def prune(store: Store, days: int) -> str:
@@ -152,8 +150,7 @@ async def retention_job(
                 await store.close()
         except StoreError as exc:
             log.warning("retention: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+        await sleep_or_stop(every, stop)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Live reloading of the knowledge folder (design.md §1, Admin).
+"""Loading the knowledge to serve: once at start (`load_snapshot`, for `expertbot run` and the
+commands that need the knowledge), and live (design.md §1, Admin).
 
 The running bot picks up saved changes by itself (`KnowledgeReloader.watch`), and on demand
 (`/reload` from an admin, SIGHUP: `KnowledgeReloader.reload`). A reload loads and indexes the
@@ -15,12 +16,12 @@ one poll, so an editor's save in progress or an atomic rename is not loaded half
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.aio import sleep_or_stop
 from bot.knowledge import (
     Knowledge,
     Problem,
@@ -46,13 +47,34 @@ Signature = tuple[bool, bool, tuple[tuple[str, int, int, int, int, int], ...]]
 OnResult = Callable[["ReloadResult"], Awaitable[None]]
 
 
+class UnusableKnowledge(Exception):
+    """The knowledge folder cannot be served: it is missing (`errors` empty) or has errors."""
+
+    def __init__(self, root: Path, errors: list[Problem]) -> None:
+        self.root = root
+        self.errors = errors
+        what = f"{len(errors)} error(s)" if errors else "not found"
+        super().__init__(f"knowledge folder {root}: {what}")
+
+
+def load_snapshot(root: Path) -> Snapshot:
+    """The knowledge in `root`, indexed, or UnusableKnowledge (each front end words it)."""
+    if not root.is_dir():
+        raise UnusableKnowledge(root, [])
+    knowledge, problems = load_knowledge(root)
+    if knowledge is None:
+        raise UnusableKnowledge(root, [p for p in problems if p.severity == "error"])
+    return Snapshot.build(knowledge)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @dataclass(frozen=True)
 class ReloadResult:
-    """What one reload did; `summary()` is the line for the log and for the admins."""
+    """What one reload did; `summary()` is the line for the log and for the admins (who get it
+    with the problems: `review_replies.reload_report`)."""
 
     ok: bool  # the folder loaded without errors: its knowledge is what is served now
     changed: bool  # the served version changed (False when unchanged, and on failure)
@@ -86,15 +108,6 @@ class ReloadResult:
             f"Knowledge checked ({self.reason}): no errors; {self.entries} answers, "
             f"version {self.version} unchanged{warned}"
         )
-
-    def report(self, limit: int = 10) -> str:
-        """The summary, then the first `limit` problems (errors first), one per line: the
-        message for the admins, who need file and line to fix the folder."""
-        ordered = self.errors + self.warnings
-        lines = [self.summary(), *(str(p) for p in ordered[:limit])]
-        if len(ordered) > limit:
-            lines.append(f"… and {len(ordered) - limit} more (run `expertbot kb check`)")
-        return "\n".join(lines)
 
 
 def folder_signature(directory: Path) -> Signature:
@@ -186,8 +199,7 @@ class KnowledgeReloader:
                     log.exception("knowledge watcher: %s", exc)
                 last_error = repr(exc)
             self.polls += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+            await sleep_or_stop(interval, stop)
 
     async def _check_served_version(self) -> None:
         """The files may have changed between loading and starting to watch (the bot talks to

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from bot import rich
 from bot.knowledge import Knowledge, RedFlag
@@ -16,8 +19,10 @@ from bot.models import (
     Outcome,
     QueueItem,
     Reply,
+    ReviewAction,
 )
 
+T = TypeVar("T")
 PAGE_SIZE = 6
 
 
@@ -162,8 +167,8 @@ def start(knowledge: Knowledge) -> Reply:
         _text(s.text("privacy_short")),
     )
     rows = (
-        (Button("Browse topics", Action.TOPICS, "0"),),
-        (Button("How to ask", Action.HOW_TO_ASK),),
+        (Button(s.text("browse_button"), Action.TOPICS, "0"),),
+        (Button(s.text("how_to_ask_button"), Action.HOW_TO_ASK),),
     )
     return Reply(None, blocks, rows)
 
@@ -173,24 +178,43 @@ def message(text: str, *, note: str | None = None) -> Reply:
     return Reply(None, tuple(blocks))
 
 
-def _pager(action: Action, prefix: str, page: int, pages: int) -> tuple[Button, ...]:
-    nav = []
-    if page > 0:
-        nav.append(Button("‹ Back", action, f"{prefix}{page - 1}"))
-    if page + 1 < pages:
-        nav.append(Button("More ›", action, f"{prefix}{page + 1}"))
-    return tuple(nav)
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: its items, its number (0-based, clamped) and how many there are."""
+
+    items: Sequence[T]
+    page: int
+    pages: int
+
+    @classmethod
+    def of(cls, items: Sequence[T], page: int, size: int) -> Page[T]:
+        pages = max(1, -(-len(items) // size))
+        page = min(max(page, 0), pages - 1)
+        return cls(items[page * size : (page + 1) * size], page, pages)
+
+    def nav(
+        self, action: Action | ReviewAction, prefix: str, back: str, more: str
+    ) -> tuple[Button, ...]:
+        """The ‹ Back / More › buttons (none on a single page); the arg is prefix + page."""
+        nav = []
+        if self.page > 0:
+            nav.append(Button(back, action, f"{prefix}{self.page - 1}"))
+        if self.page + 1 < self.pages:
+            nav.append(Button(more, action, f"{prefix}{self.page + 1}"))
+        return tuple(nav)
+
+
+def _nav(knowledge: Knowledge, page: Page, action: Action, prefix: str) -> tuple[Button, ...]:
+    s = knowledge.settings
+    return page.nav(action, prefix, s.text("back_button"), s.text("more_button"))
 
 
 def topics(knowledge: Knowledge, page: int = 0) -> Reply:
-    items = knowledge.topics
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    shown = Page.of(knowledge.topics, page, PAGE_SIZE)
     rows: list[tuple[Button, ...]] = [
-        (Button(f"{t.title} ({len(t.entry_ids)})", Action.TOPIC, f"{t.id}:0"),) for t in chunk
+        (Button(f"{t.title} ({len(t.entry_ids)})", Action.TOPIC, f"{t.id}:0"),) for t in shown.items
     ]
-    nav = _pager(Action.TOPICS, "", page, pages)
+    nav = _nav(knowledge, shown, Action.TOPICS, "")
     if nav:
         rows.append(nav)
     return Reply(None, (_text(knowledge.settings.text("topics_intro")),), tuple(rows))
@@ -201,15 +225,17 @@ def topic(knowledge: Knowledge, topic_id: str, page: int = 0) -> Reply | None:
     if found is None:
         return None
     ids = [i for i in found.entry_ids if i in knowledge.entries]
-    pages = max(1, -(-len(ids) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
+    shown = Page.of(ids, page, PAGE_SIZE)
     rows: list[tuple[Button, ...]] = [
-        (Button(knowledge.entries[i].question, Action.ENTRY, i),)
-        for i in ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        (Button(knowledge.entries[i].question, Action.ENTRY, i),) for i in shown.items
     ]
-    nav = _pager(Action.TOPIC, f"{topic_id}:", page, pages)
-    rows.append((*nav, Button("All topics", Action.TOPICS, "0")))
-    title = f"{found.title} — page {page + 1} of {pages}" if pages > 1 else found.title
+    nav = _nav(knowledge, shown, Action.TOPIC, f"{topic_id}:")
+    rows.append((*nav, Button(knowledge.settings.text("all_topics_button"), Action.TOPICS, "0")))
+    title = found.title
+    if shown.pages > 1:
+        of = knowledge.settings.text("page_of")
+        of = of.replace("{page}", str(shown.page + 1)).replace("{pages}", str(shown.pages))
+        title = f"{found.title} — {of}"
     return Reply(None, (Block(BlockKind.TITLE, title),), tuple(rows))
 
 

@@ -20,11 +20,10 @@ from rapidfuzz import fuzz
 
 from bot import rich
 from bot.knowledge import SLUG
-from bot.matching import STOP_WORDS
 from bot.models import Entry, QueueItem, Span
 from bot.service import Snapshot
-from bot.store import Store
-from bot.text import clean, normalise
+from bot.storage import Store
+from bot.text import clean, content_words, normalise
 
 GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100
 SLUG_WORDS = 8
@@ -104,16 +103,11 @@ def similar(a: str, b: str) -> bool:
     that, token_set_ratio scores "botox" 100 against every question that mentions botox."""
     if a == b:
         return True
-    wa, wb = _content(a), _content(b)
+    wa, wb = content_words(a), content_words(b)
     shared = len(wa & wb)
     if wa != wb and (shared < 2 or shared * 2 < max(len(wa), len(wb))):
         return False
     return fuzz.token_set_ratio(a, b) >= GROUP_SCORE
-
-
-def _content(norm: str) -> set[str]:
-    words = set(norm.split())
-    return (words - STOP_WORDS) or words
 
 
 def group_items(items: Sequence[QueueItem]) -> list[Group]:

@@ -9,10 +9,13 @@ next to a pseudonymous label, never a name.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from bot.models import Block, BlockKind, Button, Entry, QueueItem, Reply, ReviewAction
+from bot.reload import ReloadResult
+from bot.replies import Page
 from bot.review import Group, Resolution, duration
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
@@ -20,7 +23,12 @@ OTHER_CHARS = 200  # of each similar question listed under it
 OTHERS_SHOWN = 5
 QUEUE_PAGE = 8
 LINE_CHARS = 90
-GROUP_MARK = "The others:"  # on a group card (the doctor's handlers recognise it)
+GROUP_MARK = "The others:"  # introduces a group card's list of similar questions
+GROUP_SCOPE = "group"  # in a group card's header, before the lead's id: "… · group #12 · …"
+# A card's header (its first line) names its item and its scope. The doctor's handlers parse it
+# to recognise a card the bot sent but did not get to record (a crash right after sending); the
+# header holds only the bot's own words, never the reader's, so a reader cannot forge a scope.
+CARD_HEAD = re.compile(rf" · (?:({GROUP_SCOPE}) )?#(\d+) · Reader [0-9A-F]{{6}} · ")
 
 _KINDS = {
     "urgent": "🔴 URGENT",
@@ -60,7 +68,7 @@ def card(
     replying to it; a group card's answer reaches every reader in the group."""
     kind = _KINDS.get(item.kind, "❓ Question")
     readers = len({item.chat_id, *(o.chat_id for o in others)})
-    head = f"{kind} · #{item.id} · {label} · {when(item.created_at)}"
+    head = card_head(kind, item.id, label, when(item.created_at), group=bool(others))
     blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(item.text, CARD_CHARS))]
     if item.kind == "feedback" and item.entry_id:
         about = f"“{entry.question}” ({item.entry_id})" if entry else item.entry_id
@@ -85,6 +93,21 @@ def card(
         ),
     )
     return Reply(None, tuple(blocks), buttons)
+
+
+def card_head(kind: str, item_id: int, label: str, at: str, *, group: bool) -> str:
+    """A card's first line: "❓ New question · #12 · Reader 3FA2C1 · 27 Nov 07:12 UTC", with
+    "group #12" on a group card (see `CARD_HEAD`, which reads it back)."""
+    scope = f"{GROUP_SCOPE} " if group else ""
+    return f"{kind} · {scope}#{item_id} · {label} · {at}"
+
+
+def card_scope(text: str) -> tuple[int, str] | None:
+    """(item id, "group" or "item") from a card's rendered text, read from its header only."""
+    found = CARD_HEAD.search(text.split("\n", 1)[0])
+    if found is None:
+        return None
+    return int(found[2]), "group" if found[1] else "item"
 
 
 def digest_header(items: int, groups: int, since: str | None) -> Reply:
@@ -136,17 +159,6 @@ def resolved(result: Resolution, verb: str) -> Reply:
     return Reply(None, (Block(BlockKind.TEXT, text),))
 
 
-def closed_mark(item: QueueItem) -> Block:
-    """Added to a card once its question is closed, so the chat shows what is done."""
-    if item.status == "dismissed":
-        text = f"— Dismissed by {item.answered_by}."
-    elif item.answered_via == "entry":
-        text = f"— Answered with entry {item.entry_id} by {item.answered_by}."
-    else:
-        text = f"— Answered by {item.answered_by}."
-    return Block(BlockKind.NOTE, text)
-
-
 def undeliverable(item: QueueItem, label: str, reason: str) -> Reply:
     text = (
         f"⚠️ The answer to #{item.id} ({label}) could not be delivered: {reason}. "
@@ -159,8 +171,8 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
     """/queue: pending questions grouped, urgent first then oldest, paged."""
     if not groups:
         return Reply(None, (Block(BlockKind.TEXT, "📭 No questions are waiting."),))
-    pages = max(1, -(-len(groups) // QUEUE_PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown = Page.of(groups, page, QUEUE_PAGE)
+    page, pages = shown.page, shown.pages
     total = sum(g.count for g in groups)
     head = f"📥 {total} question(s) waiting, in {len(groups)} group(s)"
     if pages > 1:
@@ -168,7 +180,7 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
     lines = []
     rows: list[tuple[Button, ...]] = []
     first = page * QUEUE_PAGE
-    for number, group in enumerate(groups[first : first + QUEUE_PAGE], first + 1):
+    for number, group in enumerate(shown.items, first + 1):
         mark = "🔴 " if group.urgent else ""
         times = f" — asked {group.count}×" if group.count > 1 else ""
         lead = group.lead
@@ -179,11 +191,7 @@ def queue_page(groups: Sequence[Group], page: int, labels: dict[int, str]) -> Re
         rows.append(
             (Button(f"Open {number}: {_line(lead.text, 40)}", ReviewAction.OPEN, str(lead.id)),)
         )
-    nav = []
-    if page > 0:
-        nav.append(Button("‹ Back", ReviewAction.QUEUE, str(page - 1)))
-    if page + 1 < pages:
-        nav.append(Button("More ›", ReviewAction.QUEUE, str(page + 1)))
+    nav = shown.nav(ReviewAction.QUEUE, "", "‹ Back", "More ›")  # (the doctor's side: English)
     if nav:
         rows.append(tuple(nav))
     blocks = (
@@ -243,9 +251,11 @@ def stats(data: dict[str, Any], questions: dict[str, str]) -> Reply:
 PROBLEMS_SHOWN = 15
 
 
-def reload_report(summary: str, problems: Sequence[str]) -> Reply:
-    """A knowledge reload for the doctors' chat: one line, then the problems as file:line."""
-    blocks = [Block(BlockKind.TEXT, summary)]
+def reload_report(result: ReloadResult) -> Reply:
+    """A knowledge reload for the admins: its summary line, then the problems as file:line
+    (errors first), at most PROBLEMS_SHOWN of them."""
+    problems = [str(p) for p in result.errors + result.warnings]
+    blocks = [Block(BlockKind.TEXT, result.summary())]
     if problems:
         shown = list(problems[:PROBLEMS_SHOWN])
         if len(problems) > PROBLEMS_SHOWN:

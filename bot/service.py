@@ -20,7 +20,7 @@ from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
 from bot.reading import read
 from bot.safety import SafetyCheck, smalltalk_kind
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ class AnswerService:
                 await self.store.forget(chat_id)
             except StoreError as exc:
                 log.error("forget failed: %s", exc)
-                return replies.message("Sorry, that did not work. Please try /forget again later.")
+                return replies.message(settings.text("forget_failed"))
         return replies.message(settings.text("forgotten"))
 
     async def press(self, chat_id: int, action: Action, arg: str = "") -> Reply:

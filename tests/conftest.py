@@ -3,6 +3,7 @@ a temporary SQLite file, and a way to run the CLI."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ from bot import semantic
 from bot.cli import app
 from bot.knowledge import Knowledge, load_knowledge
 from bot.service import Snapshot
-from bot.store import Store
+from bot.storage import Store
 
 # Most of the suite runs the light, words-only matcher (fast; child processes inherit this).
 # The meaning signal of the default install is tested where it matters: tests/test_semantic.py,
@@ -37,6 +38,36 @@ def db_rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+async def until(
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    what: str | Callable[[], str] = "the condition",
+    step: float = 0.02,
+) -> None:
+    """Wait until `condition()` is true, checking every `step` seconds (for what nothing can
+    signal: another process's database, a thread, a counter); fail after `timeout` seconds,
+    saying what was awaited (`what` may be a function, to show the state at that moment)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {_said(what)}")
+        await asyncio.sleep(step)
+
+
+def _said(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
+
+
+def db_count(db: Path, table: str) -> int:
+    """Rows in a table, read through an independent connection."""
+    return int(db_rows(db, f"SELECT COUNT(*) FROM {table}")[0][0])
+
+
+def schema_version(db: Path) -> int:
+    return int(db_rows(db, "PRAGMA user_version")[0][0])
 
 
 def invoke_cli(db: Path, *args: str) -> tuple[int, str, str]:

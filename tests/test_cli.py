@@ -600,7 +600,7 @@ def seed(db: Path, *questions: tuple[int, str, str]) -> list[int]:
     """Log (chat id, text, outcome) questions through the Store; returns the queue item ids."""
     import asyncio
 
-    from bot.store import Store
+    from bot.storage import Store
 
     async def run() -> list[int]:
         store = await Store.open(db)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bot import render
 from bot.models import Action, Button, Reply
 from bot.service import AnswerService, Snapshot
-from bot.store import MAX_STORED_CHARS, Store, storable
+from bot.storage import MAX_STORED_CHARS, Store, storable
 from bot.telegram import callbacks
 from bot.text import clean
 from tests.conftest import db_rows

@@ -14,7 +14,7 @@ from telegram import Update
 from bot import logs
 from bot.config import Config, ConfigError
 from bot.service import AnswerService, Snapshot
-from bot.store import Store
+from bot.storage import Store
 from bot.telegram.updates import UpdateGate
 
 READER = 4242

@@ -10,8 +10,8 @@ import threading
 from pathlib import Path
 
 from bot.ops import HEARTBEAT_MAX_AGE
-from bot.store import SCHEMA_VERSION, Store
-from tests.conftest import RunCli, db_rows, invoke_cli, one_line_error
+from bot.storage import SCHEMA_VERSION, Store
+from tests.conftest import RunCli, db_count, db_rows, invoke_cli, one_line_error
 
 
 def one_line(code: int, out: str, err: str) -> str:
@@ -122,7 +122,7 @@ async def test_restore_round_trip_keeps_the_current_database(
     assert db_rows(db_path, "SELECT count(*) FROM heartbeat") == [(0,)]
     store = await Store.open(db_path)  # the bot opens the restored file
     try:
-        assert await store.count("questions") == 3
+        assert db_count(db_path, "questions") == 3
     finally:
         await store.close()
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram.outbox import Outbox, Roles
 
 DOCTOR = 900
@@ -37,7 +37,7 @@ def outbox(store: Store, kb_dir: Path) -> tuple[Outbox, Recorder, AnswerService]
     assert knowledge is not None, problems
     service = AnswerService(Snapshot.build(knowledge), store)
     bot = Recorder()
-    return Outbox(bot, store, service, Roles(frozenset({DOCTOR}))), bot, service  # type: ignore[arg-type]
+    return Outbox(bot, store, lambda: service.knowledge, Roles(frozenset({DOCTOR}))), bot, service  # type: ignore[arg-type]
 
 
 def with_digest(service: AnswerService, minutes: int) -> None:
@@ -81,7 +81,7 @@ async def test_without_doctors_nothing_is_posted_and_nothing_lost(store: Store, 
     assert knowledge is not None
     service = AnswerService(Snapshot.build(knowledge), store)
     bot = Recorder()
-    box = Outbox(bot, store, service, Roles())  # type: ignore[arg-type]
+    box = Outbox(bot, store, lambda: service.knowledge, Roles())  # type: ignore[arg-type]
     await service.ask(1, "What is the capital of Peru?")
     await box.work()
     assert bot.sent == [] and len(await store.unposted()) == 1

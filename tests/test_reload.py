@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 import bot.reload
+from bot import render, review_replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
 from bot.reload import KnowledgeReloader, ReloadResult, folder_signature
 from bot.service import AnswerService, Snapshot
+from tests.conftest import until
 
 SUNSCREEN_Q = "How much sunscreen should I apply?"
 SUNSCREEN_OLD = "Placeholder answer about the amount of sunscreen, for tests only."
@@ -81,15 +83,6 @@ def line_of(path: Path, text: str) -> int:
     """The 1-based line of the first line of `path` that contains `text`."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if text in line)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for `condition` in short steps (no long fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
@@ -215,7 +208,7 @@ async def test_a_broken_edit_keeps_the_old_knowledge_and_names_file_and_line(
         f"Knowledge NOT reloaded (file change): 1 error; still serving version {version}"
     )
     assert expertbot.reports == [result]
-    assert str(result.errors[0]) in result.report()
+    assert str(result.errors[0]) in render.plain(review_replies.reload_report(result))
 
 
 # --- 3. the knowledge breaks while the bot runs -----------------------------------------------
@@ -549,17 +542,21 @@ async def test_the_first_success_after_a_failure_is_reported(expertbot: Bot, kb:
 
 
 def test_report_lists_errors_first_and_caps_the_list() -> None:
-    problems = [Problem("kb/topics/a.yaml", i, "error", f"problem {i}") for i in range(1, 13)]
+    shown = review_replies.PROBLEMS_SHOWN
+    problems = [
+        Problem("kb/topics/a.yaml", i, "error", f"problem {i}") for i in range(1, shown + 3)
+    ]
     problems.insert(0, Problem("kb/topics/a.yaml", 1, "warning", "a draft"))
     result = ReloadResult(False, False, "abc123", 5, problems, "file change")
 
-    lines = result.report(limit=10).splitlines()
+    lines = render.plain(review_replies.reload_report(result)).split("\n\n", 1)
+    lines = [lines[0], *lines[1].splitlines()]
 
     assert lines[0] == result.summary()
-    assert "12 errors" in lines[0]
-    assert lines[1] == "kb/topics/a.yaml:1: error: problem 1"
-    assert len(lines) == 12
-    assert lines[-1].startswith("… and 3 more")
+    assert f"{shown + 2} errors" in lines[0]
+    assert lines[1] == "• kb/topics/a.yaml:1: error: problem 1"
+    assert len(lines) == shown + 2
+    assert lines[-1].startswith("• … and 3 more")
 
 
 # --- 4. the watcher ---------------------------------------------------------------------------

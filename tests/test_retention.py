@@ -13,8 +13,8 @@ import pytest
 
 from bot import ops
 from bot.config import Config, ConfigError
-from bot.store import Store
-from tests.conftest import RunCli
+from bot.storage import Store
+from tests.conftest import RunCli, until
 
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAYS = 365
@@ -129,11 +129,7 @@ async def test_the_retention_job_prunes_at_start_and_stops(db_path: Path) -> Non
     conn.close()
     stop = asyncio.Event()
     job = asyncio.create_task(ops.retention_job(db_path, 30, stop, every=3600))
-    for _ in range(200):
-        if texts(db_path, "questions") == []:
-            break
-        await asyncio.sleep(0.02)
-    assert texts(db_path, "questions") == []
+    await until(lambda: texts(db_path, "questions") == [], 4.0, "the first retention run")
     stop.set()
     await asyncio.wait_for(job, 5)
 

@@ -16,7 +16,7 @@ from bot.knowledge import SLUG, Knowledge, load_knowledge
 from bot.models import BlockKind, ReviewAction, Span
 from bot.review import ReviewError, ReviewService, reader_label, similar
 from bot.service import Snapshot
-from bot.store import Delivery, Store
+from bot.storage import Delivery, Store
 from bot.text import normalise
 
 PURGE = "Does retinol cause purging?"
@@ -125,7 +125,7 @@ async def test_answer_one_item(store: Store, review: ReviewService) -> None:
     assert item.answered_at and item.answered_via == "text" and item.delivered == 0
     assert (await store.queue_item(other)).status == "pending"  # no --group: the rest stays
     assert [i.id for i in await store.undelivered()] == [first]
-    await store.mark_delivered(first)
+    await store.finish_delivery(first, Delivery.SENT)
     assert await store.undelivered() == []
     assert (await store.queue_item(first)).delivered == 1
 

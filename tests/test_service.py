@@ -13,7 +13,7 @@ from bot import replies
 from bot.knowledge import Knowledge
 from bot.models import Action, BlockKind, Button, Decision, Outcome, Reply, Scored
 from bot.service import AnswerService, Snapshot
-from bot.store import MAX_STORED_CHARS, Store
+from bot.storage import MAX_STORED_CHARS, Store
 from tests.conftest import db_rows
 
 READER = 101

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-import bot.store
+import bot.storage.db
 from bot.knowledge import Knowledge
 from bot.models import Action, Outcome
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from tests.conftest import db_rows
 from tests.test_service import ANSWERED_ID, READER, UNKNOWN, text_of
 
@@ -45,7 +45,7 @@ def service(bundled_snapshot: Snapshot, store: Store, events: Events) -> AnswerS
 async def impatient_store(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
     """A Store whose busy timeout is IMPATIENT_MS: Store.open reads BUSY_TIMEOUT_MS when it
     opens, so each write a held lock makes fail costs one second, not five."""
-    monkeypatch.setattr(bot.store, "BUSY_TIMEOUT_MS", IMPATIENT_MS)
+    monkeypatch.setattr(bot.storage.db, "BUSY_TIMEOUT_MS", IMPATIENT_MS)
     opened = await Store.open(db_path)
     async with opened._db.execute("PRAGMA busy_timeout") as cur:
         row = await cur.fetchone()
@@ -202,7 +202,7 @@ async def test_lock_shorter_than_the_busy_timeout_is_waited_out(
     db_path: Path,
 ) -> None:
     """The real BUSY_TIMEOUT_MS: a writer holding the lock for a second only delays the reply."""
-    assert SHORT_HOLD * 2 < bot.store.BUSY_TIMEOUT_MS / 1000
+    assert SHORT_HOLD * 2 < bot.storage.db.BUSY_TIMEOUT_MS / 1000
     other_writer.execute("BEGIN EXCLUSIVE")
     release = threading.Timer(SHORT_HOLD, other_writer.execute, ("COMMIT",))
     started = time.monotonic()
@@ -212,13 +212,14 @@ async def test_lock_shorter_than_the_busy_timeout_is_waited_out(
     finally:
         release.join()
     waited = time.monotonic() - started
-    assert SHORT_HOLD * 0.8 <= waited < bot.store.BUSY_TIMEOUT_MS / 1000
+    assert SHORT_HOLD * 0.8 <= waited < bot.storage.db.BUSY_TIMEOUT_MS / 1000
     assert reply.queued is True
     assert text_of(reply) == bundled_knowledge.settings.text("unmatched")
     assert events == [None]
     assert db_rows(db_path, "SELECT text FROM queue") == [(UNKNOWN,)]
 
 
+@pytest.mark.slow
 async def test_lock_longer_than_the_busy_timeout(
     bundled_snapshot: Snapshot,
     impatient_store: Store,

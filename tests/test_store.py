@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
-from tests.conftest import db_rows
+from bot.storage import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from tests.conftest import db_count, db_rows, schema_version, until
 
 TABLES = {"questions", "queue", "votes", "alternates"}
 
@@ -34,7 +34,7 @@ async def test_first_open_creates_folder_and_schema(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:
         assert db_path.exists()
-        assert await store.schema_version() == SCHEMA_VERSION >= 1
+        assert schema_version(db_path) == SCHEMA_VERSION >= 1
     finally:
         await store.close()
     assert db_rows(db_path, "PRAGMA journal_mode") == [("wal",)]
@@ -50,7 +50,7 @@ async def test_reopening_keeps_data(db_path: Path) -> None:
     await store.close()
     store = await Store.open(db_path)
     try:
-        assert await store.count("questions") == 1
+        assert db_count(db_path, "questions") == 1
         assert [i.text for i in await store.queue()] == ["Kept?"]
     finally:
         await store.close()
@@ -66,11 +66,7 @@ async def test_newer_schema_is_refused(db_path: Path) -> None:
     # the connection was closed, not left running: its thread would keep the process alive
     # while the error is still referenced (as the CLI does until it exits)
     assert info.value is not None
-    for _ in range(100):
-        if threading.active_count() <= threads:
-            break
-        await asyncio.sleep(0.01)
-    assert threading.active_count() <= threads
+    await until(lambda: threading.active_count() <= threads, 1.0, "aiosqlite's thread to end")
     assert db_rows(db_path, "PRAGMA user_version") == [(99,)]  # and the file is untouched
     del info
 
@@ -123,7 +119,7 @@ async def test_repeated_pending_question_is_queued_once(store: Store, db_path: P
     first, _ = await store.log_question(1, "Does ice help puffiness?", "unmatched", None, 0, 1)
     await store.log_question(1, "does ice help puffiness", "unmatched", None, 0, 1)
     await store.log_question(1, "DOES ICE HELP PUFFINESS?!", "unmatched", None, 0, 1)
-    assert await store.count("questions") == 3  # every message is logged
+    assert db_count(db_path, "questions") == 3  # every message is logged
     assert db_rows(db_path, "SELECT question_id, chat_id, text FROM queue") == [
         (first, 1, "Does ice help puffiness?")
     ]
@@ -177,7 +173,7 @@ async def test_long_and_odd_text_is_stored_safely(store: Store, db_path: Path) -
     texts = [t for (t,) in db_rows(db_path, "SELECT text FROM questions ORDER BY id")]
     assert len(texts[0]) == MAX_STORED_CHARS
     assert texts[1] == "bad ? bytes'); DROP TABLE queue; --"
-    assert await store.count("queue") == 2
+    assert db_count(db_path, "queue") == 2
 
 
 # --- votes ------------------------------------------------------------------------------------
@@ -281,8 +277,8 @@ async def test_two_stores_on_one_file(db_path: Path) -> None:
             *(first.log_question(1, f"a{i}", "unmatched", None, 0, 1) for i in range(20)),
             *(second.log_question(2, f"b{i}", "unmatched", None, 0, 1) for i in range(20)),
         )
-        assert await first.count("questions") == 40
-        assert await second.count("queue") == 40
+        assert db_count(db_path, "questions") == 40
+        assert db_count(db_path, "queue") == 40
     finally:
         await first.close()
         await second.close()
@@ -313,7 +309,7 @@ async def test_every_earlier_schema_migrates_to_the_latest(db_path: Path, versio
 
     store = await Store.open(db_path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION
+        assert schema_version(db_path) == SCHEMA_VERSION
         (item,) = await store.queue()
         assert (item.text, item.chat_id, item.delivered, item.answered_via) == (
             "Old question?",

@@ -5,18 +5,25 @@ python-telegram-bot."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
+from telegram import Chat, Message, User
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
-from bot import replies
+from bot import render, replies, review_replies
 from bot.knowledge import load_knowledge
-from bot.models import Action, Button
+from bot.models import Action, Button, QueueItem, Reply
 from bot.service import Snapshot
+from bot.telegram import app as app_module
 from bot.telegram import sending
 from bot.telegram.callbacks import LIMIT, decode, encode
+from bot.telegram.doctor import _card_item
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
+from tests.botapi import BotApiDouble, application
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_ID = "a-very-long-entry-id-that-an-admin-wrote-without-thinking-about-telegram-limits"
@@ -157,3 +164,69 @@ async def test_with_retry_gives_up_after_its_patience_and_never_retries_refusals
         with pytest.raises(type(refusal)):
             await sending.with_retry(refused, "sendMessage")
         assert calls == 1
+
+
+def _card_message(reply: Reply, sender: int) -> Message:
+    return Message(
+        message_id=7,
+        date=dt.datetime(2026, 11, 27, tzinfo=dt.UTC),
+        chat=Chat(-100, Chat.GROUP),
+        from_user=User(sender, "ExpertBot", is_bot=True),
+        text=render.plain(reply),
+    )
+
+
+def test_a_recovered_card_takes_its_scope_from_its_header_not_the_readers_words() -> None:
+    """A card the bot sent just before a crash is recognised by its text. A reader who writes
+    "The others:" must not turn a single question's card into a group answer."""
+    tricky = QueueItem(
+        id=12,
+        question_id=3,
+        chat_id=1,
+        text="The others: told me to ask. Can I use retinol after peeling?",
+        kind="unmatched",
+        status="pending",
+        created_at="2026-11-27T07:12:00+00:00",
+    )
+    single = review_replies.card(tricky, "Reader ABC123")
+    assert review_replies.GROUP_MARK in render.plain(single)
+    assert _card_item(_card_message(single, 99), 99) == (12, "item", "answer")
+
+    other = dataclasses.replace(tricky, id=13, chat_id=2, text="Retinol after a peel?")
+    group = review_replies.card(tricky, "Reader ABC123", others=[other])
+    assert _card_item(_card_message(group, 99), 99) == (12, "group", "answer")
+    assert _card_item(_card_message(group, 5), 99) is None  # not sent by the bot
+
+
+# --- logs an operator can read: a retried failure is one WARNING line -------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (502, '{"ok": false, "error_code": 502, "description": "Bad Gateway"}'),
+        (200, "<html>a proxy's error page</html>"),
+        (
+            429,
+            '{"ok": false, "error_code": 429, "description": "Too Many Requests",'
+            ' "parameters": {"retry_after": 0.01}}',
+        ),
+    ],
+)
+async def test_a_retried_bot_api_failure_logs_one_warning_and_no_error(
+    status: int, body: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sending, "FIRST_DELAY", 0.001)
+    api = BotApiDouble()
+    # a 429 is waited out by the rate limiter a couple of times before with_retry sees it
+    for _ in range(app_module.RATE_LIMITER_RETRIES + 1 if status == 429 else 1):
+        api.fail("sendMessage", status, body)
+    sending.quiet_retried_failures()
+    async with application(api, rate_limiter=True) as tg:
+        with caplog.at_level(logging.DEBUG):
+            sent = await sending.send_reply(tg.bot, 5, replies.message("Hello"))
+    assert [m.text for m in sent] == ["Hello"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert len(warnings) == 1 and "sendMessage" in warnings[0].getMessage()
+    assert warnings[0].exc_info is None

@@ -1,10 +1,17 @@
 """python-telegram-bot glue: the only package that imports `telegram`.
 
-- `app.py`: `run_bot` — build the Application, start-up checks, polling or webhook, signals.
+- `app.py`: the composition root — `run_bot` (start-up checks, polling or webhook, signals,
+  the background tasks) and `build_application` (the Application, its handlers, the outbox,
+  the answer service).
 - `reader.py`: the reader's handlers (commands, questions, buttons, non-text, groups).
+- `doctor.py`: the doctor's and admins' handlers (card buttons, replies that answer, /queue,
+  /stats, /cancel, /reload), and their scoped command menus.
+- `outbox.py`: what the bot sends on its own, driven by SQLite: questions to the review chat,
+  the doctor's answers to readers, notices for the doctors; `deliver_now` for the terminal.
 - `updates.py`: reliable long polling (acknowledge after handling) and de-duplication.
-- `webhook.py`: the webhook server (answers 200 after the update was handled).
-- `sending.py`: Reply -> HTML messages with buttons; retries with backoff.
+- `webhook.py`: the webhook server (answers 200 after the update was handled) and /healthz.
+- `sending.py`: Reply -> HTML messages with buttons; the one retry loop (`with_retry`) and
+  what is retried; PTB's own ERROR lines about retried failures kept out of the log.
 - `callbacks.py`: button <-> callback_data (≤ 64 bytes).
 - `ratelimit.py`: the per-chat question limit.
 """

@@ -1,9 +1,11 @@
-"""`expertbot run`: build the python-telegram-bot Application and run it until SIGTERM/SIGINT.
+"""`expertbot run`: the composition root. It builds the bot from its parts and runs it until
+SIGTERM/SIGINT.
 
 Start-up, in order: check the settings (token; in webhook mode the secret and URL), load the
 knowledge, open the database, then reach Telegram (getMe): a token Telegram rejects (401/404)
 ends with exit code 2; network errors and 5xx are retried with backoff until Telegram answers
-or a stop is requested. Then the command menu (setMyCommands) and either long polling
+or a stop is requested. Then the command menu (setMyCommands), the background tasks
+(`aio.Background`: heartbeat, retention, outbox, knowledge watcher) and either long polling
 (`updates.Poller`) or the webhook server (`webhook.WebhookServer`). A stop finishes the update
 in hand and exits 0. Every fatal problem is one line on stderr, never a traceback.
 
@@ -20,36 +22,30 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
 
-from bot import review_replies
+from bot import logs, review_replies
+from bot.aio import Background, Backoff, Stopped
 from bot.config import Config
-from bot.knowledge import load_knowledge
-from bot.logs import setup_logging
 from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
-from bot.reload import KnowledgeReloader, ReloadResult
+from bot.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
 from bot.review import ReviewService
 from bot.service import AnswerService, Snapshot
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
-from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
-from bot.telegram.updates import (
-    ALLOWED_UPDATES,
-    Poller,
-    Stopped,
-    UpdateGate,
-    pause,
-    until_stopped,
-)
+from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, quiet_retried_failures, with_retry
+from bot.telegram.updates import ALLOWED_UPDATES, Poller, UpdateGate
 from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -59,6 +55,7 @@ OFFLINE_HINT = "or talk to the bot offline with: expertbot chat"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 RATE_LIMITER_RETRIES = 2  # 429s the rate limiter waits out itself before with_retry does
 RELOAD_POLL = 1.0  # seconds between looks at the knowledge folder's files
+STOP_TASKS = 30.0  # seconds the background tasks get to finish what they hold at a stop
 
 
 class _Fatal(Exception):
@@ -69,11 +66,11 @@ class _Fatal(Exception):
 
 def run_bot(cfg: Config, knowledge_dir: Path, webhook_url: str | None = None) -> int:
     """Run the bot until stopped; returns the process exit code."""
-    _protect_logs(cfg)
+    redact = logs.protect([cfg.token, cfg.webhook_secret], cfg.log_format)
     try:
         return asyncio.run(_run(cfg, Path(knowledge_dir), webhook_url))
     except _Fatal as exc:
-        print(f"expertbot: {_Redact.for_config(cfg).clean(str(exc))}", file=sys.stderr)
+        print(f"expertbot: {redact.clean(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:  # a Ctrl-C before the signal handlers are installed
         return 0
@@ -88,16 +85,27 @@ async def _run(cfg: Config, knowledge_dir: Path, webhook_url: str | None) -> int
         raise _Fatal(f"TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, {OFFLINE_HINT}", 2)
     if webhook_url is not None:
         _check_webhook(cfg, webhook_url)
-    snapshot = _load(knowledge_dir)
+    try:
+        snapshot = load_snapshot(knowledge_dir)
+    except UnusableKnowledge as exc:
+        raise _Fatal(_unusable(exc), 1) from None
     try:
         store = await Store.open(cfg.db_path)
     except StoreError as exc:
         raise _Fatal(str(exc), 1) from None
     try:
-        service = AnswerService(snapshot, store)
-        return await _serve(cfg, service, store, knowledge_dir, webhook_url, stop)
+        return await _serve(cfg, snapshot, store, knowledge_dir, webhook_url, stop)
     finally:
         await store.close()
+
+
+def _unusable(exc: UnusableKnowledge) -> str:
+    if not exc.errors:
+        return f"knowledge folder {exc.root} not found (see EXPERTBOT_KNOWLEDGE)"
+    return (
+        f"the knowledge in {exc.root} has errors (first: {exc.errors[0]}); "
+        f"run: expertbot kb check {exc.root}"
+    )
 
 
 def _check_webhook(cfg: Config, url: str) -> None:
@@ -114,46 +122,45 @@ def _check_webhook(cfg: Config, url: str) -> None:
         raise _Fatal(f"the webhook URL must be a public https:// URL, not {url!r}", 2)
 
 
-def _load(knowledge_dir: Path) -> Snapshot:
-    if not knowledge_dir.is_dir():
-        raise _Fatal(f"knowledge folder {knowledge_dir} not found (see EXPERTBOT_KNOWLEDGE)", 1)
-    knowledge, problems = load_knowledge(knowledge_dir)
-    if knowledge is None:
-        first = next((p for p in problems if p.severity == "error"), None)
-        raise _Fatal(
-            f"the knowledge in {knowledge_dir} has errors (first: {first}); "
-            f"run: expertbot kb check {knowledge_dir}",
-            1,
-        )
-    return Snapshot.build(knowledge)
+@dataclass(frozen=True)
+class Parts:
+    application: Application
+    outbox: Outbox
+    service: AnswerService
 
 
 def build_application(
-    cfg: Config, service: AnswerService, store: Store, reload: Reload | None = None
-) -> tuple[Application, Outbox]:
+    cfg: Config,
+    snapshot: Snapshot,
+    store: Store,
+    reload: Reload | None = None,
+    *,
+    request: BaseRequest | None = None,
+) -> Parts:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
-    updates.py); and the outbox that posts to the review chat and delivers her answers."""
+    updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
+    delivers her answers; and the answer service serving `snapshot`, which wakes the outbox
+    when it queues a question and tells it when saving fails. `request`: how Bot API calls
+    are made (tests pass a double)."""
     assert cfg.token
-    application = (
-        ApplicationBuilder()
-        .token(cfg.token)
-        .base_url(cfg.api_url)
-        .updater(None)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
-        .build()
-    )
+    quiet_retried_failures()
+    builder = ApplicationBuilder().token(cfg.token).base_url(cfg.api_url)
+    builder = builder.updater(None).job_queue(None)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES)).build()
     roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
-    outbox = Outbox(application.bot, store, service, roles)
-    service.on_queued = outbox.nudge
-    service.on_storage = outbox.storage
+    # (the outbox reads the knowledge the service serves now: it changes on reload)
+    outbox = Outbox(application.bot, store, lambda: service.knowledge, roles)
+    service = AnswerService(snapshot, store, on_queued=outbox.nudge, on_storage=outbox.storage)
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
     review = ReviewService(store, lambda: service.snapshot)
     doctor = Doctor(service, review, outbox, roles, reader, reload)
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
-    return application, outbox
+    return Parts(application, outbox, service)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,38 +176,52 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+def _until_answered(exc: TelegramError) -> bool:
+    return not isinstance(exc, InvalidToken | BadRequest)
+
+
+async def _until_telegram_answers(
+    what: str, call: Callable[[], Awaitable[T]], stop: asyncio.Event
+) -> T:
+    """A start-up call: every Bot API failure is retried, backing off up to MAX_DELAY, but a
+    rejected token or request (raised); a stop raises Stopped."""
+    backoff = Backoff(FIRST_DELAY, MAX_DELAY)
+    return await with_retry(call, what, None, retry=_until_answered, stop=stop, backoff=backoff)
+
+
 async def _serve(
     cfg: Config,
-    service: AnswerService,
+    snapshot: Snapshot,
     store: Store,
     knowledge_dir: Path,
     webhook_url: str | None,
     stop: asyncio.Event,
 ) -> int:
-    reloader = KnowledgeReloader(knowledge_dir, service)
+    async def reload_now(reason: str) -> Reply:  # an admin's /reload (after start-up)
+        return review_replies.reload_report(await reloader.reload(reason))
 
-    async def reload_now(reason: str) -> Reply:
-        result = await reloader.reload(reason)
-        return _reload_report(result)
-
-    application, outbox = build_application(cfg, service, store, reload_now)
+    parts = build_application(cfg, snapshot, store, reload_now)
+    application, outbox, service = parts.application, parts.outbox, parts.service
 
     async def tell_admins(result: ReloadResult) -> None:
         if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(outbox.tell_doctors(_reload_report(result)), 30)
+                report = review_replies.reload_report(result)
+                await asyncio.wait_for(outbox.tell_doctors(report), 30)
 
-    reloader.on_result = tell_admins
+    reloader = KnowledgeReloader(knowledge_dir, service, on_result=tell_admins)
     bot = application.bot
+
+    async def starting(what: str, call: Callable[[], Awaitable[object]]) -> None:
+        await _until_telegram_answers(what, call, stop)
+
+    background = Background(grace=STOP_TASKS)
     try:
-        await _retrying("getMe", bot.initialize, stop)
+        await starting("getMe", bot.initialize)
         await application.initialize()
         await application.start()
-        await _retrying(
-            "setMyCommands",
-            lambda: bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
-            stop,
-        )
+        menu = [BotCommand(c, d) for c, d in COMMANDS]
+        await starting("setMyCommands", lambda: bot.set_my_commands(menu))
         await set_doctor_commands(bot, outbox.roles)
         gate = UpdateGate(application, store)
         try:
@@ -221,12 +242,12 @@ async def _serve(
             cfg.db_path, "webhook" if webhook_url else "polling", lambda: service.knowledge.version
         )
         await heartbeat.beat()  # before the first update: `expertbot health` passes from here
-        beating = asyncio.create_task(heartbeat.run(stop))
-        stop_pruning = asyncio.Event()  # (a prune is let finish: it holds its own connection)
-        pruning = asyncio.create_task(retention_job(cfg.db_path, cfg.retention_days, stop_pruning))
-        stop_sending = asyncio.Event()  # (a send in hand is let finish)
-        sending = asyncio.create_task(outbox.run(stop_sending))
-        watching = asyncio.create_task(reloader.watch(stop, RELOAD_POLL))
+        background.start("heartbeat", heartbeat.run)
+        background.start(
+            "retention", lambda done: retention_job(cfg.db_path, cfg.retention_days, done)
+        )
+        background.start("outbox", outbox.run)  # (a send in hand is let finish)
+        background.start("knowledge watcher", lambda done: reloader.watch(done, RELOAD_POLL))
         hup = _on_sighup(reloader)
         try:
             if webhook_url:
@@ -234,15 +255,12 @@ async def _serve(
                     cfg, application, gate, webhook_url, stop, lambda: service.knowledge.version
                 )
             else:
-                await _retrying("deleteWebhook", bot.delete_webhook, stop)
+                await starting("deleteWebhook", bot.delete_webhook)
                 await Poller(application, gate, stop).run()
         finally:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-            stop_pruning.set()
-            stop_sending.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(asyncio.gather(pruning, sending)), 30)
-            for task in (beating, pruning, sending, watching, *hup):
+            await background.stop()
+            for task in hup:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -276,11 +294,6 @@ def _on_sighup(reloader: KnowledgeReloader) -> set[asyncio.Task]:
 
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
     return running
-
-
-def _reload_report(result: ReloadResult) -> Reply:
-    problems = [str(p) for p in result.errors + result.warnings]
-    return review_replies.reload_report(result.summary(), problems)
 
 
 def _request_stop(stop: asyncio.Event, signum: int) -> None:
@@ -327,7 +340,7 @@ async def _serve_webhook(
             1,
         ) from None
     try:
-        await _retrying(
+        await _until_telegram_answers(
             "setWebhook",
             lambda: application.bot.set_webhook(
                 url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
@@ -338,66 +351,3 @@ async def _serve_webhook(
         await stop.wait()
     finally:
         await server.stop()
-
-
-async def _retrying(what: str, call: Callable[[], Awaitable[T]], stop: asyncio.Event) -> T:
-    """Call until Telegram answers: network errors, timeouts, 5xx and 429 are retried with
-    backoff. A rejected token or a refused request is raised; a stop raises Stopped."""
-    delay = FIRST_DELAY
-    while True:
-        try:
-            return await until_stopped(call(), stop)
-        except (InvalidToken, BadRequest, Stopped):
-            raise
-        except RetryAfter as exc:
-            wait = retry_after_seconds(exc)
-            log.warning("%s: Telegram asks to wait %.0fs (429)", what, wait)
-        except TelegramError as exc:
-            wait, delay = delay, min(delay * 2, MAX_DELAY)
-            log.warning("%s failed (%s); retrying in %.1fs", what, exc, wait)
-        await pause(wait, stop)
-
-
-# --- logs -------------------------------------------------------------------------------------
-
-
-class _Redact(logging.Filter):
-    """Blank out secrets (the token, the webhook secret) in every log line, tracebacks too."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    @classmethod
-    def for_config(cls, cfg: Config) -> _Redact:
-        return cls([cfg.token or "", cfg.webhook_secret or ""])
-
-    def clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "<secret>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self.clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.clean(record.exc_text)
-        return True
-
-
-def _protect_logs(cfg: Config) -> None:
-    """httpx logs every request URL, which holds the token, at INFO: keep it at WARNING. And
-    redact the secrets from whatever else might print them."""
-    root = logging.getLogger()
-    if not root.handlers:
-        setup_logging(logging.INFO, cfg.log_format)
-    for name in ("httpx", "httpcore", "apscheduler", "tornado.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    redact = _Redact.for_config(cfg)
-    for handler in root.handlers:
-        if not any(isinstance(f, _Redact) for f in handler.filters):
-            handler.addFilter(redact)

@@ -19,7 +19,6 @@ can try the bot); in a review group, the doctors' other messages are left alone.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update, User
@@ -38,7 +37,7 @@ from bot import review_replies, rich
 from bot.models import Reply, ReviewAction
 from bot.review import Resolution, ReviewError, ReviewService
 from bot.service import AnswerService, number
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
@@ -52,7 +51,6 @@ DOCTOR_COMMANDS = (
     ("cancel", "Stop answering or searching"),
 )
 ADMIN_COMMANDS = (("reload", "Reload the knowledge files now"),)
-CARD_HEAD = re.compile(r" · #(\d+) · Reader [0-9A-F]{6} · ")
 REFUSAL = "Sorry, that is only for the doctor."
 ADMIN_REFUSAL = "Sorry, only an admin can do that."
 SAVE_FAILED = "⚠️ That could not be saved ({error}). Nothing was sent; please try again."
@@ -333,14 +331,13 @@ async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _card_item(message: Message, bot_id: int) -> tuple[int, str, str] | None:
     """A card the bot posted but did not get to record (it crashed right after sending):
-    its first line names the item, "… · #12 · Reader …"."""
+    its header names the item and the scope (`review_replies.card_scope`)."""
     if message.from_user is None or message.from_user.id != bot_id or not message.text:
         return None
-    found = CARD_HEAD.search(message.text.split("\n", 1)[0])
+    found = review_replies.card_scope(message.text)
     if found is None:
         return None
-    scope = "group" if review_replies.GROUP_MARK in message.text else "item"
-    return int(found[1]), scope, "answer"
+    return found[0], found[1], "answer"
 
 
 def _by(user: User) -> str:

@@ -19,19 +19,21 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import replies, review_replies
+from bot.aio import sleep_or_stop
 from bot.config import Config
+from bot.knowledge import Knowledge
 from bot.models import QueueItem, Reply
 from bot.review import group_items, parse_time, reader_label
-from bot.service import AnswerService, Snapshot
-from bot.store import Delivery, Store, StoreError
-from bot.telegram.sending import send_reply
+from bot.service import Snapshot
+from bot.storage import Delivery, Store, StoreError
+from bot.telegram.sending import quiet_retried_failures, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +72,13 @@ class Roles:
 
 
 class Outbox:
-    def __init__(self, bot: Bot, store: Store, service: AnswerService, roles: Roles) -> None:
+    def __init__(
+        self, bot: Bot, store: Store, knowledge: Callable[[], Knowledge], roles: Roles
+    ) -> None:
+        """`knowledge`: the knowledge served now (it changes on reload)."""
         self.bot = bot
         self.store = store
-        self.service = service
+        self.knowledge = knowledge
         self.roles = roles
         self._wake = asyncio.Event()
         self._salt = ""
@@ -116,11 +121,7 @@ class Outbox:
                 log.error("outbox: %s", exc)
             except Exception:  # never let the outbox die: it carries the doctor's answers
                 log.exception("outbox failed; trying again shortly")
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=LOOK_EVERY, return_when="FIRST_COMPLETED")
-            waiter.cancel()
-            stopper.cancel()
+            await sleep_or_stop(LOOK_EVERY, stop, wake=self._wake)
 
     async def work(self) -> None:
         """One look: post what the doctor has not seen, deliver what readers are owed."""
@@ -142,7 +143,7 @@ class Outbox:
             await self._post_cards(targets, [[item]])
         if not rest:
             return
-        minutes = self.service.knowledge.settings.review.digest_minutes
+        minutes = self.knowledge().settings.review.digest_minutes
         if minutes == 0 and len(rest) <= BACKLOG:
             for item in rest:
                 await self._post_cards(targets, [[item]])
@@ -165,7 +166,7 @@ class Outbox:
     async def post_card(self, chat_id: int, items: Sequence[QueueItem]) -> bool:
         """One card for these items (the first leads; more than one make a group card)."""
         lead, others = items[0], items[1:]
-        entry = self.service.knowledge.get(lead.entry_id) if lead.entry_id else None
+        entry = self.knowledge().get(lead.entry_id) if lead.entry_id else None
         label = await self.label(lead.chat_id)
         card = review_replies.card(lead, label, others=others, entry=entry)
         return await self.post(chat_id, card, lead.id, "group" if others else "item")
@@ -221,7 +222,7 @@ class Outbox:
         return sent
 
     async def _deliver(self, item: QueueItem) -> int:
-        reply = replies.doctor_answer(self.service.knowledge, item)
+        reply = replies.doctor_answer(self.knowledge(), item)
         if reply is None:
             await self._undeliverable(item, "the entry chosen for it is no longer served")
             return 0
@@ -249,11 +250,12 @@ class Outbox:
 async def deliver_now(cfg: Config, snapshot: Snapshot, item_ids: Sequence[int]) -> int:
     """`expertbot queue answer` with a token: send these answers now, from the terminal."""
     assert cfg.token
+    quiet_retried_failures()
     store = await Store.open(cfg.db_path)
     try:
         async with Bot(cfg.token, base_url=cfg.api_url) as bot:
             roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
-            outbox = Outbox(bot, store, AnswerService(snapshot, store), roles)
+            outbox = Outbox(bot, store, lambda: snapshot.knowledge, roles)
             return await outbox.deliver(item_ids)
     finally:
         await store.close()

@@ -29,9 +29,17 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot import render
+from bot.aio import Backoff, Stopped, sleep_or_stop, until_stopped
 from bot.models import Reply
 from bot.telegram.callbacks import encode
 
@@ -39,13 +47,39 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 FIRST_DELAY = 0.5  # seconds; doubles up to MAX_DELAY (getUpdates, start-up calls)
-MAX_DELAY = 30.0
+MAX_DELAY = 30.0  # (sends: SEND_MAX_DELAY)
 # with_retry: a failing call is tried again for this long before its error is raised (a
 # Telegram outage of a couple of minutes costs a delay, not a reply); a reader is waiting, so
 # it is tried at least every SEND_MAX_DELAY seconds — a few requests a minute, not a busy loop.
 PATIENCE = 120.0
 SEND_MAX_DELAY = 4.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# python-telegram-bot logs these at ERROR, with a traceback, just before it raises the error
+# that `with_retry` (and the start-up and getUpdates loops) retry: the retry's own WARNING line
+# says what is retried. An ERROR in the log is for what a person must look at.
+_RETRIED_BY_US = {
+    "telegram.request.BaseRequest": "Can not load invalid JSON data",  # then TelegramError
+    "telegram.ext.AIORateLimiter": "Rate limit hit after maximum",  # then RetryAfter
+}
+
+
+class _Retried(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
+def quiet_retried_failures() -> None:
+    """Drop PTB's ERROR lines about failures the bot retries (idempotent)."""
+    for name, prefix in _RETRIED_BY_US.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Retried) for f in logger.filters):
+            logger.addFilter(_Retried(prefix))
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -56,42 +90,64 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], what: str, patience: float = PATIENCE) -> T:
-    """Await `call()`, retrying 429s, timeouts, network errors, 5xx and unreadable answers
-    with backoff, until `patience` seconds have passed; then the last error is raised.
+def transient(exc: TelegramError) -> bool:
+    """What passes: 429s, timeouts, network errors, 5xx and unreadable answers. A BadRequest
+    (a NetworkError subclass in PTB), Forbidden, an invalid token...: a bug, a gone message or
+    a blocked bot, never retried."""
+    if isinstance(exc, BadRequest):
+        return False
+    if isinstance(exc, RetryAfter | TimedOut | NetworkError):
+        return True
+    return type(exc) is TelegramError  # the answer was not JSON; not Forbidden, Conflict...
 
-    A BadRequest (it is a NetworkError subclass in PTB), Forbidden, an invalid token...: a bug,
-    a gone message or a blocked bot, never retried. A timed-out send may have been delivered,
-    and so may one whose answer could not be read (PTB's bare `TelegramError` "Invalid server
-    response": a body cut short or replaced by a proxy's page); a retry then sends it twice,
-    which is better than not at all.
+
+async def with_retry(
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    patience: float | None = PATIENCE,
+    *,
+    retry: Callable[[TelegramError], bool] = transient,
+    stop: asyncio.Event | None = None,
+    backoff: Backoff | None = None,
+) -> T:
+    """Await `call()`, retrying the errors `retry` accepts (by default `transient`) with
+    backoff (by default doubling from FIRST_DELAY to SEND_MAX_DELAY; a 429 waits what
+    Telegram asks), until `patience` seconds have passed (None: for ever); then the last error
+    is raised. With `stop`, a stop request cancels the call or the wait and raises Stopped.
+    Each retry logs one WARNING line (an ERROR for a Conflict: another copy of the bot).
+
+    A timed-out send may have been delivered, and so may one whose answer could not be read
+    (PTB's bare `TelegramError` "Invalid server response": a body cut short or replaced by a
+    proxy's page); a retry then sends it twice, which is better than not at all.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience
-    delay = FIRST_DELAY
+    deadline = None if patience is None else loop.time() + patience
+    backoff = backoff or Backoff(FIRST_DELAY, SEND_MAX_DELAY)
     attempt = 0
     while True:
         attempt += 1
         try:
-            return await call()
-        except BadRequest:
-            raise
-        except RetryAfter as exc:
-            error: TelegramError = exc
-            wait = retry_after_seconds(exc) + 0.1
-            reason = "got 429 (Telegram asks to wait)"
-        except (TimedOut, NetworkError) as exc:
-            error, reason = exc, f"failed ({exc})"
-            wait, delay = delay, min(delay * 2, SEND_MAX_DELAY)
+            return await (call() if stop is None else until_stopped(call(), stop))
         except TelegramError as exc:
-            if type(exc) is not TelegramError:  # Forbidden, InvalidToken, Conflict...
+            if not retry(exc):
                 raise
-            error, reason = exc, f"failed ({exc})"  # the answer was not JSON
-            wait, delay = delay, min(delay * 2, SEND_MAX_DELAY)
-        if loop.time() + wait > deadline:
+            error = exc
+        if isinstance(error, RetryAfter):
+            wait = retry_after_seconds(error) + 0.1
+            reason = "got 429 (Telegram asks to wait)"
+        else:
+            wait = backoff.next()
+            reason = f"failed ({error})"
+            if isinstance(error, Conflict):
+                reason = f"conflict (is another copy of the bot running?): {error}"
+        if deadline is not None and loop.time() + wait > deadline:
             raise error
-        log.warning("%s %s; retry %d in %.1fs", what, reason, attempt, wait)
-        await asyncio.sleep(wait)
+        level = logging.ERROR if isinstance(error, Conflict) else logging.WARNING
+        log.log(level, "%s %s; retry %d in %.1fs", what, reason, attempt, wait)
+        if stop is None:
+            await asyncio.sleep(wait)
+        elif await sleep_or_stop(wait, stop):
+            raise Stopped
 
 
 async def answer_query(query: CallbackQuery, text: str | None) -> None:

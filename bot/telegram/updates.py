@@ -28,16 +28,16 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot import logs
-from bot.store import Store, StoreError
-from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, retry_after_seconds
+from bot.aio import Backoff, Stopped
+from bot.storage import Store, StoreError
+from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, with_retry
 
 log = logging.getLogger(__name__)
 
@@ -47,35 +47,6 @@ POLL_TIMEOUT = 30  # seconds a getUpdates long poll may wait for news
 STOP_GRACE = 5.0  # seconds the update in hand may still take after a stop (docker: 10 s)
 _RECENT = 2000  # update ids remembered in memory
 _PRUNE_EVERY = 500  # handled updates between prunes of the stored ids
-
-
-class Stopped(Exception):
-    """A stop was requested (SIGTERM/SIGINT) while waiting."""
-
-
-async def until_stopped(awaitable: Awaitable, stop: asyncio.Event):
-    """Await `awaitable` unless `stop` is set first (then it is cancelled; raises Stopped)."""
-    task = asyncio.ensure_future(awaitable)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):  # cancelled on purpose
-        await task
-    raise Stopped
-
-
-async def pause(seconds: float, stop: asyncio.Event) -> None:
-    """Sleep, but wake up (raising Stopped) when a stop is requested."""
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return
-    raise Stopped
 
 
 class UpdateGate:
@@ -173,30 +144,22 @@ class Poller:
 
     async def run(self) -> None:
         """Poll until a stop is requested; the update in hand is finished first. Raises
-        InvalidToken if Telegram stops accepting the token."""
-        delay = FIRST_DELAY
+        InvalidToken if Telegram stops accepting the token; any other failure of getUpdates
+        is retried (`sending.with_retry`, backing off up to MAX_DELAY)."""
+        backoff = Backoff(FIRST_DELAY, MAX_DELAY)
         while not self.stop.is_set():
             try:
-                updates = await until_stopped(self._get_updates(), self.stop)
+                updates = await with_retry(
+                    self._get_updates,
+                    "getUpdates",
+                    None,
+                    retry=lambda exc: not isinstance(exc, InvalidToken),
+                    stop=self.stop,
+                    backoff=backoff,
+                )
             except Stopped:
                 break
-            except InvalidToken:
-                raise
-            except RetryAfter as exc:
-                log.warning("getUpdates: Telegram asks to wait (429)")
-                await self._pause(retry_after_seconds(exc))
-                continue
-            except Conflict as exc:
-                log.error("getUpdates conflict (is another copy of the bot running?): %s", exc)
-                await self._pause(delay)
-                delay = min(delay * 2, MAX_DELAY)
-                continue
-            except TelegramError as exc:  # network errors, timeouts, 5xx, bad responses
-                log.warning("getUpdates failed (%s); retrying in %.1fs", exc, delay)
-                await self._pause(delay)
-                delay = min(delay * 2, MAX_DELAY)
-                continue
-            delay = FIRST_DELAY
+            backoff.reset()
             for update in updates:
                 if self.stop.is_set():
                     break  # the rest stays unacknowledged: Telegram delivers it again
@@ -241,10 +204,6 @@ class Poller:
             allowed_updates=ALLOWED_UPDATES,
             read_timeout=POLL_TIMEOUT + 10,
         )
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(Stopped):
-            await pause(seconds, self.stop)
 
     async def _acknowledge(self) -> None:
         """On stop, tell Telegram what was handled (a getUpdates with the new offset; the

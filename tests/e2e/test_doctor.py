@@ -11,7 +11,6 @@ import asyncio
 import re
 import signal
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from bot.models import Outcome
+from tests.conftest import until
 
 from .conftest import (
     KB_E2E,
@@ -66,10 +66,9 @@ async def doctor_bot(tg: FakeTelegram, start_bot: StartBot) -> Doctor:
 
 async def settled(bot: BotProcess, sql: str, expected: list[tuple[Any, ...]]) -> None:
     """Wait until the bot's database shows `expected` (it writes right after sending)."""
-    deadline = time.monotonic() + 10
-    while (rows := bot.rows(sql)) != expected:
-        assert time.monotonic() < deadline, f"{sql}: {rows} != {expected}"
-        await asyncio.sleep(0.05)
+    await until(
+        lambda: bot.rows(sql) == expected, 10, lambda: f"{sql}: {bot.rows(sql)} != {expected}"
+    )
 
 
 async def card_about(tg: FakeTelegram, words: str, timeout: float = 15) -> Call:

@@ -59,10 +59,10 @@ async def test_get_me(tg: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_invalid_token_is_rejected(tg: FakeTelegram) -> None:
-    with pytest.raises(InvalidToken):
-        await Bot("123:WRONG", base_url=tg.base_url).get_me()
-    with pytest.raises(InvalidToken):
-        await Bot("not-a-token", base_url=tg.base_url).get_me()
+    for token in ("123:WRONG", "not-a-token"):
+        with pytest.raises(InvalidToken):
+            async with Bot(token, base_url=tg.base_url):  # getMe; then its connections close
+                pass
     assert [c.status for c in tg.calls()] == [401, 404]
 
 

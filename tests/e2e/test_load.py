@@ -102,6 +102,7 @@ async def test_load_200_readers_x_10(tg: FakeTelegram, start_bot: StartBot) -> N
     )
 
 
+@pytest.mark.slow
 async def test_kill_9_under_load_loses_nothing(tg: FakeTelegram, start_bot: StartBot) -> None:
     """kill -9 halfway through, restart on the same database: Telegram delivers again what
     was not acknowledged; every question is answered and stored; the update in hand may be

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Outcome
-from bot.store import BUSY_TIMEOUT_MS, Store
-from tests.conftest import RunCli, one_line_error
+from bot.storage import BUSY_TIMEOUT_MS, Store
+from tests.conftest import RunCli, one_line_error, until
 
 from .conftest import KB_E2E, UNMATCHED_CANDIDATES, Chat, StartBot, outcome, text_with
 from .fake_telegram import Call, FakeTelegram
@@ -44,14 +44,7 @@ def to_doctor(words: str) -> Callable[[Call], bool]:
     return lambda c: c.params.get("chat_id") == DOCTOR and words in (c.text or "")
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
-    """Poll a condition the fake cannot signal (the confirmed offset) with short sleeps."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
+@pytest.mark.slow
 async def test_a_database_locked_longer_than_the_busy_timeout(
     tg: FakeTelegram, start_bot: StartBot
 ) -> None:
@@ -84,7 +77,7 @@ async def test_a_database_locked_longer_than_the_busy_timeout(
     assert (first_replies[2].text or "").startswith(ANSWERED)  # the entry, from the knowledge
 
     # acknowledged after one try each, though recording them failed (not re-delivered later)
-    await until(lambda: tg.confirmed_offset > ids[-1], "the updates to be acknowledged")
+    await until(lambda: tg.confirmed_offset > ids[-1], 15, "the updates to be acknowledged")
     assert not {u["update_id"] for u in tg.pending_updates} & set(ids)
     recorded = bot.rows(
         "SELECT update_id FROM handled_updates WHERE update_id IN (?, ?)", (ids[0], ids[1])

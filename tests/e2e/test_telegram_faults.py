@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.telegram.updates import STOP_GRACE
 
 from .conftest import StartBot
@@ -32,6 +34,8 @@ from .workload import (
     record,
     workload,
 )
+
+pytestmark = pytest.mark.slow  # real-time storms and outages (make test runs them)
 
 READERS = 10
 PER_READER = 3

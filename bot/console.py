@@ -1,0 +1,75 @@
+"""`expertbot chat`: the console twin of bot/telegram/reader.py. Type a question, see exactly the
+reply a reader would get (buttons as numbered choices); it logs and queues like the bot. Runs
+with no token and no network; reads piped stdin too and ends at end of input."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import typer
+
+from bot import render
+from bot.models import Reply
+from bot.service import AnswerService, Snapshot
+from bot.storage import Store
+
+CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
+
+
+async def run_console(snap: Snapshot, store: Store, db_path: Path) -> None:
+    """The conversation, until end of input or /quit (the caller closes the store)."""
+    service = AnswerService(snap, store)
+    interactive = sys.stdin.isatty()
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not crash input()
+    if interactive:
+        typer.echo(
+            f"{snap.knowledge.settings.name} console — {len(snap.knowledge.entries)} answers "
+            f"loaded; database {db_path}.\nType a question; a number picks a button; "
+            "/topics, /privacy, /forget, /help; Ctrl-D or /quit to leave.\n"
+        )
+    last: Reply | None = service.start()
+    show(last)
+    while True:
+        try:
+            line = input("you> " if interactive else "")
+        except EOFError:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            break
+        reply = await console_step(service, line, last)
+        if not interactive:
+            typer.echo(f"you> {line}")
+        show(reply)
+        last = reply
+
+
+async def console_step(service: AnswerService, line: str, last: Reply | None) -> Reply:
+    """One console input -> one reply; the same calls the Telegram handlers make."""
+    chat_id = CONSOLE_CHAT_ID
+    buttons = last.flat_buttons if last else []
+    if line.isascii() and line.isdecimal() and len(line) <= 3 and 1 <= int(line) <= len(buttons):
+        button = buttons[int(line) - 1]
+        return await service.press(chat_id, button.action, button.arg)
+    command = line.split()[0].lower() if line.startswith("/") else None
+    if command in ("/start",):
+        return service.start()
+    if command in ("/help",):
+        return service.how_to_ask()
+    if command == "/topics":
+        return service.topics()
+    if command == "/privacy":
+        return service.privacy()
+    if command == "/forget":
+        return service.forget_confirm()
+    return await service.ask(chat_id, line)
+
+
+def show(reply: Reply) -> None:
+    typer.echo(render.plain(reply, with_buttons=True))
+    typer.echo("")

@@ -1,0 +1,88 @@
+"""What readers leave: their questions (logged, and queued when nobody could answer them),
+votes, the phrasings they used for an entry (proposed alternates), and /forget."""
+
+from __future__ import annotations
+
+from bot.storage.db import Database
+from bot.storage.errors import now, storable
+from bot.storage.queue import QUEUED_OUTCOMES, enqueue
+
+# every table with a row per reader (chat_id): /forget empties them all (review_posts and
+# review_prompts go with the queue rows they point to)
+READER_TABLES = ("queue", "votes", "alternates", "questions")
+
+
+class Readers(Database):
+    async def log_question(
+        self,
+        chat_id: int,
+        text: str,
+        outcome: str,
+        entry_id: str | None,
+        score: float,
+        elapsed_ms: float,
+    ) -> tuple[int, bool]:
+        """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
+        text = storable(text)
+        async with self._transaction("save the question") as db:
+            async with db.execute(
+                "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
+            ) as cur:
+                question_id = int(cur.lastrowid or 0)
+            queued = False
+            if outcome in QUEUED_OUTCOMES:
+                queued = await enqueue(db, question_id, chat_id, text, outcome)
+        return question_id, queued
+
+    async def question_text(self, question_id: int, chat_id: int) -> str | None:
+        rows = await self._read(
+            "the question",
+            "SELECT text FROM questions WHERE id = ? AND chat_id = ?",
+            (question_id, chat_id),
+        )
+        return rows[0]["text"] if rows else None
+
+    async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
+        """Queue an already logged question (the reader chose 'ask the doctor')."""
+        text = await self.question_text(question_id, chat_id)
+        if text is None:
+            return False
+        async with self._transaction("queue the question") as db:
+            await enqueue(db, question_id, chat_id, text, kind)
+        return True
+
+    async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:
+        await self._write(
+            "save the proposed alternate",
+            "INSERT INTO alternates (chat_id, entry_id, text, created_at) VALUES (?, ?, ?, ?)",
+            (chat_id, entry_id, storable(text), now()),
+        )
+
+    async def alternates(self) -> list[tuple[str, str]]:
+        """Proposed alternate phrasings: (entry id, text), oldest first."""
+        rows = await self._read(
+            "the proposed alternates",
+            "SELECT entry_id, text FROM alternates ORDER BY created_at, id",
+        )
+        return [(str(row["entry_id"]), str(row["text"])) for row in rows]
+
+    async def vote(self, chat_id: int, entry_id: str, value: int) -> None:
+        """One vote per reader per entry; a new tap replaces the old one."""
+        await self._write(
+            "save the vote",
+            "INSERT INTO votes (chat_id, entry_id, value, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chat_id, entry_id) DO UPDATE SET value = excluded.value,"
+            " created_at = excluded.created_at",
+            (chat_id, entry_id, 1 if value > 0 else -1, now()),
+        )
+
+    async def forget(self, chat_id: int) -> int:
+        """Delete every row about this reader. Returns how many rows went."""
+        total = 0
+        async with self._transaction("delete the data") as db:
+            for table in READER_TABLES:
+                async with db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)) as cur:
+                    total += cur.rowcount
+        return total
