@@ -96,8 +96,13 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
         labels = [line.split("] ", 1)[1] for line in ("  [1] " + buttons).splitlines()]
         if ask["outcome"] == "answer":
             assert body.split("\n")[0] == ask["entry"]["question"]
-            assert labels[:2] == ["👍", "👎"]
+            also = [label for label in labels if label.startswith("You also asked")]
+            assert labels[len(also) : len(also) + 2] == ["👍", "👎"]
             assert f"Read more: {ask['entry']['link']}" in body
+        elif ask["outcome"] == "suggest" and body.startswith("I think you're asking:"):
+            [suggestion] = ask["suggestions"]
+            assert body == f"I think you're asking:\n\n{suggestion['question']}"
+            assert labels == ["Show the answer", "Not quite — ask the doctor"]
         elif ask["outcome"] == "suggest":
             assert labels[:-1] == [s["question"] for s in ask["suggestions"]]
             assert labels[-1].startswith("None of these")
