@@ -303,8 +303,8 @@ class Knowledge:
     source: dict[str, tuple[str, int]] = field(default_factory=dict)  # entry id -> file, line
     # entry id -> key ("question", "answer", "examples.0", ...) -> line, for warnings
     key_lines: dict[str, dict[str, int]] = field(default_factory=dict)
-    # safety.yaml: "red_flags.0.examples.2" -> line, for kb check's warnings on red flags
-    safety_lines: dict[str, int] = field(default_factory=dict)
+    # safety.yaml: "red_flags.0.examples.2" -> file, line, for kb check's warnings on red flags
+    safety_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
@@ -481,7 +481,7 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
         problems += found
 
     red_flags = RedFlags()
-    safety_lines: dict[str, int] = {}
+    safety_lines: dict[str, tuple[str, int]] = {}
     safety_path = root / "safety.yaml"
     if _present(safety_path):
         data, found = _read(safety_path, root)
@@ -619,13 +619,15 @@ def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Pro
     return result, problems
 
 
-def _check_safety(model: SafetyFile, data: Any, rel: str) -> tuple[list[Problem], dict[str, int]]:
+def _check_safety(
+    model: SafetyFile, data: Any, rel: str
+) -> tuple[list[Problem], dict[str, tuple[str, int]]]:
     """What the schema cannot see in safety.yaml: phrases that do not parse, unknown {terms},
     duplicate flag ids. Also returns the line of every example, for kb check's warnings."""
     from bot.safety import phrase_error  # (safety imports this module)
 
     problems: list[Problem] = []
-    lines: dict[str, int] = {}
+    lines: dict[str, tuple[str, int]] = {}
 
     def at(*path: str | int) -> int:
         return line_of(data, tuple(path))
@@ -671,5 +673,5 @@ def _check_safety(model: SafetyFile, data: Any, rel: str) -> tuple[list[Problem]
                     )
         for key in ("examples", "not_urgent"):
             for j in range(len(getattr(flag, key))):
-                lines[f"red_flags.{i}.{key}.{j}"] = at("red_flags", i, key, j)
+                lines[f"red_flags.{i}.{key}.{j}"] = (rel, at("red_flags", i, key, j))
     return problems, lines
