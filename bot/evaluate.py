@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.models import Outcome
+from bot.models import Decision, Outcome
 from bot.service import Snapshot
 from bot.yamlfile import YamlProblem, load_yaml
 
@@ -20,6 +21,8 @@ class Case:
     text: str
     expect: str | None  # an entry id, or None: not covered
     outcome: Outcome | None = None  # urgent / smalltalk expected instead
+    acceptable: frozenset[str] = frozenset()  # other entries whose answer also serves
+    style: str | None = None  # free text: long / short / title_body …
 
 
 @dataclass(slots=True)
@@ -29,6 +32,16 @@ class Failure:
     outcome: str
     entry_id: str | None
     kind: str
+
+
+@dataclass(slots=True)
+class StyleCounts:
+    covered: int = 0
+    right: int = 0
+    assisted: int = 0
+    wrong: int = 0
+    false_answers: int = 0
+    uncovered: int = 0
 
 
 @dataclass(slots=True)
@@ -46,6 +59,11 @@ class Report:
     wrong_rate: float = 0.0
     missed_rate: float = 0.0
     false_answer_rate: float = 0.0
+    one_tap: float = 0.0  # right, or the expected entry first among the suggestions
+    by_style: dict[str, StyleCounts] = field(default_factory=dict)
+    urgent_expected: int = 0
+    urgent_caught: int = 0
+    urgent_false: int = 0
     failures: list[Failure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,55 +82,85 @@ def load_cases(path: Path, snapshot: Snapshot) -> list[Case]:
         raise CasesError(f"{path}: must be a YAML list of {{text, expect}} cases")
     knowledge = snapshot.knowledge
     by_link = {e.link: e.id for e in knowledge.entries.values()}
+
+    def entry_id(value: object, i: int) -> str:
+        ref = str(value)
+        if ref.startswith("http"):
+            if ref not in by_link:
+                raise CasesError(f"{path}: case {i}: no entry has the link {ref}")
+            return by_link[ref]
+        if ref not in knowledge.entries:
+            raise CasesError(f"{path}: case {i}: unknown entry id '{ref}'")
+        return ref
+
     cases = []
     for i, item in enumerate(data, 1):
         if not isinstance(item, dict) or "text" not in item or "expect" not in item:
             raise CasesError(f"{path}: case {i} needs 'text' and 'expect'")
-        expect = item["expect"]
-        if expect is not None:
-            expect = str(expect)
-            if expect.startswith("http"):
-                if expect not in by_link:
-                    raise CasesError(f"{path}: case {i}: no entry has the link {expect}")
-                expect = by_link[expect]
-            elif expect not in knowledge.entries:
-                raise CasesError(f"{path}: case {i}: unknown entry id '{expect}'")
+        expect = None if item["expect"] is None else entry_id(item["expect"], i)
         outcome = item.get("outcome")
         if outcome is not None and outcome not in ("urgent", "smalltalk"):
             raise CasesError(f"{path}: case {i}: outcome must be urgent or smalltalk")
-        cases.append(Case(str(item["text"]), expect, Outcome(outcome) if outcome else None))
+        acceptable = item.get("acceptable") or []
+        if not isinstance(acceptable, list):
+            raise CasesError(f"{path}: case {i}: 'acceptable' must be a list of entry ids or links")
+        style = item.get("style")
+        cases.append(
+            Case(
+                str(item["text"]),
+                expect,
+                Outcome(outcome) if outcome else None,
+                frozenset(entry_id(a, i) for a in acceptable),
+                None if style is None else str(style),
+            )
+        )
     return cases
 
 
-def evaluate(snapshot: Snapshot, cases: list[Case]) -> Report:
+def evaluate(
+    snapshot: Snapshot, cases: list[Case], decide: Callable[[str], Decision] | None = None
+) -> Report:
+    """`decide` defaults to the snapshot's own (safety, small talk, matcher); calibration
+    scripts pass another to compare settings on the same cases."""
+    decide = decide or (lambda text: snapshot.decide(text)[0])
     report = Report(cases=len(cases))
+    one_tap = 0
     for case in cases:
-        decision, _ = snapshot.decide(case.text)
+        decision = decide(case.text)
         entry_id = decision.entry.id if decision.entry else None
+        answered = decision.outcome is Outcome.ANSWER
+        style = report.by_style.setdefault(case.style or "-", StyleCounts())
+        if case.outcome is Outcome.URGENT:
+            report.urgent_expected += 1
+            report.urgent_caught += decision.outcome is Outcome.URGENT
+        elif decision.outcome is Outcome.URGENT:
+            report.urgent_false += 1
         kind = None
-        if case.outcome is not None:
+        if case.outcome is not None or case.expect is None:
             report.uncovered += 1
-            if decision.outcome is Outcome.ANSWER:
+            style.uncovered += 1
+            if answered and entry_id not in case.acceptable:
                 report.false_answers += 1
+                style.false_answers += 1
                 kind = "false_answer"
-            elif decision.outcome is not case.outcome:
+            elif case.outcome is not None and decision.outcome is not case.outcome:
                 kind = f"not_{case.outcome.value}"
-        elif case.expect is None:
-            report.uncovered += 1
-            if decision.outcome is Outcome.ANSWER:
-                report.false_answers += 1
-                kind = "false_answer"
         else:
             report.covered += 1
-            if decision.outcome is Outcome.ANSWER and entry_id == case.expect:
+            style.covered += 1
+            suggested = [s.entry.id for s in decision.suggestions]
+            if answered and (entry_id == case.expect or entry_id in case.acceptable):
                 report.right += 1
-            elif decision.outcome is Outcome.SUGGEST and any(
-                s.entry.id == case.expect for s in decision.suggestions
-            ):
+                style.right += 1
+                one_tap += 1
+            elif decision.outcome is Outcome.SUGGEST and case.expect in suggested:
                 report.assisted += 1
+                style.assisted += 1
+                one_tap += suggested[0] == case.expect
                 kind = "assisted"
-            elif decision.outcome is Outcome.ANSWER:
+            elif answered:
                 report.wrong += 1
+                style.wrong += 1
                 kind = "wrong"
             else:
                 report.missed += 1
@@ -128,6 +176,7 @@ def evaluate(snapshot: Snapshot, cases: list[Case]) -> Report:
         report.assisted_rate = round(report.assisted / report.covered, 4)
         report.wrong_rate = round(report.wrong / report.covered, 4)
         report.missed_rate = round(report.missed / report.covered, 4)
+        report.one_tap = round(one_tap / report.covered, 4)
     if report.uncovered:
         report.false_answer_rate = round(report.false_answers / report.uncovered, 4)
     return report
@@ -143,7 +192,25 @@ def summary(report: Report) -> str:
         f"wrong     {report.wrong:4d}  {pct(report.wrong_rate)}",
         f"missed    {report.missed:4d}  {pct(report.missed_rate)}",
         f"false answers {report.false_answers:4d}  {pct(report.false_answer_rate)} of uncovered",
+        f"one-tap   {pct(report.one_tap)}   (right, or the expected entry first among suggestions)",
     ]
+    if report.urgent_expected or report.urgent_false:
+        recall = report.urgent_caught / report.urgent_expected if report.urgent_expected else 1.0
+        calm = report.cases - report.urgent_expected
+        over = report.urgent_false / calm if calm else 0.0
+        lines.append(
+            f"urgent    caught {report.urgent_caught}/{report.urgent_expected} "
+            f"(recall {pct(recall)}), over-triage {report.urgent_false}/{calm} ({pct(over)})"
+        )
+    styles = {k: v for k, v in report.by_style.items() if k != "-"}
+    if styles:
+        lines.append("")
+        lines.append("by style:  covered right assisted wrong | uncovered false")
+        for name, s in sorted(styles.items()):
+            lines.append(
+                f"  {name:<10} {s.covered:5d} {s.right:5d} {s.assisted:8d} {s.wrong:5d}"
+                f" | {s.uncovered:9d} {s.false_answers:5d}"
+            )
     failures = [f for f in report.failures if f.kind != "assisted"]
     if failures:
         lines.append("")

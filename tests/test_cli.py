@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import db_rows, invoke_cli, one_line_error
+from tests.conftest import ROOT, db_rows, invoke_cli, one_line_error
 
 OUTCOMES = {"answer", "suggest", "unmatched", "urgent", "smalltalk"}
 EXFOLIATE = "How often should I use an exfoliating acid toner?"
@@ -242,6 +242,11 @@ REPORT_FIELDS = {
     "wrong",
     "missed",
     "false_answers",
+    "one_tap",
+    "by_style",
+    "urgent_expected",
+    "urgent_caught",
+    "urgent_false",
     "right_rate",
     "assisted_rate",
     "wrong_rate",
@@ -293,6 +298,61 @@ def test_eval_json(run_cli, kb_dir: Path, tmp_path: Path, db_path: Path) -> None
     assert not db_path.parent.exists()
 
 
+def test_eval_acceptable_style_one_tap_and_triage(run_cli, kb_dir: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        f"""\
+- text: {JADE}
+  expect: cleansing-brush
+  acceptable: [jade-roller]
+  style: short
+- text: {JADE}
+  expect: null
+  acceptable: [https://example.org/kb/jade-roller]
+  style: short
+- text: {JADE}
+  expect: cleansing-brush
+  style: long
+"""
+    )
+    data = one_json_object(*run_cli("eval", str(cases), "-k", str(kb_dir), "--json"))
+    # an answer with an acceptable entry is right on a covered case, no false answer otherwise
+    assert (data["covered"], data["right"], data["wrong"], data["false_answers"]) == (2, 1, 1, 0)
+    assert data["one_tap"] == pytest.approx(0.5)
+    assert data["by_style"]["short"] == {
+        "covered": 1,
+        "right": 1,
+        "assisted": 0,
+        "wrong": 0,
+        "false_answers": 0,
+        "uncovered": 1,
+    }
+    assert data["by_style"]["long"]["wrong"] == 1
+    code, out, _ = run_cli("eval", str(cases), "-k", str(kb_dir))
+    assert code == 0 and "one-tap   50.0%" in out
+
+
+def test_eval_triage(run_cli, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        f"""\
+- text: Since my lip filler an hour ago I can't breathe and my throat is swelling
+  expect: null
+  outcome: urgent
+- text: {UNKNOWN}
+  expect: null
+  outcome: urgent
+- text: {UNKNOWN}
+  expect: null
+"""
+    )
+    data = one_json_object(*run_cli("eval", str(cases), "-k", str(ROOT / "knowledge"), "--json"))
+    assert (data["urgent_expected"], data["urgent_caught"], data["urgent_false"]) == (2, 1, 0)
+    code, out, _ = run_cli("eval", str(cases), "-k", str(ROOT / "knowledge"))
+    assert code == 0
+    assert "recall 50.0%" in out and "over-triage 0/1" in out
+
+
 def test_eval_counts_false_answers(run_cli, kb_dir: Path, tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(f"- text: {JADE}\n  expect: null\n")
@@ -315,6 +375,8 @@ def test_eval_counts_false_answers(run_cli, kb_dir: Path, tmp_path: Path) -> Non
         ("text: not a list\n", "must be a YAML list"),
         ("- text: no expect\n", "case 1 needs 'text' and 'expect'"),
         (f"- text: {JADE}\n  expect: null\n  outcome: answer\n", "outcome must be"),
+        (f"- text: {JADE}\n  expect: null\n  acceptable: [nope]\n", "unknown entry id 'nope'"),
+        (f"- text: {JADE}\n  expect: null\n  acceptable: jade-roller\n", "must be a list"),
     ],
 )
 def test_eval_bad_cases(
