@@ -25,8 +25,9 @@ knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here
    `still` cues in the sign's clause ("still", "again") cancel resolved, long_standing and
    treated; `failing` cues ("getting worse", "not working") cancel resolved and
    long_standing in the sign's clause, and treated anywhere in the message.
-The first flag with a sign that counts is the answer. Each step is a precompiled regular
-expression over normalised words, so a message costs well under a millisecond.
+The first flag with a sign that counts is the answer. Phrases are compiled once and indexed
+by the words they can start with, so a message is read word by word and costs well under a
+millisecond (bench/bench_safety.py).
 
 Phrase syntax (signs, context, ignore and cues): words match whole words of the normalised
 message (lowercase, no punctuation: "can't" is "cant"); `word*` matches any ending; `a|b|c`
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.knowledge import Cues, RedFlag
@@ -144,24 +145,101 @@ def phrase_error(
     return None
 
 
+def _first_words(token: str, terms: Mapping[str, Sequence[str]]) -> list[tuple[str, bool]]:
+    """The words a phrase whose first token is `token` can start with: (word, is a prefix)."""
+    found: list[tuple[str, bool]] = []
+    for alt in token.split("|"):
+        term = _TERM.match(alt)
+        if term:
+            for entry in terms[term.group(1)]:
+                found += _first_words(entry.split()[0], {})
+            continue
+        star = alt.endswith("*")
+        words = normalise(alt.rstrip("*")).split()
+        found.append((words[0], star and len(words) == 1))
+    return found
+
+
+class _Phrases:
+    """Phrases compiled one by one and indexed by the words a match can start with, so a
+    message is read word by word and a phrase's pattern is tried only where it can start
+    (one alternation of hundreds of phrases, tried at every character, costs ten times more).
+    Each phrase carries a tag (the flag it belongs to). Texts must be normalised."""
+
+    __slots__ = ("_cache", "_exact", "_lengths", "_prefix")
+    CACHE = 50_000  # words remembered with their patterns (readers' vocabulary is small)
+
+    def __init__(
+        self, phrases: Sequence[tuple[str, int]], terms: Mapping[str, Sequence[str]]
+    ) -> None:
+        exact: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        prefix: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        for phrase, tag in phrases:
+            pattern = re.compile(phrase_regex(phrase, terms))
+            for word, is_prefix in _first_words(phrase.split()[0], terms):
+                (prefix if is_prefix else exact).setdefault(word, []).append((pattern, tag))
+        self._exact = {w: tuple(dict.fromkeys(ps)) for w, ps in exact.items()}
+        self._prefix = {w: tuple(dict.fromkeys(ps)) for w, ps in prefix.items()}
+        self._lengths = sorted({len(w) for w in prefix})
+        self._cache: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {}
+
+    def _patterns(self, word: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+        patterns = self._exact.get(word, ())
+        for length in self._lengths:
+            if length > len(word):
+                break
+            more = self._prefix.get(word[:length])
+            if more:
+                patterns = (*patterns, *more)
+        if len(self._cache) >= self.CACHE:
+            self._cache.clear()
+        self._cache[word] = patterns
+        return patterns
+
+    def finditer(self, text: str) -> Iterator[tuple[re.Match[str], int]]:
+        """Every match and its tag, at every word where one starts (overlaps included)."""
+        pos = 0
+        cache = self._cache
+        for word in text.split(" "):
+            patterns = cache.get(word)
+            if patterns is None:
+                patterns = self._patterns(word)
+            for pattern, tag in patterns:
+                found = pattern.match(text, pos)
+                if found:
+                    yield found, tag
+            pos += len(word) + 1
+
+    def search(self, text: str) -> bool:
+        return next(self.finditer(text), None) is not None
+
+
 def _compile(phrases: Sequence[str], terms: Mapping[str, Sequence[str]]) -> re.Pattern[str] | None:
     if not phrases:
         return None
     return re.compile("|".join(f"(?:{phrase_regex(p, terms)})" for p in phrases))
 
 
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
 def _prepare(text: str) -> str:
-    """Casefolded, apostrophes dropped, punctuation kept (clauses split on commas)."""
+    """Casefolded, no links, apostrophes dropped, punctuation kept (clauses split on commas):
+    the first half of `normalise`, done once per sentence; `_words` is the second half."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    return text.replace("'", "")
+    return _URL.sub(" ", text).replace("'", "")
+
+
+def _words(prepared: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", prepared).replace("_", " ").split())
 
 
 @dataclass(frozen=True, slots=True)
 class _Flag:
     flag: RedFlag
-    signs: re.Pattern[str]
-    context: re.Pattern[str] | None
-    ignore: re.Pattern[str] | None
+    context: _Phrases | None
+    ignore: _Phrases | None
     calm: frozenset[str]
 
 
@@ -199,15 +277,16 @@ class SafetyCheck:
         self._flags = [
             _Flag(
                 flag=flag,
-                signs=_compile(flag.phrases, terms) or re.compile(r"(?!x)x"),
-                context=_compile(flag.context, terms),
-                ignore=_compile(flag.ignore, terms),
+                context=_Phrases([(p, 0) for p in flag.context], terms) if flag.context else None,
+                ignore=_Phrases([(p, 0) for p in flag.ignore], terms) if flag.ignore else None,
                 calm=frozenset(flag.calm_when),
             )
             for flag in red_flags
         ]
-        # a quick first look over the whole message: most messages have no sign at all
-        self._any_sign = _compile([p for f in red_flags for p in f.phrases], terms)
+        # every flag's signs in one index, tagged with the flag's position
+        self._signs = _Phrases(
+            [(p, n) for n, flag in enumerate(red_flags) for p in flag.phrases], terms
+        )
         c = {name: _compile(getattr(cues, name), terms) for name in Cues.model_fields}
         self._negation = c["negation"]
         self._not_negation = c["not_negation"]
@@ -237,22 +316,24 @@ class SafetyCheck:
     # --- the pipeline ----------------------------------------------------------------------
 
     def red_flag(self, text: str) -> RedFlag | None:
-        if self._any_sign is None or not self._any_sign.search(normalise(text)):
+        if not self._signs.search(normalise(text)):  # most messages have no sign at all
             return None
         message = self._split(text)
-        whole = " ".join(c.text for c in message.flat)
-        for f in self._flags:
-            if not f.signs.search(whole):
-                continue
+        found: dict[int, list[tuple[list[_Clause], int, re.Match[str]]]] = {}
+        for sentence in message.sentences:
+            for i, clause in enumerate(sentence):
+                for sign, n in self._signs.finditer(clause.text):
+                    found.setdefault(n, []).append((sentence, i, sign))
+        for n in sorted(found):
+            f = self._flags[n]
             if f.context is not None and not self._has_context(f.context, message):
                 continue
-            for sentence in message.sentences:
-                for i, clause in enumerate(sentence):
-                    for sign in f.signs.finditer(clause.text):
-                        if f.ignore is not None and _overlaps(f.ignore, clause.text, sign.span()):
-                            continue
-                        if not self._calm(f, sign, sentence, i, message):
-                            return f.flag
+            for sentence, i, sign in found[n]:
+                clause = sentence[i].text
+                if f.ignore is not None and _overlaps(f.ignore, clause, sign.span()):
+                    continue
+                if not self._calm(f, sign, sentence, i, message):
+                    return f.flag
         return None
 
     def _split(self, text: str) -> _Message:
@@ -263,17 +344,17 @@ class SafetyCheck:
             clauses: list[_Clause] = []
             for n, segment in enumerate(self._breaks.split(_prepare(sentence))):
                 parts = self._soft.split(segment) if self._soft is not None else [segment]
-                clauses += [_Clause(t, n) for part in parts if (t := normalise(part))]
+                clauses += [_Clause(t, n) for part in parts if (t := _words(part))]
             if clauses:
                 result.append(clauses)
         return _Message(sentences=result, flat=[c for s in result for c in s])
 
-    def _has_context(self, context: re.Pattern[str], message: _Message) -> bool:
+    def _has_context(self, context: _Phrases, message: _Message) -> bool:
         """The flag's context (a procedure, say) is mentioned as something that happened: "is
         it ok to get botox next week?" plans one (a `planned` cue before it in its segment)."""
         for sentence in message.sentences:
             for i, clause in enumerate(sentence):
-                for found in context.finditer(clause.text):
+                for found, _ in context.finditer(clause.text):
                     if not self._hypothetical(sentence, i, found.start(), self._planned):
                         return True
         return False
@@ -409,7 +490,8 @@ class SafetyCheck:
                 for clause in message.flat
                 if self._affirmed(self._resolved, clause.text)
                 and not (self._still and self._still.search(clause.text))
-                for other in f.signs.finditer(clause.text)
+                for other, n in self._signs.finditer(clause.text)
+                if self._flags[n] is f
             ]
         return any(topic & words for words in message.resolved[f.flag.id])
 
@@ -439,9 +521,9 @@ class SafetyCheck:
         return message.treated
 
 
-def _overlaps(pattern: re.Pattern[str], text: str, span: tuple[int, int]) -> bool:
+def _overlaps(pattern: _Phrases, text: str, span: tuple[int, int]) -> bool:
     a, b = span
-    return any(m.start() < b and a < m.end() for m in pattern.finditer(text))
+    return any(m.start() < b and a < m.end() for m, _ in pattern.finditer(text))
 
 
 def _topic(text: str) -> frozenset[str]:
