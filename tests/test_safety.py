@@ -645,3 +645,14 @@ def test_known_gap_thanks_for_your_help() -> None:
 @pytest.mark.parametrize("text", ["good night", "see you"])
 def test_known_gap_bye(text: str) -> None:
     assert smalltalk_kind(text) == "bye"
+
+
+def test_readme_safety_example_is_valid(kb_dir: Path) -> None:
+    """The example in knowledge/README.md's safety section loads and its example fires."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "knowledge" / "README.md").read_text()
+    section = readme[readme.index("## `safety.yaml`") : readme.index("## Checking your changes")]
+    found = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert found is not None
+    assert _write(kb_dir, found.group(1)) == []
