@@ -5,16 +5,20 @@ now is urgent; the same words in a general question, a negated sign, an episode 
 or already being treated, or a long-known stable state are not. The words live in
 knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here:
 
-1. split the message into sentences and each sentence into clauses ("no fever, but my lip is
-   white" is two clauses: a negation does not reach past "but");
-2. for each flag (file order) whose `context` the message mentions, find its signs (`phrases`)
-   in each clause, skipping the look-alikes in its `ignore`;
+1. split the message into sentences, each sentence into segments at `breaks` ("but",
+   "however"), and each segment into clauses at a comma or "and" before one of the
+   `subjects` ("no pain, my lip is white" is two clauses);
+2. find every flag's signs (`phrases`) in each clause; a flag with `context` counts only when
+   the message mentions one as something that happened (not after a `planned` cue: "is it ok
+   to get botox next week?"); a sign overlapped by one of the flag's `ignore` is skipped;
 3. a sign counts unless one of the flag's `calm_when` reasons holds for it:
    - negated: a `negation` cue before it in its clause ("no fever", "not painful"), unless a
      `scope_ends` word comes between ("I don't know why my lip is white"), or one inside
      the sign's `...` ("the redness is not spreading");
-   - question: a `question` cue before it in its clause (a general question, a fear, a risk
-     read about, a procedure only planned) and no `current` cue ("since", "now", "I have");
+   - question: a `question` cue before it in its clause or earlier in its segment (a general
+     question, a fear, a risk read about, a procedure only planned), not overlapped by a
+     `not_question` ("as if"), and no `current` cue in its clause ("since", "today", "I'm
+     having");
    - resolved: a `resolved` cue in its clause, in the next clause when that one points back
      ("… but it went away"), or in another clause where the same sign is over ("the pus
      is no longer present");
@@ -25,7 +29,7 @@ knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here
    `still` cues in the sign's clause ("still", "again") cancel resolved, long_standing and
    treated; `failing` cues ("getting worse", "not working") cancel resolved and
    long_standing in the sign's clause, and treated anywhere in the message.
-The first flag with a sign that counts is the answer. Phrases are compiled once and indexed
+The first flag (in file order) with a sign that counts is the answer. Phrases are compiled once and indexed
 by the words they can start with, so a message is read word by word and costs well under a
 millisecond (bench/bench_safety.py).
 
