@@ -11,6 +11,7 @@ from bot import replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
 from bot.models import Outcome
 from bot.render import telegram_html
+from bot.safety import SafetyCheck
 from bot.service import Snapshot
 from bot.text import normalise
 
@@ -25,7 +26,7 @@ def check(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
 
 
 def _warnings(knowledge: Knowledge) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = _safety_warnings(knowledge)
     # examples are guarantees about the default (lexical) matcher, which every install has
     snapshot = Snapshot.build(knowledge, meaning=False)
     entries = list(knowledge.entries.values())
@@ -63,4 +64,37 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
                     f"answer of '{entry.id}' is too long for one Telegram message",
                 )
             )
+    return problems
+
+
+def _safety_warnings(knowledge: Knowledge) -> list[Problem]:
+    """safety.yaml's `examples` must raise their flag, its `not_urgent` messages none."""
+    problems: list[Problem] = []
+    safety = SafetyCheck(knowledge.red_flags)
+    for i, flag in enumerate(knowledge.red_flags):
+        for j, text in enumerate(flag.examples):
+            got = safety.red_flag(text)
+            if got is None or got.id != flag.id:
+                file, line = knowledge.safety_lines.get(f"red_flags.{i}.examples.{j}", ("?", 1))
+                raised = f"raises '{got.id}' instead" if got else "raises no flag"
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "warning",
+                        f"example of red flag '{flag.id}' {raised}: {text!r}",
+                    )
+                )
+        for j, text in enumerate(flag.not_urgent):
+            got = safety.red_flag(text)
+            if got is not None:
+                file, line = knowledge.safety_lines.get(f"red_flags.{i}.not_urgent.{j}", ("?", 1))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "warning",
+                        f"not_urgent message of red flag '{flag.id}' raises '{got.id}': {text!r}",
+                    )
+                )
     return problems

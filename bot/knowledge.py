@@ -16,9 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from bot.models import Entry, Topic
 from bot.yamlfile import LineDict, LineList, YamlProblem, line_of, load_yaml
@@ -188,15 +195,88 @@ class BotSettings(_Strict):
 # --- safety.yaml ----------------------------------------------------------------------------
 
 
+def _phrase_text(value: Any) -> Any:
+    """A phrase may be a number ("for 8 weeks" needs `8`), never a YAML true/false: unquoted
+    `no`, `yes`, `on` and `off` are read as true/false, which would silently drop a cue."""
+    if isinstance(value, bool):
+        raise ValueError(
+            "YAML reads an unquoted no, yes, on or off as true/false: put it in quotes ('no')"
+        )
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Phrase = Annotated[str, BeforeValidator(_phrase_text)]
+
+# How a described sign can be calmed (knowledge/README.md, "safety.yaml"): each is a list of
+# cues in safety.yaml's `cues`, and each flag lists in `calm_when` the ones it listens to.
+CalmReason = Literal["negated", "question", "resolved", "treated", "long_standing", "not_recent"]
+# the default of `calm_when`; "not_recent" (the procedure was weeks ago) is opt-in per flag
+DEFAULT_CALM: tuple[CalmReason, ...] = (
+    "negated",
+    "question",
+    "resolved",
+    "treated",
+    "long_standing",
+)
+
+
 class RedFlag(_Strict):
     id: str
     title: str
-    phrases: list[str] = Field(min_length=1)
-    context: list[str] = []
+    phrases: list[Phrase] = Field(min_length=1)  # the signs, in the phrase syntax of safety.py
+    context: list[Phrase] = []  # the message must mention one of these too (e.g. a procedure)
+    ignore: list[Phrase] = []  # look like a sign but are not one ("purple bruise")
+    calm_when: list[CalmReason] = list(DEFAULT_CALM)
+    examples: list[str] = []  # messages that must raise this flag (kb check warns if not)
+    not_urgent: list[str] = []  # messages that must not raise any flag (kb check warns if so)
     advice: str
 
 
+class Cues(_Strict):
+    """Context words that decide whether a described sign is happening now. Empty by default:
+    without them every sign counts wherever it appears (the cautious side)."""
+
+    breaks: list[Phrase] = []  # words that start a new clause: but, however, although …
+    subjects: list[Phrase] = []  # after a comma or "and", these start a new clause: i, my, it …
+    negation: list[Phrase] = []  # before the sign: no, not, without, never …
+    not_negation: list[Phrase] = []  # look like a negation but are not: not sure, no idea …
+    scope_ends: list[Phrase] = []  # end a negation's reach: why, if, until … ("not sure why")
+    question: list[Phrase] = []  # before the sign: a general question or a fear, not a report
+    not_question: list[Phrase] = []  # look like a question cue but are not one: as if …
+    planned: list[Phrase] = []  # before a `context` word: the procedure is only planned
+    current: list[Phrase] = []  # the writer has it now: overrides `question`
+    resolved: list[Phrase] = []  # the episode is over
+    still: list[Phrase] = []  # still, again, came back: overrides `resolved` and `long_standing`
+    long_standing: list[Phrase] = []  # for 8 weeks, for years: a stable, long-known state
+    treated: list[Phrase] = []  # anywhere in the message: a clinician is already treating it
+    failing: list[Phrase] = []  # anywhere: worse, spreading, not working: overrides `treated`
+    long_ago: list[Phrase] = []  # anywhere: the procedure was weeks or months ago
+    recent: list[Phrase] = []  # anywhere: today, hours ago, suddenly: overrides `long_ago`
+
+
+class RedFlags(list[RedFlag]):
+    """`Knowledge.red_flags`: the flags in file order, carrying the file's `terms` and `cues`
+    so that `SafetyCheck(knowledge.red_flags)` has all of safety.yaml."""
+
+    terms: dict[str, list[str]]
+    cues: Cues
+
+    def __init__(
+        self,
+        flags: Iterable[RedFlag] = (),
+        terms: dict[str, list[str]] | None = None,
+        cues: Cues | None = None,
+    ) -> None:
+        super().__init__(flags)
+        self.terms = dict(terms or {})
+        self.cues = cues or Cues()
+
+
 class SafetyFile(_Strict):
+    terms: dict[str, list[Phrase]] = {}  # named word lists, used as {name} in any phrase
+    cues: Cues = Cues()
     red_flags: list[RedFlag] = []
 
 
@@ -256,11 +336,13 @@ class Knowledge:
     topics: list[Topic]
     settings: BotSettings
     synonyms: dict[str, list[str]]
-    red_flags: list[RedFlag]
+    red_flags: list[RedFlag]  # a RedFlags list: it carries safety.yaml's terms and cues
     version: str
     source: dict[str, tuple[str, int]] = field(default_factory=dict)  # entry id -> file, line
     # entry id -> key ("question", "answer", "examples.0", ...) -> line, for warnings
     key_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    # safety.yaml: "red_flags.0.examples.2" -> file, line, for kb check's warnings on red flags
+    safety_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
@@ -429,15 +511,20 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
         synonyms, found = _check_synonyms(data, rel_path(syn_path, root))
         problems += found
 
-    red_flags: list[RedFlag] = []
+    red_flags = RedFlags()
+    safety_lines: dict[str, tuple[str, int]] = {}
     safety_path = root / "safety.yaml"
     if _present(safety_path):
         data, found = _read(safety_path, root)
         problems += found
         if not found:
-            model, found = _validate(SafetyFile, data, rel_path(safety_path, root))
+            rel = rel_path(safety_path, root)
+            model, found = _validate(SafetyFile, data, rel)
             problems += found
-            red_flags = model.red_flags if model else []
+            if model is not None:
+                found, safety_lines = _check_safety(model, data, rel)
+                problems += found
+                red_flags = RedFlags(model.red_flags, model.terms, model.cues)
 
     entries: dict[str, Entry] = {}
     drafts: dict[str, Entry] = {}
@@ -524,6 +611,7 @@ def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
         version=fingerprint(knowledge_files(root)),
         source=source,
         key_lines=key_lines,
+        safety_lines=safety_lines,
     )
     return knowledge, problems
 
@@ -560,3 +648,61 @@ def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Pro
             continue
         result[key] = [str(v) for v in value]
     return result, problems
+
+
+def _check_safety(
+    model: SafetyFile, data: Any, rel: str
+) -> tuple[list[Problem], dict[str, tuple[str, int]]]:
+    """What the schema cannot see in safety.yaml: phrases that do not parse, unknown {terms},
+    duplicate flag ids. Also returns the line of every example, for kb check's warnings."""
+    from bot.safety import phrase_error  # (safety imports this module)
+
+    problems: list[Problem] = []
+    lines: dict[str, tuple[str, int]] = {}
+
+    def at(*path: str | int) -> int:
+        return line_of(data, tuple(path))
+
+    for name, words in model.terms.items():
+        for j, word in enumerate(words):
+            error = phrase_error(word, {}, term=True)
+            if error:
+                problems.append(
+                    Problem(rel, at("terms", name, j), "error", f"term '{name}': {error}")
+                )
+    for name in Cues.model_fields:
+        for j, phrase in enumerate(getattr(model.cues, name)):
+            error = phrase_error(phrase, model.terms)
+            if error:
+                problems.append(
+                    Problem(rel, at("cues", name, j), "error", f"cue '{name}': {error}")
+                )
+    seen: dict[str, int] = {}
+    for i, flag in enumerate(model.red_flags):
+        if flag.id in seen:
+            problems.append(
+                Problem(
+                    rel,
+                    at("red_flags", i, "id"),
+                    "error",
+                    f"duplicate red flag id '{flag.id}' (first at line {seen[flag.id]})",
+                )
+            )
+        else:
+            seen[flag.id] = at("red_flags", i, "id")
+        for key in ("phrases", "context", "ignore"):
+            for j, phrase in enumerate(getattr(flag, key)):
+                error = phrase_error(phrase, model.terms)
+                if error:
+                    problems.append(
+                        Problem(
+                            rel,
+                            at("red_flags", i, key, j),
+                            "error",
+                            f"red flag '{flag.id}', {key}: {error}",
+                        )
+                    )
+        for key in ("examples", "not_urgent"):
+            for j in range(len(getattr(flag, key))):
+                lines[f"red_flags.{i}.{key}.{j}"] = (rel, at("red_flags", i, key, j))
+    return problems, lines

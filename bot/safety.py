@@ -1,46 +1,537 @@
 """Red flags and small talk: decided before any matching, because an FAQ is the wrong reply to both.
 
-A red-flag phrase is matched on normalised words; a trailing `*` matches any ending
-("breath*" matches breathe, breathing). A flag with `context` fires only when one of its
-context phrases is in the message as well (vision changes *after filler*).
+Triage reads like a clinician (design.md §5): a *sign* described as happening to the writer
+now is urgent; the same words in a general question, a negated sign, an episode that is over
+or already being treated, or a long-known stable state are not. The words live in
+knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here:
+
+1. split the message into sentences, each sentence into segments at `breaks` ("but",
+   "however"), and each segment into clauses at a comma or "and" before one of the
+   `subjects` ("no pain, my lip is white" is two clauses);
+2. find every flag's signs (`phrases`) in each clause; a flag with `context` counts only when
+   the message mentions one as something that happened (not after a `planned` cue: "is it ok
+   to get botox next week?"); a sign overlapped by one of the flag's `ignore` is skipped;
+3. a sign counts unless one of the flag's `calm_when` reasons holds for it:
+   - negated: a `negation` cue before it in its clause ("no fever", "not painful"), unless a
+     `scope_ends` word comes between ("I don't know why my lip is white"), or one inside
+     the sign's `...` ("the redness is not spreading");
+   - question: a `question` cue before it in its clause or earlier in its segment (a general
+     question, a fear, a risk read about, a procedure only planned), not overlapped by a
+     `not_question` ("as if"), and no `current` cue in its clause ("since", "today", "I'm
+     having");
+   - resolved: a `resolved` cue in its clause, in the next clause when that one points back
+     ("… but it went away"), or in another clause where the same sign is over ("the pus
+     is no longer present");
+   - long_standing: a `long_standing` cue in its clause ("for 8 weeks", "for years");
+   - treated: a `treated` cue anywhere in the message ("my surgeon is treating it");
+   - not_recent (only for the flags that list it): a `long_ago` cue anywhere ("filler a
+     month ago") and no `recent` one ("today", "suddenly");
+   `still` cues in the sign's clause ("still", "again") cancel resolved, long_standing and
+   treated; `failing` cues ("getting worse", "not working") cancel resolved and
+   long_standing in the sign's clause, and treated anywhere in the message.
+The first flag (in file order) with a sign that counts is the answer. Phrases are compiled once and indexed
+by the words they can start with, so a message is read word by word and costs well under a
+millisecond (bench/bench_safety.py).
+
+Phrase syntax (signs, context, ignore and cues): words match whole words of the normalised
+message (lowercase, no punctuation: "can't" is "cant"); `word*` matches any ending; `a|b|c`
+is one word out of several (for several words, use a term); `{name}` is any entry of the
+`terms` list `name`; `...` allows up to four other words in between ("is ... white" matches
+"is a bit white").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from bot.knowledge import RedFlag
-from bot.text import normalise
+from bot.knowledge import Cues, RedFlag
+from bot.text import normalise, sentences, stem
+
+GAP_WORDS = 4
+_GAP = rf"(\s+(?:\w+\s+){{0,{GAP_WORDS}}})"  # captured: a negation may hide in it
+_TERM = re.compile(r"^\{([A-Za-z0-9_]+)\}$")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+# words too common to say what a sign is about (for "the pus is gone" resolving "pus draining")
+_TOPIC_STOP = frozenset(
+    """have has had been went gone turned turning getting got really very bit kind feel
+    feels felt look looks looking seem seems that this with from and the are was were its
+    into trouble hard difficulty difficult cant cannot not unable able some like more much
+    make made just also""".split()
+)
+# a clause that starts with one of these is about the clause before ("… but it went away")
+_BACK_REFERENCE = frozenset("it its that this which they those these both all everything".split())
 
 
-def _phrase_pattern(phrase: str) -> str:
-    wildcard = phrase.strip().endswith("*")
-    words = normalise(phrase.rstrip("*")).split()
+class PhraseError(ValueError):
+    pass
+
+
+def _word(alt: str) -> str:
+    star = alt.endswith("*")
+    core = alt[:-1] if star else alt
+    if "*" in core:
+        raise PhraseError(f"'*' may only end a word: {alt!r}")
+    words = normalise(core).split()
     if not words:
-        return r"(?!x)x"
+        raise PhraseError(f"an empty word in {alt!r}" if alt else "an empty word")
     body = r"\s+".join(re.escape(w) for w in words)
-    return rf"\b{body}\w*" if wildcard else rf"\b{body}\b"
+    return body + r"\w*" if star else body
 
 
-def _compile(phrases: Sequence[str]) -> re.Pattern[str] | None:
+def _slot(token: str, terms: Mapping[str, Sequence[str]], *, term: bool) -> str:
+    """One word of a phrase: `word`, `word*`, `{term}`, or several of these joined by `|`."""
+    alternatives = []
+    for alt in token.split("|"):
+        found = _TERM.match(alt)
+        if found:
+            if term:
+                raise PhraseError(f"a term cannot use another term: {alt!r}")
+            name = found.group(1)
+            if name not in terms:
+                known = ", ".join(sorted(terms)) or "none defined"
+                raise PhraseError(f"unknown term {alt!r} (terms: {known})")
+            if not terms[name]:
+                raise PhraseError(f"term {alt!r} is empty")
+            alternatives += [_term_entry(entry) for entry in terms[name]]
+        elif "{" in alt or "}" in alt:
+            raise PhraseError(f"write a term as {{name}}: {alt!r}")
+        else:
+            alternatives.append(_word(alt))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _term_entry(entry: str) -> str:
+    return _phrase_body(entry, {}, term=True)
+
+
+def _phrase_body(phrase: str, terms: Mapping[str, Sequence[str]], *, term: bool) -> str:
+    tokens = phrase.split()
+    if not tokens:
+        raise PhraseError("an empty phrase")
+    if tokens[0] == "..." or tokens[-1] == "...":
+        raise PhraseError("'...' goes between two words, not at an end")
+    parts: list[str] = []
+    gap = False
+    for token in tokens:
+        if token == "...":
+            if term:
+                raise PhraseError("'...' cannot be used in a term")
+            if gap:
+                raise PhraseError("two '...' in a row")
+            gap = True
+            continue
+        if parts:
+            parts.append(_GAP if gap else r"\s+")
+        parts.append(_slot(token, terms, term=term))
+        gap = False
+    return "".join(parts)
+
+
+def phrase_regex(phrase: str, terms: Mapping[str, Sequence[str]]) -> str:
+    """The regular expression for one phrase (raises PhraseError with a readable reason)."""
+    return rf"\b{_phrase_body(phrase, terms, term=False)}\b"
+
+
+def phrase_error(
+    phrase: str, terms: Mapping[str, Sequence[str]], *, term: bool = False
+) -> str | None:
+    """Why a phrase (or, with term=True, an entry of `terms`) cannot be used, or None."""
+    try:
+        body = _phrase_body(phrase, terms, term=term)
+        re.compile(body)
+    except PhraseError as exc:
+        return str(exc)
+    except re.error as exc:  # (cannot happen with escaped words; kept as a last guard)
+        return f"cannot be compiled: {exc}"
+    return None
+
+
+def _first_words(token: str, terms: Mapping[str, Sequence[str]]) -> list[tuple[str, bool]]:
+    """The words a phrase whose first token is `token` can start with: (word, is a prefix)."""
+    found: list[tuple[str, bool]] = []
+    for alt in token.split("|"):
+        term = _TERM.match(alt)
+        if term:
+            for entry in terms[term.group(1)]:
+                found += _first_words(entry.split()[0], {})
+            continue
+        star = alt.endswith("*")
+        words = normalise(alt.rstrip("*")).split()
+        found.append((words[0], star and len(words) == 1))
+    return found
+
+
+class _Phrases:
+    """Phrases compiled one by one and indexed by the words a match can start with, so a
+    message is read word by word and a phrase's pattern is tried only where it can start
+    (one alternation of hundreds of phrases, tried at every character, costs ten times more).
+    Each phrase carries a tag (the flag it belongs to). Texts must be normalised."""
+
+    __slots__ = ("_cache", "_exact", "_lengths", "_prefix")
+    CACHE = 50_000  # words remembered with their patterns (readers' vocabulary is small)
+
+    def __init__(
+        self, phrases: Sequence[tuple[str, int]], terms: Mapping[str, Sequence[str]]
+    ) -> None:
+        exact: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        prefix: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        for phrase, tag in phrases:
+            pattern = re.compile(phrase_regex(phrase, terms))
+            for word, is_prefix in _first_words(phrase.split()[0], terms):
+                (prefix if is_prefix else exact).setdefault(word, []).append((pattern, tag))
+        self._exact = {w: tuple(dict.fromkeys(ps)) for w, ps in exact.items()}
+        self._prefix = {w: tuple(dict.fromkeys(ps)) for w, ps in prefix.items()}
+        self._lengths = sorted({len(w) for w in prefix})
+        self._cache: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {}
+
+    def _patterns(self, word: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+        patterns = self._exact.get(word, ())
+        for length in self._lengths:
+            if length > len(word):
+                break
+            more = self._prefix.get(word[:length])
+            if more:
+                patterns = (*patterns, *more)
+        if len(self._cache) >= self.CACHE:
+            self._cache.clear()
+        self._cache[word] = patterns
+        return patterns
+
+    def finditer(self, text: str) -> Iterator[tuple[re.Match[str], int]]:
+        """Every match and its tag, at every word where one starts (overlaps included)."""
+        pos = 0
+        cache = self._cache
+        for word in text.split(" "):
+            patterns = cache.get(word)
+            if patterns is None:
+                patterns = self._patterns(word)
+            for pattern, tag in patterns:
+                found = pattern.match(text, pos)
+                if found:
+                    yield found, tag
+            pos += len(word) + 1
+
+    def search(self, text: str) -> bool:
+        return next(self.finditer(text), None) is not None
+
+
+def _compile(phrases: Sequence[str], terms: Mapping[str, Sequence[str]]) -> re.Pattern[str] | None:
     if not phrases:
         return None
-    return re.compile("|".join(_phrase_pattern(p) for p in phrases))
+    return re.compile("|".join(f"(?:{phrase_regex(p, terms)})" for p in phrases))
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def _prepare(text: str) -> str:
+    """Casefolded, no links, apostrophes dropped, punctuation kept (clauses split on commas):
+    the first half of `normalise`, done once per sentence; `_words` is the second half."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    return _URL.sub(" ", text).replace("'", "")
+
+
+def _words(prepared: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", prepared).replace("_", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Flag:
+    flag: RedFlag
+    context: _Phrases | None
+    ignore: _Phrases | None
+    calm: frozenset[str]
+
+
+@dataclass(slots=True)
+class _Clause:
+    text: str  # normalised words
+    segment: int  # clauses of one segment are joined by commas or "and", not by "but"
+
+
+@dataclass(slots=True)
+class _Message:
+    """One message, split once; the message-wide facts are worked out only when needed."""
+
+    sentences: list[list[_Clause]]
+    flat: list[_Clause]
+    treated: bool | None = None
+    not_recent: bool | None = None
+    resolved: dict[str, list[frozenset[str]]] = field(default_factory=dict)
 
 
 class SafetyCheck:
-    def __init__(self, red_flags: Sequence[RedFlag]) -> None:
-        self._flags = [(flag, _compile(flag.phrases), _compile(flag.context)) for flag in red_flags]
+    """`SafetyCheck(knowledge.red_flags).red_flag(text)`: the first red flag whose sign the
+    message describes as happening now, or None. `terms` and `cues` default to those that
+    `knowledge.red_flags` carries from safety.yaml (none for a plain list of flags)."""
+
+    def __init__(
+        self,
+        red_flags: Sequence[RedFlag],
+        *,
+        terms: Mapping[str, Sequence[str]] | None = None,
+        cues: Cues | None = None,
+    ) -> None:
+        terms = terms if terms is not None else getattr(red_flags, "terms", None) or {}
+        cues = cues if cues is not None else getattr(red_flags, "cues", None) or Cues()
+        self._flags = [
+            _Flag(
+                flag=flag,
+                context=_Phrases([(p, 0) for p in flag.context], terms) if flag.context else None,
+                ignore=_Phrases([(p, 0) for p in flag.ignore], terms) if flag.ignore else None,
+                calm=frozenset(flag.calm_when),
+            )
+            for flag in red_flags
+        ]
+        # every flag's signs in one index, tagged with the flag's position
+        self._signs = _Phrases(
+            [(p, n) for n, flag in enumerate(red_flags) for p in flag.phrases], terms
+        )
+        c = {name: _compile(getattr(cues, name), terms) for name in Cues.model_fields}
+        self._negation = c["negation"]
+        self._not_negation = c["not_negation"]
+        self._scope_ends = c["scope_ends"]
+        self._question = c["question"]
+        self._planned = c["planned"]
+        self._not_question = c["not_question"]
+        self._current = c["current"]
+        self._resolved = c["resolved"]
+        self._still = c["still"]
+        self._long = c["long_standing"]
+        self._treated = c["treated"]
+        self._failing = c["failing"]
+        self._long_ago = c["long_ago"]
+        self._recent = c["recent"]
+        breaks = "|".join(f"(?:{phrase_regex(p, terms)})" for p in cues.breaks)
+        self._breaks = re.compile(rf"[;:()\[\]]|{breaks}" if breaks else r"[;:()\[\]]")
+        subjects = "|".join(f"(?:{phrase_regex(p, terms)})" for p in cues.subjects)
+        self._soft = (
+            re.compile(
+                rf"\s*,\s*(?=(?:and\s+|so\s+)?(?:{subjects}))|\b(?:and|so)\s+(?=(?:{subjects}))"
+            )
+            if subjects
+            else None
+        )
+
+    # --- the pipeline ----------------------------------------------------------------------
 
     def red_flag(self, text: str) -> RedFlag | None:
-        norm = normalise(text)
-        for flag, phrases, context in self._flags:
-            if (phrases is not None and phrases.search(norm)) and (
-                context is None or context.search(norm)
-            ):
-                return flag
+        if not self._signs.search(normalise(text)):  # most messages have no sign at all
+            return None
+        message = self._split(text)
+        found: dict[int, list[tuple[list[_Clause], int, re.Match[str]]]] = {}
+        for sentence in message.sentences:
+            for i, clause in enumerate(sentence):
+                for sign, n in self._signs.finditer(clause.text):
+                    found.setdefault(n, []).append((sentence, i, sign))
+        for n in sorted(found):
+            f = self._flags[n]
+            if f.context is not None and not self._has_context(f.context, message):
+                continue
+            for sentence, i, sign in found[n]:
+                clause = sentence[i].text
+                if f.ignore is not None and _overlaps(f.ignore, clause, sign.span()):
+                    continue
+                if not self._calm(f, sign, sentence, i, message):
+                    return f.flag
         return None
+
+    def _split(self, text: str) -> _Message:
+        """Sentences; each cut at `breaks` into segments, and at a comma or "and" before one
+        of the `subjects` into clauses."""
+        result: list[list[_Clause]] = []
+        for sentence in sentences(text):
+            clauses: list[_Clause] = []
+            for n, segment in enumerate(self._breaks.split(_prepare(sentence))):
+                parts = self._soft.split(segment) if self._soft is not None else [segment]
+                clauses += [_Clause(t, n) for part in parts if (t := _words(part))]
+            if clauses:
+                result.append(clauses)
+        return _Message(sentences=result, flat=[c for s in result for c in s])
+
+    def _has_context(self, context: _Phrases, message: _Message) -> bool:
+        """The flag's context (a procedure, say) is mentioned as something that happened: "is
+        it ok to get botox next week?" plans one (a `planned` cue before it in its segment)."""
+        for sentence in message.sentences:
+            for i, clause in enumerate(sentence):
+                for found, _ in context.finditer(clause.text):
+                    if not self._hypothetical(sentence, i, found.start(), self._planned):
+                        return True
+        return False
+
+    def _calm(
+        self, f: _Flag, sign: re.Match[str], sentence: list[_Clause], i: int, message: _Message
+    ) -> bool:
+        clause = sentence[i].text
+        start = sign.start()
+        if "negated" in f.calm and (
+            self._negated(clause, start) or self._negated_inside(clause, sign)
+        ):
+            return True
+        if "question" in f.calm and self._hypothetical(sentence, i, start, self._question):
+            return True
+        if self._still is not None and self._still.search(clause):
+            return False
+        failing_here = self._affirmed(self._failing, clause, sign.span())
+        if (
+            "resolved" in f.calm
+            and not failing_here
+            and self._is_resolved(f, sign, sentence, i, message)
+        ):
+            return True
+        if "long_standing" in f.calm and not failing_here and self._affirmed(self._long, clause):
+            return True
+        if "not_recent" in f.calm and self._not_recent(message):
+            return True
+        return "treated" in f.calm and self._is_treated(message)
+
+    # --- the context checks -----------------------------------------------------------------
+
+    def _negated(self, clause: str, start: int) -> bool:
+        """A negation cue before `start` in the clause whose reach is not ended before it."""
+        if self._negation is None:
+            return False
+        before = clause[:start]
+        skip = [
+            m.span() for p in (self._not_negation, self._failing) if p for m in p.finditer(before)
+        ]
+        last_end = -1
+        for cue in self._negation.finditer(before):
+            if not any(a <= cue.start() < b for a, b in skip):
+                last_end = cue.end()
+        if last_end < 0:
+            return False
+        return self._scope_ends is None or not self._scope_ends.search(before[last_end:])
+
+    def _negated_inside(self, clause: str, sign: re.Match[str]) -> bool:
+        """A negation in a phrase's `...`: "the redness is not spreading"."""
+        if self._negation is None:
+            return False
+        for n in range(1, (sign.re.groups or 0) + 1):
+            a, b = sign.span(n)
+            if a < 0 or b - a < 2:
+                continue
+            skip = (
+                [m.span() for m in self._not_negation.finditer(clause, a, b)]
+                if self._not_negation
+                else []
+            )
+            if any(
+                not any(x <= cue.start() < y for x, y in skip)
+                for cue in self._negation.finditer(clause, a, b)
+            ):
+                return True
+        return False
+
+    def _affirmed(
+        self, pattern: re.Pattern[str] | None, clause: str, outside: tuple[int, int] = (0, 0)
+    ) -> bool:
+        """The cue is in the clause, outside the span `outside` (the sign itself), and not
+        itself negated ("not spreading" is no spreading)."""
+        if pattern is None:
+            return False
+        a, b = outside
+        return any(
+            not (m.start() < b and a < m.end()) and not self._negated(clause, m.start())
+            for m in pattern.finditer(clause)
+        )
+
+    def _hypothetical(
+        self, sentence: list[_Clause], i: int, start: int, question: re.Pattern[str] | None
+    ) -> bool:
+        """A `question` cue before the sign in its segment ("what are the chances of X and
+        the skin going grey"), and nothing in the sign's clause saying it is happening."""
+        if question is None:
+            return False
+        clause = sentence[i]
+        asked: list[tuple[int, int]] = []
+        for j in range(i, -1, -1):
+            if sentence[j].segment != clause.segment:
+                break
+            text = sentence[j].text
+            skip = (
+                [n.span() for n in self._not_question.finditer(text)] if self._not_question else []
+            )
+            for m in question.finditer(text):
+                if any(a <= m.start() < b for a, b in skip):
+                    continue
+                if j < i or m.start() < start:
+                    asked.append(m.span() if j == i else (-1, -1))
+        if not asked:
+            return False
+        if self._current is None:
+            return True
+        return all(
+            any(a <= m.start() < b for a, b in asked) for m in self._current.finditer(clause.text)
+        )
+
+    def _is_resolved(
+        self, f: _Flag, sign: re.Match[str], sentence: list[_Clause], i: int, message: _Message
+    ) -> bool:
+        if self._resolved is None:
+            return False
+        if self._affirmed(self._resolved, sentence[i].text, sign.span()):
+            return True
+        following = self._next_clause(sentence, i, message)
+        if (
+            following is not None
+            and following.split(" ", 1)[0] in _BACK_REFERENCE
+            and self._affirmed(self._resolved, following)
+            and not (self._still and self._still.search(following))
+        ):
+            return True
+        # elsewhere, the same sign said to be over: "The pus is no longer present."
+        topic = _topic(sign.group())
+        if not topic:
+            return False
+        if f.flag.id not in message.resolved:
+            message.resolved[f.flag.id] = [
+                _topic(other.group())
+                for clause in message.flat
+                if self._affirmed(self._resolved, clause.text)
+                and not (self._still and self._still.search(clause.text))
+                for other, n in self._signs.finditer(clause.text)
+                if self._flags[n] is f
+            ]
+        return any(topic & words for words in message.resolved[f.flag.id])
+
+    @staticmethod
+    def _next_clause(sentence: list[_Clause], i: int, message: _Message) -> str | None:
+        """The clause after clause i: in the same sentence, or the next sentence's first."""
+        if i + 1 < len(sentence):
+            return sentence[i + 1].text
+        for n, other in enumerate(message.sentences[:-1]):
+            if other is sentence:
+                return message.sentences[n + 1][0].text
+        return None
+
+    def _not_recent(self, message: _Message) -> bool:
+        """The message dates the procedure weeks or months back and nothing in it is recent."""
+        if message.not_recent is None:
+            message.not_recent = any(
+                self._affirmed(self._long_ago, c.text) for c in message.flat
+            ) and not any(self._recent and self._recent.search(c.text) for c in message.flat)
+        return message.not_recent
+
+    def _is_treated(self, message: _Message) -> bool:
+        if message.treated is None:
+            message.treated = any(
+                self._affirmed(self._treated, c.text) for c in message.flat
+            ) and not any(self._affirmed(self._failing, c.text) for c in message.flat)
+        return message.treated
+
+
+def _overlaps(pattern: _Phrases, text: str, span: tuple[int, int]) -> bool:
+    a, b = span
+    return any(m.start() < b and a < m.end() for m, _ in pattern.finditer(text))
+
+
+def _topic(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in text.split() if len(w) >= 3 and w not in _TOPIC_STOP)
 
 
 _SMALLTALK: dict[str, frozenset[str]] = {

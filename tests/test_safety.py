@@ -1,15 +1,28 @@
-"""Red flags and small talk on the bundled knowledge/safety.yaml (design.md §1): every red flag
-fires on realistic reader phrasings (typos, long chatty messages), a flag with `context` needs
-that context, and small talk is recognised only when the message is nothing else."""
+"""Red flags and small talk on the bundled knowledge/safety.yaml (design.md §1, §5).
+
+Triage reads like a clinician: every category fires on real-style phrasings (typos, long
+chatty messages), and every trap stays calm: a general question or fear, a negated sign, an
+episode that is over, one already treated, a long-known state, a procedure only planned. The
+real readers' triage set (tests/data/real_triage.yaml, a verbatim copy with sources) and the
+team's own cases (tests/data/triage_cases.yaml) are run whole, and each step of the pipeline
+is tested on small synthetic flags. Small talk is recognised only when the message is nothing
+else."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from pathlib import Path
 
-from bot.knowledge import Knowledge
+import pytest
+import yaml
+
+from bot.checks import check as kb_check
+from bot.knowledge import Cues, Knowledge, RedFlag, load_knowledge
 from bot.models import Outcome
-from bot.safety import SafetyCheck, smalltalk_kind
+from bot.safety import SafetyCheck, phrase_error, phrase_regex, smalltalk_kind
 from bot.service import Snapshot
+
+DATA = Path(__file__).resolve().parent / "data"
 
 LONG_CHATTY = (
     "Hi doctor, long time reader and huge fan, sorry in advance for the essay! I'm 34 and "
@@ -22,6 +35,12 @@ LONG_CHATTY = (
 # flag id -> reader messages that must fire it (2-3 each, incl. typos and long chatty text)
 FIRES: dict[str, list[str]] = {
     "filler-vision-or-skin-colour": [
+        "my lip is white and really painful since the filler",
+        "pale and blotchy after juvederm this afternoon",
+        "the area above my lip looks purple and lacy since the filler",
+        "the skin by my nose has gone a bit bluish since the filler",
+        "Quick one - temples filled this morning and now I have a dark spot in my vision",
+        "lip filler 2 days ago, today little blisters on the lip and the skin is dusky",
         "my vision went blurry straight after the filler between my eyebrows",
         "cant see properly out of my left eye since my tear trough filler this morning",
         "the skin around my lip filler has turned white and its really painfull",
@@ -34,23 +53,37 @@ FIRES: dict[str, list[str]] = {
         LONG_CHATTY.format(symptom="my throat feels tight and I'm a bit wheezy"),
         "tongue swelling after a new toothpaste, is that an allergy",
         "my throat is swelling up after a new face mask",
+        "Im having troble breathing after the lip filer",
+        "Help!! my tongue feels huge and my throat is closing up after the hair dye",
     ],
     "swallowing-or-speaking-after-botox": [
         "had botox 5 days ago and now i'm having trouble swallowing",
         "my speech is slurred since the botox in my neck (nefertiti lift)",
         "its hard to swallow water since my masseter injections yesterday",
+        "since the Dysport I can't get food down and my lids droop",
+        "I keep choking on water since my neck Botox",
+        "after dysport for sweating my whole body feels weak and swallowing is a struggle",
     ],
     "infection-after-procedure": [
         "chemical peel 3 days ago, now my cheek is red hot swollen and I have a fever of 39",
         "theres a red painfull swelling spreading down my jaw since my filler and i feel "
         "feverish and shivery",
         "microneedling on monday, now theres pus and red streaks going down my neck",
+        "hot, swollen and oozing where I had the filler",
+        "4 days after my tummy tuck the incision is red, it's spreading and I've got chills",
+        "there is pus coming out of my belly button piercing and I have chills",
+        "after lipo the drain site is leaking green fluid",
+        "My surgeon gave me antibiotics on Monday but the redness is still spreading",
+        "I bought a filler pen online and injected myself, now my lips are hard and swollen",
     ],
     "self-harm": [
         "honestly i've been thinking about killing myself, my skin is so bad",
         "sometimes I think about hurting myself because of how my face looks",
         "i dont want to live anymore with this acne, whats the point",
         "I want to end it all. nothing works for my skin",
+        "my daughter says she wants to die because of her acne, what do I do",
+        "some days I think everyone would be better off without me",
+        "since the accutane i keep having suicidal thoughts",
     ],
 }
 
@@ -148,10 +181,399 @@ def test_no_entry_of_the_knowledge_looks_urgent(
     assert flagged == []
 
 
-# Known gaps in knowledge/safety.yaml (reported, not fixed here: knowledge/ is not ours to edit).
-# strict: when the yaml is fixed these start passing and the marker must go.
-def test_known_gap_gone_grey(check: SafetyCheck) -> None:
+def test_gone_grey_after_a_filler(check: SafetyCheck) -> None:
     assert check.red_flag("my lip has gone grey since the filler this morning") is not None
+
+
+# --- the traps: the same words, not an emergency ---------------------------------------------
+
+TRAPS: dict[str, list[str]] = {
+    "question": [  # a general question, a fear, a risk read about, a procedure only planned
+        "can cheek filler ever make you blind?",
+        "is it true Botox can spread and stop you breathing?",
+        "What are the chances of a filler blocking a vessel and the skin going grey?",
+        "I'm considering Botox for neck bands but scared of the swallowing problems I read about",
+        "is infection common after a chemical peel?",
+        "what are the signs of infection after a BBL?",
+        "can isotretinoin cause suicidal thoughts? I'm about to start it",
+        "Can a person have an anaphylactic reaction to hyaluronic acid?",
+        "If my lip turns white after filler what should I do?",
+        "I'm worried about infection after my tattoo, what should I look for?",
+        "my friend had a reaction and couldn't breathe after filler, how common is that?",
+        "I have a fever and a cough, is it ok to get botox next week?",
+    ],
+    "negated": [
+        "my lips are swollen after the filler, no discoloration and not painful",
+        "no trouble breathing or swallowing, just a red itchy rash after the peel",
+        "no fever, no chills, no pus, the redness is not spreading after my laser",
+        "lip filler yesterday, swollen and a bit bruised. no blanching, no dusky colour, no pain",
+        "I'm not suicidal, just sad about my acne",
+        "I don't feel any symptoms like double vision or trouble swallowing since the botox",
+    ],
+    "resolved": [
+        "My vision went a little blurry during the filler but it went back to normal in minutes",
+        "I had a fever after my filler last month but it went away after 2 days",
+        "Had botox 2 years ago and had trouble swallowing for a week but it resolved",
+        "Pus came out of my lipo scar. The pus is no longer there, will the hole close?",
+        "Last year my throat swelled after a hair dye, it went away with antihistamines",
+    ],
+    "treated": [
+        "the wound from my tummy tuck has drained for weeks, my surgeon is already treating it",
+        "my doctor put me on antibiotics for the red bump after microneedling and it's improving",
+        "My surgeon drained the abscess yesterday and I'm on antibiotics, when can I shower?",
+        "my injector saw the white patch straight away and dissolved it, it's pink again now",
+    ],
+    "long_standing": [
+        "I've had a bluish shadow under my eyes for 2 years since the tear trough filler",
+        "I've had asthma for years and get short of breath on the stairs, is laser ok for me?",
+        "I have had blurry vision for years, can I get tear trough filler?",
+        "had Restylane under my eyes a month ago and now there's a slight blue tinge there",
+    ],
+    "look-alike": [
+        "purple bruises on both lips after filler yesterday, they're tender. how long?",
+        "bruises after my lip filler are purple, is that normal?",
+        "small white bumps on my lip after filler, are they the filler?",
+        "My lips look purple in photos after filler, is it the lighting?",
+        "my eyelid drooped a bit after Botox two weeks ago, what can I do?",
+        "after a lip flip my smile is lopsided and I can't drink from a straw",
+        "my face is red and hot for an hour after laser, like a sunburn, is that normal?",
+        "day 4 after co2 laser and my face is oozing and crusty, is this normal??",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("trap", "text"), [(trap, text) for trap, texts in TRAPS.items() for text in texts]
+)
+def test_trap_stays_calm(check: SafetyCheck, trap: str, text: str) -> None:
+    flag = check.red_flag(text)
+    assert flag is None, (trap, text, flag and flag.id)
+
+
+def test_bundled_flags_examples_fire_and_not_urgent_stay_calm(
+    check: SafetyCheck, bundled_knowledge: Knowledge
+) -> None:
+    """safety.yaml's own examples (kb check warns on them too; here they are a hard test)."""
+    for flag in bundled_knowledge.red_flags:
+        assert flag.examples and flag.not_urgent, flag.id
+        for text in flag.examples:
+            got = check.red_flag(text)
+            assert got is not None and got.id == flag.id, (flag.id, text)
+        for text in flag.not_urgent:
+            assert check.red_flag(text) is None, (flag.id, text)
+
+
+# --- whole sets: the real readers' triage messages and the team's own cases ------------------
+
+
+def _triage_counts(check: SafetyCheck, cases: list[dict], urgent_key: str) -> dict[str, int]:
+    counts = {"urgent": 0, "caught": 0, "calm": 0, "false": 0}
+    for case in cases:
+        urgent = case.get(urgent_key) in (True, "urgent")
+        flagged = check.red_flag(case["text"]) is not None
+        counts["urgent" if urgent else "calm"] += 1
+        counts["caught" if urgent else "false"] += flagged
+    return counts
+
+
+# What the rules reached on tests/data/real_triage.yaml when these floors were set: recall 18/18 and
+# over-triage 0/31. A change may not fall below these floors; the numbers are computed.
+REAL_RECALL_FLOOR = 1.0
+REAL_OVER_TRIAGE_CEILING = 0.0
+
+
+def test_real_triage_set(check: SafetyCheck) -> None:
+    cases = yaml.safe_load((DATA / "real_triage.yaml").read_text(encoding="utf-8"))
+    assert all(case["source"].startswith("http") for case in cases)
+    counts = _triage_counts(check, cases, "urgent")
+    assert counts["urgent"] == 18 and counts["calm"] == 31
+    recall = counts["caught"] / counts["urgent"]
+    over_triage = counts["false"] / counts["calm"]
+    missed = [i for i, c in enumerate(cases) if c["urgent"] and check.red_flag(c["text"]) is None]
+    false = [i for i, c in enumerate(cases) if not c["urgent"] and check.red_flag(c["text"])]
+    assert recall >= REAL_RECALL_FLOOR, f"missed real urgent cases (indices): {missed}"
+    assert over_triage <= REAL_OVER_TRIAGE_CEILING, f"false urgent (indices): {false}"
+
+
+def test_own_triage_cases(check: SafetyCheck) -> None:
+    cases = yaml.safe_load((DATA / "triage_cases.yaml").read_text(encoding="utf-8"))
+    counts = _triage_counts(check, cases, "outcome")
+    assert counts["urgent"] >= 30 and counts["calm"] >= 30
+    wrong = [
+        (i, case["style"])
+        for i, case in enumerate(cases)
+        if (check.red_flag(case["text"]) is not None) != (case.get("outcome") == "urgent")
+    ]
+    assert wrong == []
+
+
+def test_every_category_and_trap_has_own_cases() -> None:
+    cases = yaml.safe_load((DATA / "triage_cases.yaml").read_text(encoding="utf-8"))
+    styles = {case["style"] for case in cases}
+    for category in ("vascular", "breathing", "swallowing", "infection", "self_harm"):
+        assert sum(case["style"] == category for case in cases) >= 5, category
+        assert any(s.startswith(category + "-") for s in styles), category
+    for trap in ("question", "negated", "resolved", "treated", "long"):
+        assert any(s.endswith("-" + trap) for s in styles), trap
+
+
+def test_ordinary_questions_of_the_knowledge_are_never_urgent(
+    check: SafetyCheck, bundled_knowledge: Knowledge
+) -> None:
+    """Entries and their examples too: no vetted question may be swallowed by a red flag."""
+    for entry in bundled_knowledge.entries.values():
+        for text in (entry.question, *entry.alternates, *entry.examples):
+            assert check.red_flag(text) is None, (entry.id, text)
+
+
+def test_urgent_decision_wins_over_smalltalk_and_answers(bundled_snapshot: Snapshot) -> None:
+    decision, flag = bundled_snapshot.decide("thanks! btw my lip went white since the filler")
+    assert decision.outcome is Outcome.URGENT and flag is not None
+
+
+def test_speed_on_a_long_message(check: SafetyCheck) -> None:
+    """A 2,000-character message full of sign words and cues stays far below the 2 ms budget
+    (bench/bench_safety.py measures properly; this only guards against a slow pattern)."""
+    text = (
+        "no fever but is it true filler can make my lip white and blurry and swollen and hot, "
+        "I had it yesterday and it went away? "
+    ) * 20
+    text = text[:2000]
+    check.red_flag(text)
+    started = time.perf_counter()
+    for _ in range(20):
+        check.red_flag(text)
+    assert (time.perf_counter() - started) / 20 < 0.05
+
+
+# --- the pipeline, step by step, on small synthetic flags ----------------------------------
+
+CUES = Cues(
+    breaks=["but"],
+    subjects=["my", "i", "it", "its"],
+    negation=["no", "not", "dont"],
+    not_negation=["not sure"],
+    scope_ends=["why", "if"],
+    question=["can ... cause", "is it true", "if my"],
+    not_question=["as if"],
+    current=["since", "today"],
+    resolved=["went away", "is gone"],
+    still=["still"],
+    long_standing=["for years"],
+    treated=["on antibiotics"],
+    failing=["worse"],
+    planned=["can i get"],
+    long_ago=["a month ago"],
+    recent=["today"],
+)
+
+
+def _check(**flag: object) -> SafetyCheck:
+    fields = {"id": "x", "title": "X", "phrases": ["white"], "advice": "go now"} | flag
+    return SafetyCheck([RedFlag(**fields)], cues=CUES, terms={"colour": ["white", "grey"]})
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("my lip is white", True),
+        ("no white patch", False),  # negated
+        ("no pain, my lip is white", True),  # a comma before a subject starts a new clause
+        ("no pain but white", True),  # "but" ends the negation's reach
+        ("I dont know why it is white", True),  # "why" ends it too
+        ("not sure, white", True),  # not a negation at all
+        ("can filler cause white skin", False),  # a general question
+        ("white skin, can filler cause it", True),  # the question comes after the sign
+        ("can filler cause my lip to be white since today", True),  # ... but it is happening
+        ("is it true that it goes white", False),
+        ("if my lip goes white", False),  # a conditional
+        ("it looks as if my lip is white", True),  # "as if" blocks the cue it overlaps
+        ("it went white and then it went away", False),  # over, in the same clause
+        ("it was white, it went away", False),  # the next clause points back and is over
+        ("it was white. It went away.", False),  # ... also across sentences
+        ("The white is gone now. Will it come back?", False),  # the same sign said to be over
+        ("white for years", False),  # long-standing
+        ("still white for years", True),  # "still" cancels long-standing
+        ("white and on antibiotics", False),  # treated
+        ("white and on antibiotics and worse", True),  # failing cancels treated
+    ],
+)
+def test_pipeline_steps(text: str, urgent: bool) -> None:
+    assert (_check().red_flag(text) is not None) is urgent, text
+
+
+def test_negation_inside_a_gap() -> None:
+    check = _check(phrases=["redness ... spreading"])
+    assert check.red_flag("the redness is spreading") is not None
+    assert check.red_flag("the redness is not spreading") is None
+
+
+def test_terms_and_alternatives() -> None:
+    check = _check(phrases=["is|looks {colour}", "blurr*"])
+    assert check.red_flag("it looks grey") is not None
+    assert check.red_flag("blurriness") is not None
+    assert check.red_flag("grey") is None
+
+
+def test_calm_when_limits_the_reasons() -> None:
+    check = _check(calm_when=["negated"])  # e.g. self-harm: no question or treatment calms it
+    assert check.red_flag("can filler cause white skin") is not None
+    assert check.red_flag("no white") is None
+
+
+def test_context_must_have_happened_not_be_planned() -> None:
+    check = _check(context=["filler"])
+    assert check.red_flag("white since the filler") is not None
+    assert check.red_flag("white, can I get filler next week") is None
+    assert check.red_flag("white") is None
+
+
+def test_not_recent_is_opt_in() -> None:
+    assert _check().red_flag("filler a month ago and it is white") is not None
+    check = _check(calm_when=["not_recent"])
+    assert check.red_flag("filler a month ago and it is white") is None
+    assert check.red_flag("filler a month ago and it is white today") is not None
+
+
+def test_without_cues_every_sign_counts() -> None:
+    """A safety.yaml with no `cues` keeps the old, cautious behaviour: phrases alone."""
+    flags = [RedFlag(id="x", title="X", phrases=["white"], advice="go")]
+    check = SafetyCheck(flags)
+    assert check.red_flag("no white at all, can it go white?") is not None
+
+
+def test_the_knowledge_carries_terms_and_cues(bundled_knowledge: Knowledge) -> None:
+    flags = bundled_knowledge.red_flags
+    assert flags.terms and flags.cues.negation  # type: ignore[attr-defined]
+    # so Snapshot.build's SafetyCheck(knowledge.red_flags) has all of safety.yaml
+    assert SafetyCheck(flags).red_flag("no fever after the laser") is None
+    with pytest.raises(ValueError, match="unknown term"):  # a plain list lost the terms
+        SafetyCheck(list(flags))
+    explicit = SafetyCheck(list(flags), terms=flags.terms, cues=flags.cues)  # type: ignore[attr-defined]
+    assert explicit.red_flag("no fever after the laser") is None
+
+
+# --- phrase syntax and kb check ----------------------------------------------------------------
+
+
+def test_phrase_regex() -> None:
+    import re
+
+    pattern = re.compile(phrase_regex("can't ... see|look*", {}))
+    assert pattern.search("i cant really see")
+    assert pattern.search("cant looking")
+    assert not pattern.search("cant one two three four five see")  # at most four between
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reason"),
+    [
+        ("", "an empty phrase"),
+        ("bl*ur", "'*' may only end a word"),
+        ("... white", "'...' goes between two words"),
+        ("white ...", "'...' goes between two words"),
+        ("white ... ... grey", "two '...' in a row"),
+        ("{nope} white", "unknown term '{nope}'"),
+        ("{colour white", "write a term as {name}"),
+        ("white|", "an empty word"),
+    ],
+)
+def test_phrase_errors(phrase: str, reason: str) -> None:
+    error = phrase_error(phrase, {"colour": ["white"]})
+    assert error is not None and reason in error
+
+
+SAFETY_OK = """\
+terms:
+  colour: [white, grey]
+cues:
+  negation: ['no', not]
+red_flags:
+  - id: colour
+    title: Colour
+    phrases: ['is {colour}']
+    advice: Go now.
+    examples: [my lip is white]
+    not_urgent: [no it is not white]
+"""
+
+
+def _write(kb_dir: Path, text: str) -> list[str]:
+    (kb_dir / "safety.yaml").write_text(text, encoding="utf-8")
+    _, problems = kb_check(kb_dir)
+    return [str(p) for p in problems]
+
+
+def test_valid_safety_file(kb_dir: Path) -> None:
+    assert _write(kb_dir, SAFETY_OK) == []
+    knowledge, _ = load_knowledge(kb_dir)
+    assert knowledge is not None
+    assert SafetyCheck(knowledge.red_flags).red_flag("my lip is white") is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "phrases: ['is {colour}']",
+            "phrases: ['is {color}']",
+            "kb/safety.yaml:8: error: red flag 'colour', phrases: unknown term '{color}'",
+        ),
+        (
+            "phrases: ['is {colour}']",
+            "phrases: [is, 'bl*ue']",
+            "kb/safety.yaml:8: error: red flag 'colour', phrases: '*' may only end a word",
+        ),
+        (
+            "  negation: ['no', not]",
+            "  negation: [no, not]",
+            "kb/safety.yaml:4: error: 'cues.negation.0': YAML reads an unquoted no",
+        ),
+        (
+            "  negation: ['no', not]",
+            "  negation: ['no ...', not]",
+            "kb/safety.yaml:4: error: cue 'negation': '...' goes between two words",
+        ),
+        (
+            "  negation: ['no', not]",
+            "  negation: ['no']\n  negations: [not]",
+            "kb/safety.yaml:5: error: unknown field 'negations'",
+        ),
+        (
+            "  colour: [white, grey]",
+            "  colour: [white, '{grey}']",
+            "kb/safety.yaml:2: error: term 'colour': a term cannot use another term",
+        ),
+        (
+            "    advice: Go now.",
+            "    advice: Go now.\n    calm_when: [negated, maybe]",
+            "kb/safety.yaml:10: error: 'red_flags.0.calm_when.1': Input should be",
+        ),
+        (
+            "    advice: Go now.",
+            "    advice: Go now.\n  - id: colour\n    title: Again\n    phrases: [x]\n"
+            "    advice: Go.",
+            "kb/safety.yaml:10: error: duplicate red flag id 'colour' (first at line 6)",
+        ),
+    ],
+)
+def test_safety_file_errors(kb_dir: Path, old: str, new: str, expected: str) -> None:
+    assert old in SAFETY_OK
+    problems = _write(kb_dir, SAFETY_OK.replace(old, new))
+    assert any(p.startswith(expected) for p in problems), problems
+    knowledge, _ = load_knowledge(kb_dir)
+    assert knowledge is None  # an error stops a (re)load
+
+
+def test_safety_file_warnings(kb_dir: Path) -> None:
+    text = SAFETY_OK.replace("examples: [my lip is white]", "examples: [my lip is grey, nope]")
+    text = text.replace("not_urgent: [no it is not white]", "not_urgent: [\n      it is white]")
+    problems = _write(kb_dir, text)
+    assert problems == [
+        "kb/safety.yaml:10: warning: example of red flag 'colour' raises no flag: 'nope'",
+        "kb/safety.yaml:12: warning: not_urgent message of red flag 'colour' raises 'colour': "
+        "'it is white'",
+    ]
 
 
 # --- small talk -------------------------------------------------------------------------------
@@ -223,3 +645,14 @@ def test_known_gap_thanks_for_your_help() -> None:
 @pytest.mark.parametrize("text", ["good night", "see you"])
 def test_known_gap_bye(text: str) -> None:
     assert smalltalk_kind(text) == "bye"
+
+
+def test_readme_safety_example_is_valid(kb_dir: Path) -> None:
+    """The example in knowledge/README.md's safety section loads and its example fires."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "knowledge" / "README.md").read_text()
+    section = readme[readme.index("## `safety.yaml`") : readme.index("## Checking your changes")]
+    found = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert found is not None
+    assert _write(kb_dir, found.group(1)) == []
