@@ -9,7 +9,6 @@ from rapidfuzz import fuzz
 
 from bot import replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
-from bot.models import Outcome
 from bot.render import telegram_html
 from bot.safety import SafetyCheck
 from bot.service import Snapshot
@@ -27,8 +26,10 @@ def check(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
 
 def _warnings(knowledge: Knowledge) -> list[Problem]:
     problems: list[Problem] = _safety_warnings(knowledge)
-    # examples are guarantees about the default (lexical) matcher, which every install has
-    snapshot = Snapshot.build(knowledge, meaning=False)
+    # examples are guarantees about the installed matcher (the meaning signal in the default
+    # install): an example is answered with its entry, or is the one question the bot thinks
+    # is meant ("I think you're asking"), one tap away
+    snapshot = Snapshot.build(knowledge)
     entries = list(knowledge.entries.values())
     for a, b in combinations(entries, 2):
         if fuzz.token_set_ratio(normalise(a.question), normalise(b.question)) >= NEAR_DUPLICATE:
@@ -39,11 +40,8 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
     for entry in entries:
         for i, example in enumerate(entry.examples):
             decision, _ = snapshot.decide(example)
-            if (
-                decision.outcome is not Outcome.ANSWER
-                or decision.entry is None
-                or decision.entry.id != entry.id
-            ):
+            likely = decision.suggestions[0].entry if decision.likely else None
+            if (decision.entry or likely) != entry:
                 got = decision.entry.id if decision.entry else decision.outcome.value
                 file, line = knowledge.where(entry.id, f"examples.{i}")
                 problems.append(
