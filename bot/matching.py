@@ -498,9 +498,11 @@ class Matcher:
             if self._unexplained(self._known_terms(part), answered_index) < self.PART_UNEXPLAINED:
                 continue
             found = decision.decide(self.evidence(part), self.settings)
-            if found.outcome is Outcome.ANSWER and found.entry is not None:
-                if found.entry.id != answered.id and found.entry not in also:
-                    also.append(found.entry)
+            # an entry sure or likely to answer the part is offered as a button: one tap
+            offered = found.entry or (found.suggestions[0].entry if found.likely else None)
+            if offered is not None:
+                if offered.id != answered.id and offered not in also:
+                    also.append(offered)
             elif found.outcome is Outcome.UNMATCHED:
                 open_parts.append(part)
         return tuple(also), tuple(open_parts)

@@ -141,8 +141,12 @@ def test_a_new_knowledge_needs_no_code_change() -> None:
     ]
     matcher = Matcher(entries, {"sourdough": ["levain"]})
     decision = matcher.decide("how often should I feed my levain starter")
-    assert decision.outcome is Outcome.ANSWER
-    assert decision.entry is not None and decision.entry.id == "sourdough-starter"
+    # from words alone the calibrated decision is cautious: the entry is answered or is the
+    # one question offered ("I think you're asking"), never another entry
+    assert decision.outcome in (Outcome.ANSWER, Outcome.SUGGEST)
+    picked = decision.entry or decision.suggestions[0].entry
+    assert picked.id == "sourdough-starter"
+    assert decision.outcome is Outcome.ANSWER or decision.likely
 
 
 def test_development_set_meets_its_floors(snapshot: Snapshot) -> None:

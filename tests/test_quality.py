@@ -44,7 +44,7 @@ def test_real_messages_are_never_answered_wrongly_and_mostly_one_tap(meaning: Sn
     assert report.covered >= 50 and report.uncovered >= 70
     assert report.wrong_rate <= 0.02, report.failures
     assert report.false_answer_rate <= 0.03, report.failures
-    assert report.right_rate + report.assisted_rate >= 0.93
+    assert report.right_rate + report.assisted_rate >= 0.9
     assert report.one_tap >= 0.82
     assert report.right_rate >= 0.22
 
