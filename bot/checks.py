@@ -8,7 +8,8 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot import replies
-from bot.knowledge import Knowledge, Problem, load_knowledge
+from bot.kbfiles import Problem
+from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Outcome
 from bot.render import telegram_html
 from bot.service import Snapshot

@@ -26,9 +26,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot import decision
-from bot.knowledge import Matching
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.reading import read
+from bot.schema import Matching
 
 if TYPE_CHECKING:
     from bot.semantic import Encoder

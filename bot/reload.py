@@ -22,14 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.aio import sleep_or_stop
-from bot.knowledge import (
-    Knowledge,
-    Problem,
-    fingerprint,
-    knowledge_files,
-    load_knowledge,
-    rel_path,
-)
+from bot.kbfiles import Problem, fingerprint, knowledge_files, rel_path
+from bot.knowledge import Knowledge, load_knowledge
 from bot.service import AnswerService, Snapshot
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.knowledge import RedFlag
+from bot.schema import RedFlag
 from bot.text import normalise
 
 

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import logs, replies, semantic
-from bot.knowledge import Knowledge, RedFlag
+from bot.knowledge import Knowledge
 from bot.matching import Matcher
 from bot.models import Action, Button, Decision, Outcome, Reply
 from bot.reading import read
 from bot.safety import SafetyCheck, smalltalk_kind
+from bot.schema import RedFlag
 from bot.storage import Store, StoreError
 from bot.text import clean
 

@@ -114,7 +114,7 @@ def test_fever_with_a_procedure_is_urgent(check: SafetyCheck) -> None:
 
 def test_context_is_per_flag() -> None:
     """A context word only counts for its own flag: a synthetic pair of flags shows it."""
-    from bot.knowledge import RedFlag
+    from bot.schema import RedFlag
 
     flags = [
         RedFlag(id="a", title="A", phrases=["blurry"], context=["filler*"], advice="a"),
