@@ -40,7 +40,7 @@ from bot.evaluate import evaluate, load_cases  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import Decision  # noqa: E402
 from bot.schema import Calibration  # noqa: E402
-from bot.service import Snapshot  # noqa: E402
+from bot.snapshot import Snapshot  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"
 TEAM = ROOT / "tests" / "data" / "dev_cases.yaml"

@@ -12,7 +12,7 @@ from bot.kbfiles import Problem
 from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Outcome
 from bot.render import telegram_html
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.text import normalise
 
 NEAR_DUPLICATE = 90  # token_set_ratio of two entries' questions

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from bot import rich
 from bot.models import Entry, QueueItem, Span
 from bot.schema import SLUG
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.text import clean, content_words, normalise
 

@@ -10,7 +10,7 @@ from bot.analysis import Analyzer, question_kinds
 from bot.evaluate import evaluate, load_cases
 from bot.matching import Matcher
 from bot.models import Entry, Outcome
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 DATA = Path(__file__).parent / "data"
 

@@ -16,7 +16,7 @@ from bot.knowledge import Knowledge, load_knowledge
 from bot.models import BlockKind, ReviewAction, Span
 from bot.review import ReviewError, ReviewService, reader_label, similar
 from bot.schema import SLUG
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Delivery, Store
 from bot.text import normalise
 

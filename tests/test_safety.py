@@ -9,7 +9,7 @@ import pytest
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.safety import SafetyCheck, smalltalk_kind
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 LONG_CHATTY = (
     "Hi doctor, long time reader and huge fan, sorry in advance for the essay! I'm 34 and "
