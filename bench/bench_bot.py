@@ -40,7 +40,8 @@ from telegram.request import BaseRequest, RequestData  # noqa: E402
 
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
 from bot.models import Entry, Topic  # noqa: E402
-from bot.service import AnswerService, Snapshot  # noqa: E402
+from bot.service import AnswerService  # noqa: E402
+from bot.snapshot import Snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.telegram.reader import Reader  # noqa: E402
 from bot.telegram.updates import UpdateGate  # noqa: E402

@@ -55,7 +55,7 @@ from bench_matching import SEED, cpu_model, knowledge_bases, load_average, match
 
 from bot import semantic  # noqa: E402
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.service import Snapshot  # noqa: E402
+from bot.snapshot import Snapshot  # noqa: E402
 
 BENCH = ROOT / "bench"
 SIZES = (67, 10_000)

@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 from bot import decision  # noqa: E402
 from bot.decision import FEATURES  # noqa: E402
 from bot.evaluate import evaluate, load_cases  # noqa: E402
-from bot.knowledge import Calibration, load_knowledge  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import Decision  # noqa: E402
-from bot.service import Snapshot  # noqa: E402
+from bot.schema import Calibration  # noqa: E402
+from bot.snapshot import Snapshot  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"
 TEAM = ROOT / "tests" / "data" / "dev_cases.yaml"

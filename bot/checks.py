@@ -11,7 +11,7 @@ from bot import replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
 from bot.render import telegram_html
 from bot.safety import SafetyCheck
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.text import normalise
 
 NEAR_DUPLICATE = 90  # token_set_ratio of two entries' questions

@@ -25,7 +25,7 @@ from bot.evaluate import CasesError, evaluate, load_cases, summary
 from bot.models import Outcome, QueueItem
 from bot.reload import UnusableKnowledge, load_snapshot
 from bot.review import Detail, Resolution, ReviewError, ReviewService
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.text import clean
 

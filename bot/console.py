@@ -12,7 +12,8 @@ import typer
 
 from bot import render
 from bot.models import Reply
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store
 
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0

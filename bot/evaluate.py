@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Decision, Outcome
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.yamlfile import YamlProblem, load_yaml
 
 

@@ -1,330 +1,34 @@
-"""The knowledge folder: schema, loading with file and line for every problem, built-in defaults.
+"""The knowledge folder, loaded: `load_knowledge` reads it in named steps (the folder, the
+optional settings files, the topics, the related-entries check) and returns a `Knowledge`, or
+every problem with file and line.
 
 Only `topics/` is required. A missing `bot.yaml`, `synonyms.yaml` or `safety.yaml` means the
-defaults below, so another expert can start from nothing but their own entries.
+defaults (bot/schema.py), so another expert can start from nothing but their own entries.
+What each file may hold is `bot/schema.py`; reading one file is `bot/kbfiles.py`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import os
-import re
-import stat
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
+from pydantic import BaseModel
+
+from bot.kbfiles import (
+    Problem,
+    fingerprint,
+    knowledge_files,
+    present,
+    read_file,
+    rel_path,
+    topic_files,
+    validate,
 )
-
 from bot.models import Entry, Topic
-from bot.yamlfile import LineDict, LineList, YamlProblem, line_of, load_yaml
-
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-# --- bot.yaml -------------------------------------------------------------------------------
-
-
-class Texts(_Strict):
-    """Everything the bot says that is not an entry. `{expert}` and `{reply_time}` are filled in."""
-
-    greeting: str = "Hello! I answer questions from {expert}'s vetted answers."
-    about: str = (
-        "Ask me a question in your own words. I reply with a vetted answer when there is one, "
-        "and pass every other question to {expert}. I cannot look at photos, diagnose you or "
-        "replace a visit."
-    )
-    disclaimer: str = "General information, not medical advice for your situation."
-    privacy_short: str = (
-        "I keep your questions so that {expert} can answer them; /forget deletes them."
-    )
-    privacy: str = (
-        "What is stored: your chat id, the text of your questions, your 👍/👎 votes and when. "
-        "Nothing else. /forget deletes all of it."
-    )
-    how_to_ask: str = "Write one question in a sentence or two, e.g. “How long does Botox last?”"
-    suggest_intro: str = "I'm not sure which of these you mean. Did you mean…"
-    ask_doctor_button: str = "None of these — ask {expert}"
-    likely_intro: str = "I think you're asking:"
-    also: str = "You also asked"
-    part_queued: str = (
-        "I have no vetted answer yet to this part of your message, so I've passed it to "
-        "{expert} ({reply_time}):"
-    )
-    part_not_queued: str = (
-        "I have no vetted answer yet to this part of your message, and I couldn't save it for "
-        "{expert} just now; please send it again later:"
-    )
-    show_answer_button: str = "Show the answer"
-    not_quite_button: str = "Not quite — ask {expert}"
-    photo_note: str = (
-        "I can't see photos, so this is based on your words only. To have a photo or a "
-        "change in your skin assessed, please see a dermatologist in person."
-    )
-    foreign: str = (
-        "I can only answer questions written in English for now. I've passed your message to "
-        "{expert}, and any answer will come here ({reply_time})."
-    )
-    unmatched: str = (
-        "I don't have a vetted answer to that yet, so I've passed your question to {expert}. "
-        "If {expert} answers, you'll get the answer right here ({reply_time})."
-    )
-    unmatched_not_queued: str = (
-        "I don't have a vetted answer to that yet, and I couldn't save your question just now. "
-        "Please send it again in a few minutes."
-    )
-    queued_from_suggest: str = (
-        "Thank you, I've passed your question to {expert}. You'll get the answer here "
-        "({reply_time})."
-    )
-    urgent: str = (
-        "This may need urgent care. Please don't wait for an answer here: contact your doctor "
-        "now, or call your local emergency number."
-    )
-    urgent_queued: str = "I've also flagged your message to {expert} as urgent."
-    smalltalk_greeting: str = "Hello! Ask me a question about your skin in your own words."
-    smalltalk_thanks: str = "You're welcome! Ask any time."
-    smalltalk_bye: str = "Take care!"
-    smalltalk_ack: str = "👍 Ask me anything else whenever you like."
-    empty: str = "Please write your question as text."
-    non_text: str = (
-        "I can only read text messages, and I can't assess photos, voice notes or files. "
-        "Please describe your question in words."
-    )
-    rate_limited: str = "You're sending questions faster than I can answer. Please wait a minute."
-    read_more: str = "Read more"
-    related: str = "Related"
-    topics_intro: str = "Pick a topic:"
-    browse_button: str = "Browse topics"
-    how_to_ask_button: str = "How to ask"
-    back_button: str = "‹ Back"
-    more_button: str = "More ›"
-    all_topics_button: str = "All topics"
-    page_of: str = "page {page} of {pages}"  # after a topic's title when it has more pages
-    answer_changed: str = "This answer has changed since. Please ask your question again."
-    forget_confirm: str = (
-        "Delete all your questions and votes from this bot? This cannot be undone."
-    )
-    forget_button: str = "Yes, delete my data"
-    cancel_button: str = "Cancel"
-    forgotten: str = "Done: your questions and votes are deleted."
-    forget_failed: str = "Sorry, that did not work. Please try /forget again later."
-    cancelled: str = "Nothing was deleted."
-    vote_thanks: str = "Thanks for the feedback!"
-    doctor_answered: str = "{expert} answered your question:"
-    doctor_linked: str = "{expert} picked this vetted answer for your question:"
-    dismissed_note: str = (
-        "{expert} has read your question but can't answer it here. For advice about your own "
-        "situation, please see a dermatologist or your doctor."
-    )
-
-
-class Calibration(_Strict):
-    """How confident the matcher must be, for one signal set (with or without meaning).
-
-    `confidence` = logistic(bias + Σ weight × feature) is the chance that the best entry
-    answers the message; `bench/calibrate.py` fits it and picks the thresholds on real
-    readers' messages (see README "Matching quality"). Admins rarely edit these by hand.
-    """
-
-    bias: float = 0.0
-    weights: dict[str, float] = {}
-    answer: float = Field(0.9, ge=0, le=1)  # confidence to answer directly
-    likely: float = Field(0.5, ge=0, le=1)  # confidence for "I think you're asking: …"
-    floor: float = Field(0.4, ge=0, le=1)  # closeness below which nothing is suggested
-    gap: float = Field(0.1, ge=0, le=1)  # suggestions are within this of the best
-
-
-@cache
-def _fitted(mode: str) -> Calibration:
-    """The defaults: fitted by bench/calibrate.py on labelled real readers' messages and
-    written to bot/calibration.json. Without that file, a model that never answers directly."""
-    try:
-        data = json.loads((Path(__file__).parent / "calibration.json").read_text())
-        return Calibration.model_validate(data[mode])
-    except (OSError, ValueError, KeyError):
-        return Calibration(answer=1.0)
-
-
-class Matching(_Strict):
-    """How sure the matcher must be, and how much of a message it reads."""
-
-    max_suggestions: int = Field(3, ge=1, le=3)
-    max_chars: int = Field(2000, ge=100)
-    meaning: Calibration = Field(default_factory=lambda: _fitted("meaning"))
-    words: Calibration = Field(default_factory=lambda: _fitted("words"))
-
-
-class Review(_Strict):
-    """How new questions reach the doctor's review chat."""
-
-    # 0: post each question at once; N: collect them and post a digest every N minutes.
-    # Urgent questions always go at once.
-    digest_minutes: int = Field(0, ge=0, le=24 * 60)
-
-
-class BotSettings(_Strict):
-    name: str = "ExpertBot"
-    expert: str = "the doctor"
-    reply_time: str = "usually within a few days"
-    rate_limit_per_minute: int = Field(6, ge=0)
-    texts: Texts = Texts()
-    matching: Matching = Matching()
-    review: Review = Review()
-
-    def text(self, name: str) -> str:
-        raw: str = getattr(self.texts, name)
-        return raw.replace("{expert}", self.expert).replace("{reply_time}", self.reply_time)
-
-
-# --- safety.yaml ----------------------------------------------------------------------------
-
-
-def _phrase_text(value: Any) -> Any:
-    """A phrase may be a number ("for 8 weeks" needs `8`), never a YAML true/false: unquoted
-    `no`, `yes`, `on` and `off` are read as true/false, which would silently drop a cue."""
-    if isinstance(value, bool):
-        raise ValueError(
-            "YAML reads an unquoted no, yes, on or off as true/false: put it in quotes ('no')"
-        )
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-Phrase = Annotated[str, BeforeValidator(_phrase_text)]
-
-# How a described sign can be calmed (knowledge/README.md, "safety.yaml"): each is a list of
-# cues in safety.yaml's `cues`, and each flag lists in `calm_when` the ones it listens to.
-CalmReason = Literal["negated", "question", "resolved", "treated", "long_standing", "not_recent"]
-# the default of `calm_when`; "not_recent" (the procedure was weeks ago) is opt-in per flag
-DEFAULT_CALM: tuple[CalmReason, ...] = (
-    "negated",
-    "question",
-    "resolved",
-    "treated",
-    "long_standing",
-)
-
-
-class RedFlag(_Strict):
-    id: str
-    title: str
-    phrases: list[Phrase] = Field(min_length=1)  # the signs, in the phrase syntax of safety.py
-    context: list[Phrase] = []  # the message must mention one of these too (e.g. a procedure)
-    ignore: list[Phrase] = []  # look like a sign but are not one ("purple bruise")
-    calm_when: list[CalmReason] = list(DEFAULT_CALM)
-    examples: list[str] = []  # messages that must raise this flag (kb check warns if not)
-    not_urgent: list[str] = []  # messages that must not raise any flag (kb check warns if so)
-    advice: str
-
-
-class Cues(_Strict):
-    """Context words that decide whether a described sign is happening now. Empty by default:
-    without them every sign counts wherever it appears (the cautious side)."""
-
-    breaks: list[Phrase] = []  # words that start a new clause: but, however, although …
-    subjects: list[Phrase] = []  # after a comma or "and", these start a new clause: i, my, it …
-    negation: list[Phrase] = []  # before the sign: no, not, without, never …
-    not_negation: list[Phrase] = []  # look like a negation but are not: not sure, no idea …
-    scope_ends: list[Phrase] = []  # end a negation's reach: why, if, until … ("not sure why")
-    question: list[Phrase] = []  # before the sign: a general question or a fear, not a report
-    not_question: list[Phrase] = []  # look like a question cue but are not one: as if …
-    planned: list[Phrase] = []  # before a `context` word: the procedure is only planned
-    current: list[Phrase] = []  # the writer has it now: overrides `question`
-    resolved: list[Phrase] = []  # the episode is over
-    still: list[Phrase] = []  # still, again, came back: overrides `resolved` and `long_standing`
-    long_standing: list[Phrase] = []  # for 8 weeks, for years: a stable, long-known state
-    treated: list[Phrase] = []  # anywhere in the message: a clinician is already treating it
-    failing: list[Phrase] = []  # anywhere: worse, spreading, not working: overrides `treated`
-    long_ago: list[Phrase] = []  # anywhere: the procedure was weeks or months ago
-    recent: list[Phrase] = []  # anywhere: today, hours ago, suddenly: overrides `long_ago`
-
-
-class RedFlags(list[RedFlag]):
-    """`Knowledge.red_flags`: the flags in file order, carrying the file's `terms` and `cues`
-    so that `SafetyCheck(knowledge.red_flags)` has all of safety.yaml."""
-
-    terms: dict[str, list[str]]
-    cues: Cues
-
-    def __init__(
-        self,
-        flags: Iterable[RedFlag] = (),
-        terms: dict[str, list[str]] | None = None,
-        cues: Cues | None = None,
-    ) -> None:
-        super().__init__(flags)
-        self.terms = dict(terms or {})
-        self.cues = cues or Cues()
-
-
-class SafetyFile(_Strict):
-    terms: dict[str, list[Phrase]] = {}  # named word lists, used as {name} in any phrase
-    cues: Cues = Cues()
-    red_flags: list[RedFlag] = []
-
-
-# --- topics/*.yaml ---------------------------------------------------------------------------
-
-
-class EntryModel(_Strict):
-    id: str
-    question: str = Field(min_length=3)
-    alternates: list[str] = []
-    answer: str = Field(min_length=1)
-    link: str
-    related: list[str] = []
-    examples: list[str] = []
-    reviewed: dt.date | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG.match(v):
-            raise ValueError("must be a lowercase slug: letters, digits and single hyphens")
-        return v
-
-    @field_validator("link")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://\S+$", v):
-            raise ValueError("must be a web address starting with http:// or https://")
-        return v
-
-
-class TopicFile(_Strict):
-    title: str = Field(min_length=1)
-    entries: list[EntryModel]
-
-
-# --- results ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    file: str
-    line: int
-    severity: Literal["error", "warning"]
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+from bot.schema import BotSettings, Cues, EntryModel, RedFlag, RedFlags, SafetyFile, TopicFile
+from bot.yamlfile import LineDict, LineList, line_of
 
 
 @dataclass(slots=True)
@@ -355,275 +59,93 @@ class Knowledge:
         return file, line
 
 
-_FIELD_WORDS = {
-    "missing": "missing required field",
-    "extra_forbidden": "unknown field",
-}
-
-
-def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
-    loc = [p for p in error["loc"] if isinstance(p, str)]
-    name = loc[-1] if loc else "value"
-    kind = error["type"]
-    if kind == "missing":
-        return f"missing required field '{name}'"
-    if kind == "extra_forbidden":
-        allowed = _allowed_fields(model, error["loc"][:-1])
-        return f"unknown field '{name}'" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
-    where = ".".join(str(p) for p in error["loc"]) or "value"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"'{where}': {message}"
-
-
-def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if info is None:
-            return []
-        annotation = info.annotation
-        args = getattr(annotation, "__args__", None)
-        current = args[0] if args else annotation
-    return list(getattr(current, "model_fields", {}))
-
-
-def _validate(model: type[BaseModel], data: Any, rel: str) -> tuple[Any, list[Problem]]:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        line = getattr(data, "line", 1)
-        return None, [Problem(rel, line, "error", "the file must hold a mapping of fields")]
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = line_of(data, loc)
-            problems.append(Problem(rel, line, "error", _describe(err, model)))
-        return None, problems
-
-
-def _read(path: Path, root: Path) -> tuple[Any, list[Problem]]:
-    """Parse one file; anything wrong with it (even a pipe or a link loop) is a Problem on it.
-
-    The bot reloads while admins edit, so a file may be missing, half-written or not a file
-    at all by the time it is read: that must never raise, nor block on a pipe.
-    """
-    rel = rel_path(path, root)
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        return None, [Problem(rel, 1, "error", f"cannot read the file: {exc.strerror or exc}")]
-    if stat.S_ISDIR(mode):
-        return None, [Problem(rel, 1, "error", "is a folder, not a file")]
-    if not stat.S_ISREG(mode):
-        return None, [Problem(rel, 1, "error", "not a regular file (a pipe, socket or device)")]
-    try:
-        return load_yaml(path), []
-    except YamlProblem as exc:
-        return None, [Problem(rel, exc.line, "error", exc.message)]
-    except RecursionError:
-        return None, [Problem(rel, 1, "error", "invalid YAML: nested too deeply")]
-
-
-def _present(path: Path) -> bool:
-    """There, even as a broken or looping link: such a bot.yaml is an error, not "absent"
-    (which would silently serve the built-in defaults)."""
-    return path.exists() or path.is_symlink()
-
-
-def rel_path(path: Path, root: Path) -> str:
-    """How problems name a file: from the knowledge folder's own name, e.g. kb/bot.yaml."""
-    try:
-        return str(path.relative_to(root.parent if root.name else root))
-    except ValueError:
-        return str(path)
-
-
-def topic_files(root: Path) -> list[Path]:
-    """`topics/*.yaml` and `*.yml`, sorted; empty when the folder is missing or unreadable."""
-    folder = root / "topics"
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
-
-
-def knowledge_files(root: Path) -> list[Path]:
-    """Every file whose change should trigger a reload (the optional ones only when present)."""
-    extra = [root / n for n in ("bot.yaml", "synonyms.yaml", "safety.yaml")]
-    return [p for p in extra if _present(p)] + topic_files(root)
-
-
-def fingerprint(paths: Iterable[Path]) -> str:
-    """A short hash of the files' names and bytes: `Knowledge.version`. Never raises nor
-    blocks: a file that cannot be read, or is not a regular file, counts as "?"."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode())
-        try:
-            if not stat.S_ISREG(path.stat().st_mode):
-                raise OSError("not a regular file")
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"?")
-    return digest.hexdigest()[:12]
-
-
 def load_knowledge(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
     """Load and validate a knowledge folder. Returns (None, problems) when there is any error."""
     root = Path(root)
+    unusable = _folder_problem(root)
+    if unusable is not None:
+        return None, [unusable]
     problems: list[Problem] = []
-    if not root.is_dir():
-        return None, [Problem(str(root), 1, "error", "knowledge folder not found")]
-    if not (root / "topics").is_dir():
-        return None, [
-            Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")
-        ]
-    try:  # (glob would quietly find no files in a folder it may not list)
-        with os.scandir(root / "topics"):
-            pass
-    except OSError as exc:
-        return None, [
-            Problem(
-                rel_path(root / "topics", root),
-                1,
-                "error",
-                f"cannot read the topics/ folder: {exc.strerror or exc}",
-            )
-        ]
-
-    settings = BotSettings()
-    bot_path = root / "bot.yaml"
-    if _present(bot_path):
-        data, found = _read(bot_path, root)
-        problems += found
-        if not found:
-            model, found = _validate(BotSettings, data, rel_path(bot_path, root))
-            problems += found
-            settings = model or settings
-
-    synonyms: dict[str, list[str]] = {}
-    syn_path = root / "synonyms.yaml"
-    if _present(syn_path):
-        data, found = _read(syn_path, root)
-        problems += found
-        synonyms, found = _check_synonyms(data, rel_path(syn_path, root))
-        problems += found
-
-    red_flags = RedFlags()
-    safety_lines: dict[str, tuple[str, int]] = {}
-    safety_path = root / "safety.yaml"
-    if _present(safety_path):
-        data, found = _read(safety_path, root)
-        problems += found
-        if not found:
-            rel = rel_path(safety_path, root)
-            model, found = _validate(SafetyFile, data, rel)
-            problems += found
-            if model is not None:
-                found, safety_lines = _check_safety(model, data, rel)
-                problems += found
-                red_flags = RedFlags(model.red_flags, model.terms, model.cues)
-
-    entries: dict[str, Entry] = {}
-    drafts: dict[str, Entry] = {}
-    topics: list[Topic] = []
-    source: dict[str, tuple[str, int]] = {}
-    key_lines: dict[str, dict[str, int]] = {}
-    related_refs: list[tuple[str, int, str, str]] = []
-    files = topic_files(root)
-    if not files:
-        problems.append(
-            Problem(rel_path(root / "topics", root), 1, "error", "no topic files (*.yaml)")
-        )
-    for path in files:
-        rel = rel_path(path, root)
-        data, found = _read(path, root)
-        problems += found
-        if found:
-            continue
-        model, found = _validate(TopicFile, data, rel)
-        problems += found
-        if model is None:
-            continue
-        ids: list[str] = []
-        for i, item in enumerate(model.entries):
-            raw = data["entries"][i]
-            line = getattr(raw, "line", 1)
-            if item.id in source:
-                first_file, first_line = source[item.id]
-                problems.append(
-                    Problem(
-                        rel,
-                        line_of(raw, ("id",)),
-                        "error",
-                        f"duplicate id '{item.id}' (first at {first_file}:{first_line})",
-                    )
-                )
-                continue
-            source[item.id] = (rel, line)
-            key_lines[item.id] = _key_lines(raw)
-            entry = Entry(
-                id=item.id,
-                question=item.question,
-                answer=item.answer.strip(),
-                link=item.link,
-                alternates=tuple(item.alternates),
-                related=tuple(item.related),
-                examples=tuple(item.examples),
-                reviewed=item.reviewed,
-                topic=path.stem,
-            )
-            for j, ref in enumerate(item.related):
-                related_refs.append((rel, line_of(raw, ("related", j)), item.id, ref))
-            if entry.is_draft:
-                drafts[entry.id] = entry
-                problems.append(
-                    Problem(
-                        rel,
-                        line,
-                        "warning",
-                        f"entry '{entry.id}' has no 'reviewed' date: "
-                        "it is a draft and is not served",
-                    )
-                )
-            else:
-                entries[entry.id] = entry
-                ids.append(entry.id)
-        topics.append(Topic(id=path.stem, title=model.title, entry_ids=tuple(ids)))
-
-    for rel, line, owner, ref in related_refs:
-        if ref == owner:
-            problems.append(Problem(rel, line, "error", f"'{owner}' lists itself in related"))
-        elif ref not in source:
-            problems.append(Problem(rel, line, "error", f"related id '{ref}' does not exist"))
-
+    bot_file, found = _load_optional(root, "bot.yaml", BotSettings)
+    problems += found
+    synonyms, found = _load_synonyms(root)
+    problems += found
+    red_flags, safety_lines, found = _load_safety(root)
+    problems += found
+    topics, found = _load_topics(root)
+    problems += found
+    problems += _check_related(topics)
     if any(p.severity == "error" for p in problems):
         return None, problems
     knowledge = Knowledge(
-        entries=entries,
-        drafts=drafts,
-        topics=[t for t in topics if t.entry_ids],
-        settings=settings,
+        entries=topics.entries,
+        drafts=topics.drafts,
+        topics=[t for t in topics.topics if t.entry_ids],
+        settings=bot_file or BotSettings(),
         synonyms=synonyms,
         red_flags=red_flags,
         version=fingerprint(knowledge_files(root)),
-        source=source,
-        key_lines=key_lines,
+        source=topics.source,
+        key_lines=topics.key_lines,
         safety_lines=safety_lines,
     )
     return knowledge, problems
 
 
-def _key_lines(raw: Any) -> dict[str, int]:
-    if not isinstance(raw, LineDict):
-        return {}
-    lines = dict(raw.key_lines)
-    examples = raw.get("examples")
-    if isinstance(examples, LineList):
-        lines.update({f"examples.{i}": n for i, n in enumerate(examples.item_lines)})
-    return lines
+def _folder_problem(root: Path) -> Problem | None:
+    """Why the folder cannot be loaded at all: it or its topics/ folder is missing or unreadable."""
+    if not root.is_dir():
+        return Problem(str(root), 1, "error", "knowledge folder not found")
+    if not (root / "topics").is_dir():
+        return Problem(str(root / "topics"), 1, "error", "no topics/ folder: it is required")
+    try:  # (glob would quietly find no files in a folder it may not list)
+        with os.scandir(root / "topics"):
+            pass
+    except OSError as exc:
+        return Problem(
+            rel_path(root / "topics", root),
+            1,
+            "error",
+            f"cannot read the topics/ folder: {exc.strerror or exc}",
+        )
+    return None
+
+
+def _load_optional(root: Path, name: str, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
+    """bot.yaml as `model`; (None, []) when the file is absent (the defaults)."""
+    path = root / name
+    if not present(path):
+        return None, []
+    data, problems = read_file(path, root)
+    if problems:
+        return None, problems
+    return validate(model, data, rel_path(path, root))
+
+
+def _load_safety(root: Path) -> tuple[RedFlags, dict[str, tuple[str, int]], list[Problem]]:
+    """safety.yaml: the red flags with the file's terms and cues, and the line of every
+    example (for kb check); no file means no red flags."""
+    path = root / "safety.yaml"
+    if not present(path):
+        return RedFlags(), {}, []
+    data, problems = read_file(path, root)
+    if problems:
+        return RedFlags(), {}, problems
+    rel = rel_path(path, root)
+    model, problems = validate(SafetyFile, data, rel)
+    if model is None:
+        return RedFlags(), {}, problems
+    found, lines = _check_safety(model, data, rel)
+    return RedFlags(model.red_flags, model.terms, model.cues), lines, problems + found
+
+
+def _load_synonyms(root: Path) -> tuple[dict[str, list[str]], list[Problem]]:
+    path = root / "synonyms.yaml"
+    if not present(path):
+        return {}, []
+    data, problems = read_file(path, root)
+    synonyms, found = _check_synonyms(data, rel_path(path, root))
+    return synonyms, problems + found
 
 
 def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Problem]]:
@@ -648,6 +170,111 @@ def _check_synonyms(data: Any, rel: str) -> tuple[dict[str, list[str]], list[Pro
             continue
         result[key] = [str(v) for v in value]
     return result, problems
+
+
+@dataclass(slots=True)
+class _Topics:
+    """What topics/*.yaml hold, gathered file by file."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)  # served (reviewed)
+    drafts: dict[str, Entry] = field(default_factory=dict)
+    topics: list[Topic] = field(default_factory=list)
+    source: dict[str, tuple[str, int]] = field(default_factory=dict)  # every id -> file, line
+    key_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    related: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, id, ref
+
+
+def _load_topics(root: Path) -> tuple[_Topics, list[Problem]]:
+    found = _Topics()
+    problems: list[Problem] = []
+    files = topic_files(root)
+    if not files:
+        problems.append(
+            Problem(rel_path(root / "topics", root), 1, "error", "no topic files (*.yaml)")
+        )
+    for path in files:
+        problems += _load_topic(path, root, found)
+    return found, problems
+
+
+def _load_topic(path: Path, root: Path, found: _Topics) -> list[Problem]:
+    """One topic file into `found`; its entries in order, a topic of its served ones."""
+    rel = rel_path(path, root)
+    data, problems = read_file(path, root)
+    if problems:
+        return problems
+    model, problems = validate(TopicFile, data, rel)
+    if model is None:
+        return problems
+    ids: list[str] = []
+    for i, item in enumerate(model.entries):
+        problem = _add_entry(item, data["entries"][i], rel, path.stem, found)
+        if problem is None:
+            ids.append(item.id)
+        else:
+            problems.append(problem)
+    found.topics.append(Topic(id=path.stem, title=model.title, entry_ids=tuple(ids)))
+    return problems
+
+
+def _add_entry(item: EntryModel, raw: Any, rel: str, topic: str, found: _Topics) -> Problem | None:
+    """One entry into `found`. None when it is served; a draft is a warning, and a duplicate
+    id an error (the entry is left out)."""
+    line = getattr(raw, "line", 1)
+    if item.id in found.source:
+        first_file, first_line = found.source[item.id]
+        return Problem(
+            rel,
+            line_of(raw, ("id",)),
+            "error",
+            f"duplicate id '{item.id}' (first at {first_file}:{first_line})",
+        )
+    found.source[item.id] = (rel, line)
+    found.key_lines[item.id] = _key_lines(raw)
+    entry = Entry(
+        id=item.id,
+        question=item.question,
+        answer=item.answer.strip(),
+        link=item.link,
+        alternates=tuple(item.alternates),
+        related=tuple(item.related),
+        examples=tuple(item.examples),
+        reviewed=item.reviewed,
+        topic=topic,
+    )
+    for j, ref in enumerate(item.related):
+        found.related.append((rel, line_of(raw, ("related", j)), item.id, ref))
+    if entry.is_draft:
+        found.drafts[entry.id] = entry
+        return Problem(
+            rel,
+            line,
+            "warning",
+            f"entry '{entry.id}' has no 'reviewed' date: it is a draft and is not served",
+        )
+    found.entries[entry.id] = entry
+    return None
+
+
+def _key_lines(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, LineDict):
+        return {}
+    lines = dict(raw.key_lines)
+    examples = raw.get("examples")
+    if isinstance(examples, LineList):
+        lines.update({f"examples.{i}": n for i, n in enumerate(examples.item_lines)})
+    return lines
+
+
+def _check_related(found: _Topics) -> list[Problem]:
+    """Every `related` id names another entry of the folder (a draft counts)."""
+    problems = []
+    for rel, line, owner, ref in found.related:
+        if ref == owner:
+            problems.append(Problem(rel, line, "error", f"'{owner}' lists itself in related"))
+        elif ref not in found.source:
+            problems.append(Problem(rel, line, "error", f"related id '{ref}' does not exist"))
+    return problems
 
 
 def _check_safety(

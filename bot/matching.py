@@ -1,14 +1,15 @@
 """Find the entry that answers a reader's message — or decide that none clearly does.
 
-Readers write long, chatty, misspelt messages; entries are short questions. So a message is
-reduced to its telling terms (stop words dropped, synonyms and brand names mapped to one term,
-typos corrected against the knowledge's own vocabulary, light stemming), terms are weighted by
-how rare they are in the knowledge (IDF), and each sentence is scored as well as the whole.
+A message and every entry's question and alternates are reduced to terms (bot/analysis.py),
+terms are weighted by how rare they are in the knowledge (IDF), and each sentence is scored
+as well as the whole.
 
 An entry's score for a piece of text is the geometric mean of two coverages: how much of the
 entry's question the text mentions (precision) and how much of the text the entry explains
 (recall). The second one is what refuses near-misses: in "does Botox cause hair loss?", the
-words *hair loss* are not explained by the Botox-atrophy entry, so it is not answered.
+words *hair loss* are not explained by the Botox-atrophy entry, so it is not answered. With
+the meaning signal on, closeness blends in the best cosine to an entry's phrasings; the
+evidence goes to the calibrated decision (bot/decision.py).
 """
 
 from __future__ import annotations
@@ -16,82 +17,20 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from bot import decision
-from bot.knowledge import Matching
+from bot.analysis import Analyzer, question_kinds
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.reading import read
+from bot.schema import Matching
+from bot.text import normalise, sentences
 
 if TYPE_CHECKING:
     from bot.semantic import Encoder
-from bot.text import normalise, sentences, stem
-
-STOP_WORDS = frozenset(
-    """
-        a about above after again against all am an and any are arent as at be because been
-        before being below between both but by can cant could couldnt did didnt do does
-        doesnt doing dont down during each few for from further had hadnt has hasnt have
-        havent having he hed hes her here heres hers herself him himself his how hows i id
-        ill im ive if in into is isnt it its itself lets me more most my myself no nor not
-        of off on once only or other ought our ours ourselves out over own same shant she
-        shed shes should shouldnt so some such than that thats the their theirs them
-        themselves then there theres these they theyd theyll theyre theyve this those
-        through to too under until up very was wasnt we wed well were weve werent what whats
-        when whens where wheres which while who whos whom why whys with wont would wouldnt
-        you youd youll youre youve your yours yourself yourselves u ur r ya also just really
-        actually basically literally pretty quite lot lots much many thing things stuff
-        anything something everything anyone someone everyone get gets got getting go goes
-        going gone went know knew think thought want wanted wanting wondering wonder
-        wondered ask asking asked question questions help please pls plz thanks thank thx ty
-        hi hello hey hiya dear doc doctor dr love xx xo x lol haha omg ok okay yes yeah yep
-        nope hope hoping tell telling told say said says heard hear read reading reader blog
-        post site page follow following long-time longtime fan advance appreciate
-        appreciated cheers regards best wishes kind sorry bother quick one two three first
-        second im34 year years old age aged ago month months week weeks day days today
-        yesterday recently lately now still ever never always sometimes often usually maybe
-        probably sure guess feel feeling seems seem seemed look looks looking like way kind
-        sort bit little new next last-time time times since already even though although
-        however anyway friend friends mom mum mother dad husband wife boyfriend girlfriend
-        sister daughter son someone people person everybody somebody anybody work job
-        wedding party vacation holiday see saw seen make made makes let put take took taken
-        give gave use used using try tried trying keep kept start started starting stop
-        stopped come came would could should might must will shall may
-            soon quickly quick fast kick kicks peak long last lasts lasting until till
-    """.split()
-)
-# Kept as terms although they look like stop words: they carry the question's meaning.
-_KEEP = frozenset({"safe", "work", "pregnant", "better", "difference", "why"})
-
-# A message asks one of these kinds of question; an entry answers only the kinds its question
-# and alternates ask. A kind in the message that the entry never asks vetoes an answer.
-QUESTION_KINDS: dict[str, re.Pattern[str]] = {
-    "cost": re.compile(
-        r"\b(cost|costs|price|prices|pricing|expensive|cheap|cheaper|afford|insurance|"
-        r"how much (is|does|do|would|will|for|money)|dollars?|pounds?|euros?)\b"
-    ),
-    "duration": re.compile(
-        r"\b(how long|last|lasts|lasting|wear off|wears off|permanent|permanently|forever|"
-        r"duration|until|till)\b"
-    ),
-    "onset": re.compile(
-        r"\b(how soon|how quickly|how fast|start(s|ed)? (to )?work\w*|kick(s)? in|take(s)? effect|"
-        r"how long( \w+){0,3} takes?|"
-        r"when (will|does|do|can|should) (i|it|you) (see|notice)|see (the )?results|"
-        r"(full|peak|maximum|max) effect|before (it|botox|\w+) work\w*|work\w* yet|kicked in)\b"
-    ),
-    "difference": re.compile(
-        r"\b(difference|different|differ|vs|versus|compare|compared|comparison|better than|"
-        r"which is better|which one|instead of|same as|same thing)\b"
-    ),
-}
 
 
 @dataclass(slots=True)
@@ -111,101 +50,6 @@ class _Unit:
     kinds: frozenset[str]
     weights: dict[str, float]  # the weight of each term, looked up once
     total: float
-
-
-class Analyzer:
-    """Turns text into terms: the same steps for the knowledge and for readers' messages.
-
-    Words are stemmed first; synonym phrases are matched on the full word sequence (so "work
-    out" is exercise but "start working" is not); then stop words go and typos are corrected.
-    """
-
-    def __init__(self, synonyms: dict[str, list[str]]) -> None:
-        self._phrases: dict[tuple[str, ...], str] = {}
-        for canonical, variants in synonyms.items():
-            target = " ".join(self._content(self._stems(canonical))) or canonical
-            for phrase in [canonical, *variants]:
-                key = tuple(self._stems(phrase))
-                if key:
-                    self._phrases[key] = target
-        self._max_phrase = max((len(k) for k in self._phrases), default=1)
-        self._phrase_words = {w for key in self._phrases for w in key}
-        self.vocabulary: set[str] = set()
-        self._vocab_list: list[str] = []
-        self._corrections: dict[str, str | None] = {}
-
-    @staticmethod
-    def _stems(text: str) -> list[str]:
-        return [stem(w) for w in normalise(text).split()]
-
-    @staticmethod
-    def _content(tokens: list[str]) -> list[str]:
-        return [t for t in tokens if not _is_stop(t)]
-
-    def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
-        self.vocabulary = set(vocabulary) | self._phrase_words
-        self._vocab_list = sorted(t for t in self.vocabulary if " " not in t and len(t) >= 4)
-        self._corrections.clear()
-
-    def _correct(self, token: str) -> str:
-        """Map a misspelt word to the knowledge's vocabulary ('botax' -> 'botox').
-
-        Strict on purpose: one edit for words up to six letters (and for five letters or less
-        only a swapped letter, or "beard" would become "bead"), two for longer ones; the first
-        letter must agree, which readers rarely get wrong.
-        """
-        if token in self.vocabulary or len(token) < 5 or not token.isalpha() or _is_stop(token):
-            return token
-        cached = self._corrections.get(token, "")
-        if cached != "":
-            return cached or token
-        best = None
-        if len(self._corrections) < 100_000:
-            max_edits = 1 if len(token) <= 6 else 2
-            found = process.extract(
-                token, self._vocab_list, scorer=OSA.distance, score_cutoff=max_edits, limit=5
-            )
-            for word, _, _ in sorted(found, key=lambda f: f[1]):
-                if word[0] == token[0] and (len(token) > 5 or len(word) == len(token)):
-                    best = word
-                    break
-            self._corrections[token] = best
-        return best or token
-
-    def terms(self, text: str, *, correct: bool = True) -> list[str]:
-        tokens = self._stems(text)
-        if correct:
-            tokens = [self._correct(t) for t in tokens]
-        out: list[str] = []
-        i = 0
-        while i < len(tokens):
-            for size in range(min(self._max_phrase, len(tokens) - i), 0, -1):
-                key = tuple(tokens[i : i + size])
-                if key in self._phrases:
-                    out.append(self._phrases[key])
-                    i += size
-                    break
-            else:
-                token = tokens[i]
-                if not _is_stop(token) and not token.isdigit():
-                    out.append(token)
-                i += 1
-        return out
-
-
-_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS) | STOP_WORDS
-
-
-def _is_stop(token: str) -> bool:
-    return token in _STOP_STEMS and token not in _KEEP
-
-
-def question_kinds(text: str) -> frozenset[str]:
-    norm = normalise(text)
-    kinds = {kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(norm)}
-    if "onset" in kinds:
-        kinds.discard("duration")  # "how long does it take to work" asks when, not how long
-    return frozenset(kinds)
 
 
 class Matcher:

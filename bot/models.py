@@ -128,6 +128,14 @@ class Button:
     arg: str = ""
 
 
+def number(text: str) -> int | None:
+    """A row id or page from button data, which a reader can forge: plain ASCII digits only,
+    and small enough for SQLite ("²" and 5,000-digit numbers are not numbers here)."""
+    if text.isascii() and text.isdecimal() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """Everything a front end needs to show one answer; rendered by `bot.render`."""

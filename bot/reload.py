@@ -22,15 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.aio import sleep_or_stop
-from bot.knowledge import (
-    Knowledge,
-    Problem,
-    fingerprint,
-    knowledge_files,
-    load_knowledge,
-    rel_path,
-)
-from bot.service import AnswerService, Snapshot
+from bot.kbfiles import Problem, fingerprint, knowledge_files, rel_path
+from bot.knowledge import Knowledge, load_knowledge
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

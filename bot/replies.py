@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot import rich
-from bot.knowledge import Knowledge, RedFlag
+from bot.knowledge import Knowledge
 from bot.models import (
     Action,
     Block,
@@ -21,6 +21,7 @@ from bot.models import (
     Reply,
     ReviewAction,
 )
+from bot.schema import RedFlag
 
 T = TypeVar("T")
 PAGE_SIZE = 6

@@ -19,9 +19,9 @@ import yaml
 from rapidfuzz import fuzz
 
 from bot import rich
-from bot.knowledge import SLUG
 from bot.models import Entry, QueueItem, Span
-from bot.service import Snapshot
+from bot.schema import SLUG
+from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.text import clean, content_words, normalise
 

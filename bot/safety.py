@@ -47,7 +47,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.knowledge import Cues, RedFlag
+from bot.schema import Cues, RedFlag
 from bot.text import normalise, sentences, stem
 
 GAP_WORDS = 4

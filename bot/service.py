@@ -8,79 +8,18 @@ an unmatched reply does not pretend the question was queued.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from bot import logs, replies, semantic
-from bot.knowledge import Knowledge, RedFlag
-from bot.matching import Matcher
-from bot.models import Action, Button, Decision, Outcome, Reply
-from bot.reading import read
-from bot.safety import SafetyCheck, smalltalk_kind
+from bot import logs, replies
+from bot.knowledge import Knowledge
+from bot.models import Action, Button, Outcome, Reply, number
+from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.text import clean
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Knowledge plus the indexes built from it; swapped whole on reload."""
-
-    knowledge: Knowledge
-    matcher: Matcher
-    safety: SafetyCheck
-
-    @classmethod
-    def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
-        """`meaning`: use the sentence-embedding signal; default: when the extra is installed
-        and EXPERTBOT_SEMANTIC is not "off"."""
-        on = semantic.enabled() if meaning is None else meaning
-        encoder = semantic.shared_encoder() if on else None
-        matcher = Matcher(
-            list(knowledge.entries.values()),
-            knowledge.synonyms,
-            knowledge.settings.matching,
-            encoder=encoder,
-        )
-        return cls(knowledge, matcher, SafetyCheck(knowledge.red_flags))
-
-    def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
-        """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
-        text = clean(text)[: self.knowledge.settings.matching.max_chars]
-        flag = self.safety.red_flag(text)
-        if flag is not None:
-            return Decision(Outcome.URGENT, red_flag=flag.id), flag
-        kind = smalltalk_kind(text)
-        if kind is not None:
-            return Decision(Outcome.SMALLTALK, smalltalk=kind), None
-        reading = read(text)
-        if reading.foreign:
-            return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
-        decision = self.matcher.decide(text)
-        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
-            also, open_parts = self.matcher.other_parts(text, decision.entry)
-            decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
-        return dataclasses.replace(decision, photo=reading.photo), None
-
-    def probe(self, text: str) -> Reply:
-        """The reply a reader would get, without storing anything (`expertbot ask`)."""
-        decision, flag = self.decide(text)
-        queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
-        return replies.for_decision(
-            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag
-        )
-
-
-def number(text: str) -> int | None:
-    """A row id or page from button data, which a reader can forge: plain ASCII digits only,
-    and small enough for SQLite ("²" and 5,000-digit numbers are not numbers here)."""
-    if text.isascii() and text.isdecimal() and len(text) <= 18:
-        return int(text)
-    return None
 
 
 class AnswerService:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from bot import semantic
 from bot.cli import app
 from bot.knowledge import Knowledge, load_knowledge
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Store
 
 # Most of the suite runs the light, words-only matcher (fast; child processes inherit this).

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot import cli
 from bot.knowledge import Knowledge
 from bot.models import Outcome
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.text import clean
 from tests.conftest import BUNDLED_KB, DATA, RunCli, db_rows
 

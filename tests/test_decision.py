@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
-from bot.knowledge import Calibration, Matching
 from bot.models import Entry, Outcome
+from bot.schema import Calibration, Matching
 
 ENTRIES = [
     Entry(f"e{i}", f"Question {i}?", "Answer.", f"https://example.org/{i}") for i in range(5)

@@ -20,7 +20,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Config
 from bot.knowledge import load_knowledge
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.telegram.app import build_application
 from bot.telegram.outbox import Outbox

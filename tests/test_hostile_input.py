@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.models import Action, Button, Reply
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import MAX_STORED_CHARS, Store, storable
 from bot.telegram import callbacks
 from bot.text import clean

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.checks import check
-from bot.knowledge import Knowledge, fingerprint, knowledge_files, load_knowledge
+from bot.kbfiles import fingerprint, knowledge_files
+from bot.knowledge import Knowledge, load_knowledge
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 

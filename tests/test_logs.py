@@ -13,7 +13,8 @@ from telegram import Update
 
 from bot import logs
 from bot.config import Config, ConfigError
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.telegram.updates import UpdateGate
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis import Analyzer, question_kinds
 from bot.evaluate import evaluate, load_cases
-from bot.matching import Analyzer, Matcher, question_kinds
+from bot.matching import Matcher
 from bot.models import Entry, Outcome
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 DATA = Path(__file__).parent / "data"
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.outbox import Outbox, Roles
 

@@ -18,7 +18,7 @@ from bot.evaluate import Report, evaluate, load_cases
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.semantic import available
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

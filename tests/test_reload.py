@@ -16,9 +16,11 @@ import pytest
 
 import bot.reload
 from bot import render, review_replies
-from bot.knowledge import Knowledge, Problem, load_knowledge
+from bot.kbfiles import Problem
+from bot.knowledge import Knowledge, load_knowledge
 from bot.reload import KnowledgeReloader, ReloadResult, folder_signature
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from tests.conftest import until
 
 SUNSCREEN_Q = "How much sunscreen should I apply?"

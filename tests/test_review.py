@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from bot import render, replies, review_replies, rich
-from bot.knowledge import SLUG, Knowledge, load_knowledge
+from bot.knowledge import Knowledge, load_knowledge
 from bot.models import BlockKind, ReviewAction, Span
 from bot.review import ReviewError, ReviewService, reader_label, similar
-from bot.service import Snapshot
+from bot.schema import SLUG
+from bot.snapshot import Snapshot
 from bot.storage import Delivery, Store
 from bot.text import normalise
 

@@ -17,10 +17,11 @@ import pytest
 import yaml
 
 from bot.checks import check as kb_check
-from bot.knowledge import Cues, Knowledge, RedFlag, load_knowledge
+from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Outcome
 from bot.safety import SafetyCheck, phrase_error, phrase_regex, smalltalk_kind
-from bot.service import Snapshot
+from bot.schema import Cues, RedFlag
+from bot.snapshot import Snapshot
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -147,7 +148,7 @@ def test_fever_with_a_procedure_is_urgent(check: SafetyCheck) -> None:
 
 def test_context_is_per_flag() -> None:
     """A context word only counts for its own flag: a synthetic pair of flags shows it."""
-    from bot.knowledge import RedFlag
+    from bot.schema import RedFlag
 
     flags = [
         RedFlag(id="a", title="A", phrases=["blurry"], context=["filler*"], advice="a"),

@@ -15,7 +15,7 @@ import pytest
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.semantic import MAX_TOKENS, Phrasings, shared_encoder
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,7 +12,8 @@ import pytest
 from bot import replies
 from bot.knowledge import Knowledge
 from bot.models import Action, BlockKind, Button, Decision, Outcome, Reply, Scored
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import MAX_STORED_CHARS, Store
 from tests.conftest import db_rows
 

@@ -19,7 +19,8 @@ import pytest
 import bot.storage.db
 from bot.knowledge import Knowledge
 from bot.models import Action, Outcome
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from tests.conftest import db_rows
 from tests.test_service import ANSWERED_ID, READER, UNKNOWN, text_of

@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, T
 from bot import render, replies, review_replies
 from bot.knowledge import load_knowledge
 from bot.models import Action, Button, QueueItem, Reply
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.telegram import app as app_module
 from bot.telegram import sending
 from bot.telegram.callbacks import LIMIT, decode, encode

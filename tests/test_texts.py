@@ -9,7 +9,8 @@ from pathlib import Path
 from bot import replies
 from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Action
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store
 
 FRENCH = {

@@ -39,7 +39,8 @@ from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
 from bot.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
 from bot.review import ReviewService
-from bot.service import AnswerService, Snapshot
+from bot.service import AnswerService
+from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles

@@ -34,9 +34,9 @@ from telegram.ext import (
 )
 
 from bot import review_replies, rich
-from bot.models import Reply, ReviewAction
+from bot.models import Reply, ReviewAction, number
 from bot.review import Resolution, ReviewError, ReviewService
-from bot.service import AnswerService, number
+from bot.service import AnswerService
 from bot.storage import Store, StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Outbox, Roles

@@ -31,7 +31,7 @@ from bot.config import Config
 from bot.knowledge import Knowledge
 from bot.models import QueueItem, Reply
 from bot.review import group_items, parse_time, reader_label
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from bot.storage import Delivery, Store, StoreError
 from bot.telegram.sending import quiet_retried_failures, send_reply
 

@@ -25,7 +25,7 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.models import Outcome
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 from tests.conftest import db_rows
 
 from .fake_telegram import Call, FakeTelegram

@@ -14,7 +14,7 @@ import pytest
 from bot.knowledge import load_knowledge
 from bot.models import Outcome
 from bot.semantic import available
-from bot.service import Snapshot
+from bot.snapshot import Snapshot
 
 from .conftest import ROOT, Chat, StartBot, buttons
 from .fake_telegram import FakeTelegram

@@ -1,0 +1,68 @@
+"""What the bot serves at one moment: the knowledge plus the indexes built from it (matcher,
+safety check), swapped whole on reload (bot/reload.py). `decide` is the pure part of
+answering a message — safety first, then small talk, then the knowledge — shared by the
+answer service (bot/service.py), `expertbot ask`, `eval` and `kb check`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bot import replies, semantic
+from bot.knowledge import Knowledge
+from bot.matching import Matcher
+from bot.models import Decision, Outcome, Reply
+from bot.reading import read
+from bot.safety import SafetyCheck, smalltalk_kind
+from bot.schema import RedFlag
+from bot.text import clean
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Knowledge plus the indexes built from it; swapped whole on reload."""
+
+    knowledge: Knowledge
+    matcher: Matcher
+    safety: SafetyCheck
+
+    @classmethod
+    def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
+        """`meaning`: use the sentence-embedding signal; default: when the extra is installed
+        and EXPERTBOT_SEMANTIC is not "off"."""
+        on = semantic.enabled() if meaning is None else meaning
+        encoder = semantic.shared_encoder() if on else None
+        matcher = Matcher(
+            list(knowledge.entries.values()),
+            knowledge.synonyms,
+            knowledge.settings.matching,
+            encoder=encoder,
+        )
+        return cls(knowledge, matcher, SafetyCheck(knowledge.red_flags))
+
+    def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
+        """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
+        text = clean(text)[: self.knowledge.settings.matching.max_chars]
+        flag = self.safety.red_flag(text)
+        if flag is not None:
+            return Decision(Outcome.URGENT, red_flag=flag.id), flag
+        kind = smalltalk_kind(text)
+        if kind is not None:
+            return Decision(Outcome.SMALLTALK, smalltalk=kind), None
+        reading = read(text)
+        if reading.foreign:
+            return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
+        decision = self.matcher.decide(text)
+        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+            also, open_parts = self.matcher.other_parts(text, decision.entry)
+            decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
+        return dataclasses.replace(decision, photo=reading.photo), None
+
+    def probe(self, text: str) -> Reply:
+        """The reply a reader would get, without storing anything (`expertbot ask`)."""
+        decision, flag = self.decide(text)
+        queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+        return replies.for_decision(
+            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag
+        )
