@@ -152,14 +152,13 @@ def held_aside(snapshot: Snapshot, real: list[dict], team: list[dict], mode: str
     """Cross-validated report: each real message judged by a model that never saw it,
     over REPEATS different splits; counts are per pass over the set (mean of the repeats)."""
     evidence = {id(r["case"]): r["evidence"] for r in real}
-    matcher = snapshot.matcher
-    original = matcher.settings
+    base = snapshot.matcher.settings
     verdicts = []
     for repeat in range(REPEATS):
         folds = np.random.default_rng(SEED + repeat).permutation(len(real)) % FOLDS
         for k in range(FOLDS):
             calibration = calibrate(real, team, folds != k)
-            settings = original.model_copy(update={mode: calibration})
+            settings = base.model_copy(update={mode: calibration})
             test = [r["case"] for r, f in zip(real, folds, strict=True) if f == k]
             by_text = {c.text: evidence[id(c)] for c in test}
 
@@ -167,7 +166,6 @@ def held_aside(snapshot: Snapshot, real: list[dict], team: list[dict], mode: str
                 return decision.decide(by_text[text], settings)
 
             verdicts.append(evaluate(snapshot, test, decide=decide))
-    matcher.settings = original
     names = ("covered", "uncovered", "right", "assisted", "wrong", "missed", "false_answers")
     total = {k: sum(getattr(v, k) for v in verdicts) / REPEATS for k in names}
     one_tap = sum(v.one_tap * v.covered for v in verdicts) / REPEATS

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bot import decision
 from bot.analysis import Analyzer, question_kinds
 from bot.models import Decision, Entry, Outcome, Scored
-from bot.reading import read
+from bot.reading import Reading, read
 from bot.schema import Matching
 from bot.text import normalise, sentences
 
@@ -265,18 +265,19 @@ class Matcher:
         ranked, _ = self._rank(text[: self.settings.max_chars], limit)
         return [scored for scored, _ in ranked]
 
-    def decide(self, text: str) -> Decision:
-        """answer when one entry surely answers, suggest when some are close, else unmatched."""
+    def decide(self, text: str, reading: Reading | None = None) -> Decision:
+        """answer when one entry surely answers, suggest when some are close, else unmatched.
+        `reading`: the message already read (bot/reading.py), when the caller has it."""
         text = text[: self.settings.max_chars]
         exact = self._exact.get(normalise(text))
         if exact is not None:
             return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
-        return decision.decide(self.evidence(text), self.settings)
+        return decision.decide(self.evidence(text, reading), self.settings)
 
-    def evidence(self, text: str) -> decision.Evidence:
+    def evidence(self, text: str, reading: Reading | None = None) -> decision.Evidence:
         """The entries ranked by closeness to the message, and the signals about the best one
         that the calibrated decision weighs (bot/decision.py)."""
-        reading = read(text[: self.settings.max_chars])
+        reading = reading or read(text[: self.settings.max_chars])
         words: dict[int, float] = {}  # sparse: only the lexical candidates score
         vetoes: dict[int, float] = {}
         pieces = [reading.text] if reading.focus == reading.text else [reading.text, reading.focus]
@@ -327,12 +328,13 @@ class Matcher:
         order = sorted((int(i) for i in best if closeness[i] > 0), key=lambda i: (-closeness[i], i))
         return order, closeness
 
-    def other_parts(self, text: str, answered: Entry) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
+    def other_parts(
+        self, reading: Reading, answered: Entry
+    ) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
         """A message of several questions, answered from one entry: the questions that entry
         leaves open, each either answered by another entry (offered too) or by none (it goes
         to the doctor on its own). A question mostly in the answered entry's words ("is this
         normal?", "how long will it last?") belongs to it."""
-        reading = read(text[: self.settings.max_chars])
         if len(reading.questions) < 2:
             return (), ()
         answered_index = self._index[answered.id]

@@ -53,9 +53,9 @@ class Snapshot:
         reading = read(text)
         if reading.foreign:
             return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
-        decision = self.matcher.decide(text)
+        decision = self.matcher.decide(text, reading)
         if decision.outcome is Outcome.ANSWER and decision.entry is not None:
-            also, open_parts = self.matcher.other_parts(text, decision.entry)
+            also, open_parts = self.matcher.other_parts(reading, decision.entry)
             decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
         return dataclasses.replace(decision, photo=reading.photo), None
 
