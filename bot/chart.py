@@ -16,6 +16,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 OUTCOMES = ("answer", "suggest", "unmatched", "urgent")  # bottom to top in each day's bar
 COLORS = {
@@ -27,6 +28,7 @@ COLORS = {
 WAITING_SHOWN = 8  # groups in the bottom panel
 QUESTION_CHARS = 110  # of a waiting group's question on its bar
 DPI = 100
+CAPTION_CHARS = 1024  # Telegram's limit for a photo's caption
 SIZE = (11.0, 8.5)  # inches: 1100 × 850 px, well inside Telegram's photo limits
 
 _drawing = threading.Lock()  # matplotlib's text and font caches are not thread-safe
@@ -56,6 +58,36 @@ class Labels:
             "unmatched": self.to_doctor,
             "urgent": self.urgent,
         }[outcome]
+
+
+class Texts(Protocol):
+    """bot.yaml's settings (`BotSettings`): `text(name)` with {expert} filled in."""
+
+    def text(self, name: str) -> str: ...
+
+
+def labels(settings: Texts, weeks: int) -> Labels:
+    """The chart's words from bot.yaml's texts."""
+
+    def text(name: str) -> str:
+        return settings.text(name).replace("{weeks}", str(weeks))
+
+    return Labels(
+        title=text("chart_title"),
+        answered=text("chart_answered"),
+        suggested=text("chart_suggested"),
+        to_doctor=text("chart_to_doctor"),
+        urgent=text("chart_urgent"),
+        waiting=text("chart_waiting"),
+        nothing_waiting=text("chart_nothing_waiting"),
+        no_questions=text("chart_no_questions"),
+    )
+
+
+def caption(settings: Texts, name: str, weeks: int) -> str:
+    """A photo caption from bot.yaml (`chart_caption`, `weekly_chart_caption`), within
+    Telegram's 1,024 characters."""
+    return cut(settings.text(name).replace("{weeks}", str(weeks)), CAPTION_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
