@@ -140,19 +140,28 @@ class Charts:
         if self.schedule is None or not self.doctors:
             return
         log.info("weekly chart: %s, to %d doctor(s)", self.schedule, len(self.doctors))
-        retry = min(RETRY, self.schedule.every or RETRY)
+        started = self.clock()
         while not stop.is_set():
-            try:
-                now = self.clock()
-                due = self.schedule.next_due(await self.last_sent(), now)
-                wait = (due - now).total_seconds()
-                if wait <= 0:
-                    if await self.weekly():
-                        await self.review.store.set_meta(LAST_SENT, now.isoformat())
-                        log.info("weekly chart sent")
-                        continue
-                    wait = retry
-            except StoreError as exc:
-                log.warning("weekly chart: %s", exc)
-                wait = retry
-            await sleep_or_stop(min(wait, MAX_SLEEP), stop)
+            wait = await self.step(started)
+            if wait > 0:
+                await sleep_or_stop(min(wait, MAX_SLEEP), stop)
+
+    async def step(self, started: dt.datetime) -> float:
+        """Send the weekly chart if it is due; returns the seconds until the next look (0:
+        look again now). A bot that never sent counts from `started`: the first period, or
+        the first weekly time after it."""
+        assert self.schedule is not None
+        retry = min(RETRY, self.schedule.every or RETRY)
+        try:
+            now = self.clock()
+            due = self.schedule.next_due(await self.last_sent() or started, now)
+            if due > now:
+                return (due - now).total_seconds()
+            if not await self.weekly():
+                return retry
+            await self.review.store.set_meta(LAST_SENT, now.isoformat())
+            log.info("weekly chart sent")
+            return 0
+        except StoreError as exc:
+            log.warning("weekly chart: %s", exc)
+            return retry
