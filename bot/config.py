@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import schedule
+from bot.schedule import Schedule
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_RETENTION_DAYS = 365
 LOG_FORMATS = ("text", "json")
@@ -40,6 +43,9 @@ class Config:
     rate_limit_per_minute: int | None = None
     log_format: str = "text"  # "text" or "json" (one JSON object per line)
     retention_days: int = DEFAULT_RETENTION_DAYS  # questions, closed queue items, votes, alternates
+    # EXPERTBOT_WEEKLY_CHART: when the doctors get the weekly chart ("mon 08:00" UTC by
+    # default; a number: every N seconds; "off": None). See bot/schedule.py.
+    weekly_chart: Schedule | None = field(default_factory=lambda: schedule.parse(None))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -60,6 +66,10 @@ class Config:
         if not retention.isdigit() or int(retention) < 1:
             raise ConfigError("RETENTION_DAYS must be a whole number of days, at least 1")
         try:
+            weekly_chart = schedule.parse(env.get("EXPERTBOT_WEEKLY_CHART"))
+        except schedule.ScheduleError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
             review_id = int(review) if review else None
         except ValueError:
             raise ConfigError("REVIEW_CHAT_ID must be a numeric chat id") from None
@@ -77,4 +87,5 @@ class Config:
             rate_limit_per_minute=int(rate) if rate else None,
             log_format=log_format,
             retention_days=int(retention),
+            weekly_chart=weekly_chart,
         )

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
-from bot import rich
+from bot import chart, rich
 from bot.models import Entry, QueueItem, Span
 from bot.schema import SLUG
 from bot.snapshot import Snapshot
@@ -357,6 +357,18 @@ class ReviewService:
         result["pending_groups"] = [g.as_dict() for g in (await self.pending_groups())[:10]]
         result["not_stored"] = ["smalltalk"]
         return result
+
+    async def chart_data(self, weeks: int = 4, now: dt.datetime | None = None) -> chart.ChartData:
+        """The doctor's chart: questions per UTC day and outcome over the last `weeks` weeks
+        (today included), and the pending groups most asked first (their lead's words)."""
+        now = now or dt.datetime.now(dt.UTC)
+        days = chart.window(now.astimezone(dt.UTC).date(), weeks)
+        since = dt.datetime.combine(days[0], dt.time(), dt.UTC).isoformat(timespec="seconds")
+        rows = await self.store.daily_outcomes(since)
+        groups = sorted(
+            await self.pending_groups(), key=lambda g: (-g.count, g.lead.created_at, g.lead.id)
+        )
+        return chart.aggregate(rows, days, [(g.lead.text, g.count) for g in groups])
 
 
 _DUMP: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": 100}

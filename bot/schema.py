@@ -120,6 +120,21 @@ class Texts(_Strict):
         "{expert} has read your question but can't answer it here. For advice about your own "
         "situation, please see a dermatologist or your doctor."
     )
+    # The doctor's chart (bot/chart.py): its words, and the captions of the photo in Telegram.
+    # `{weeks}` is filled in too.
+    chart_title: str = "Questions per day, last {weeks} weeks"
+    chart_answered: str = "answered"
+    chart_suggested: str = "did you mean"
+    chart_to_doctor: str = "sent to {expert}"
+    chart_urgent: str = "urgent"
+    chart_waiting: str = "Most asked, still waiting for {expert}"
+    chart_nothing_waiting: str = "Nothing is waiting."
+    chart_no_questions: str = "No questions yet."
+    chart_caption: str = "The last {weeks} weeks, and what readers ask most that has no answer yet."
+    weekly_chart_caption: str = (
+        "Your weekly picture: the last {weeks} weeks, and what readers ask most that has no "
+        "answer yet. /queue lists them."
+    )
 
 
 class Calibration(_Strict):

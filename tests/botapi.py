@@ -3,6 +3,8 @@ at once with a plausible result and records it, so handler tests run the bot's r
 (`UpdateGate` → `process_update` → handler → service → render → keyboard → the sendMessage
 PTB serialises) in the test's own event loop, and a handler bug fails with its traceback.
 
+Uploads (sendPhoto's multipart body) are kept: `photos[chat_id]` lists the bytes per chat.
+
 `fail(method, status, body)` scripts the next answers to a method (a 502, a body that is not
 JSON, a 429...), once each, in order.
 """
@@ -13,7 +15,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -31,6 +33,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     message_id: int = 0  # of the message the call sent or edited
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart uploads (sendPhoto)
 
     @property
     def text(self) -> str:
@@ -53,6 +56,7 @@ class BotApiDouble(BaseRequest):
         self.calls: list[ApiCall] = []
         self._script: dict[str, list[tuple[int, bytes]]] = {}
         self._ids = itertools.count(1)
+        self.photos: dict[int, list[bytes]] = {}  # chat id -> the photos uploaded to it
 
     async def initialize(self) -> None:
         pass
@@ -78,6 +82,9 @@ class BotApiDouble(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = ApiCall(name, params)
+        if request_data is not None and request_data.contains_files:
+            files = request_data.multipart_data or {}
+            call.files = {key: value[1] for key, value in files.items()}
         self.calls.append(call)
         scripted = self._script.get(name)
         if scripted:
@@ -94,6 +101,27 @@ class BotApiDouble(BaseRequest):
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test"},
                 "text": str(params.get("text", "")),
+            }
+        elif name == "sendPhoto":
+            chat_id = int(params.get("chat_id", 1))
+            photo = call.files.get("photo", b"")
+            self.photos.setdefault(chat_id, []).append(photo)
+            call.message_id = next(self._ids)
+            result = {
+                "message_id": call.message_id,
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test"},
+                "photo": [
+                    {
+                        "file_id": f"photo{call.message_id}",
+                        "file_unique_id": "u",
+                        "width": 1100,
+                        "height": 850,
+                        "file_size": len(photo),
+                    }
+                ],
+                "caption": str(params.get("caption", "")),
             }
         elif name == "getChat":
             result = {"id": int(params.get("chat_id", 1)), "type": "private"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -722,3 +723,45 @@ def test_stats(run_cli, kb_dir: Path, db_path: Path) -> None:
     assert "\n  answer         1   50.0%\n" in out
     assert "exfoliate-how-often" in out and "small talk is not stored" in out
     assert f"asked 1×  {UNKNOWN}" in out
+
+
+def test_stats_chart_writes_a_png(run_cli, kb_dir: Path, db_path: Path, tmp_path: Path) -> None:
+    code, _, err = chat(run_cli, kb_dir, EXFOLIATE, UNKNOWN)
+    assert code == 0, err
+    target = tmp_path / "out" / "chart.png"
+    target.parent.mkdir()
+    code, out, err = run_cli("stats", "--chart", str(target), "--knowledge", str(kb_dir))
+    assert code == 0, err
+    assert out.strip() == (
+        f"Wrote {target}: 2 questions over 4 weeks, 1 of the most asked waiting questions."
+    )
+    png = target.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    code, out, err = run_cli("stats", "--chart", str(target), "--weeks", "1")
+    assert code == 0, err
+    assert "over 1 weeks" in out
+
+
+def test_stats_chart_on_an_empty_database_and_bad_options(db_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "empty.png"
+    code, out, err = invoke_cli(db_path, "stats", "--chart", str(target))
+    assert code == 0, err
+    assert "0 questions over 4 weeks" in out and target.read_bytes().startswith(b"\x89PNG")
+    code, _, err = invoke_cli(db_path, "stats", "--chart", str(target), "--weeks", "0")
+    assert code == 2 and "--weeks" in err
+    code, out, err = invoke_cli(db_path, "stats", "--chart", str(tmp_path / "no" / "dir.png"))
+    assert "cannot write" in one_line_error(code, out, err)
+
+
+def test_stats_chart_without_matplotlib_is_one_line_and_exit_1(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    target = tmp_path / "chart.png"
+    code, out, err = invoke_cli(db_path, "stats", "--chart", str(target))
+    line = one_line_error(code, out, err)
+    assert line == (
+        "expertbot: the chart needs matplotlib: pip install 'expertbot[chart]' (or make install)"
+    )
+    assert not target.exists()

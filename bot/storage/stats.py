@@ -22,6 +22,15 @@ class Stats(Database):
         )
         return dict(rows)
 
+    async def daily_outcomes(self, since: str) -> list[tuple[str, str, int]]:
+        """(UTC day 'YYYY-MM-DD', outcome, questions) for the questions asked since then."""
+        rows = await self._stats(
+            "SELECT substr(created_at, 1, 10) AS day, outcome, COUNT(*) FROM questions"
+            " WHERE created_at >= ? GROUP BY day, outcome ORDER BY day, outcome",
+            (since,),
+        )
+        return [(str(day), str(outcome), int(n)) for day, outcome, n in rows]
+
     async def queued_count(self, since: str) -> int:
         rows = await self._stats("SELECT COUNT(*) FROM queue WHERE created_at >= ?", (since,))
         return int(rows[0][0]) if rows else 0

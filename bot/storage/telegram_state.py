@@ -1,6 +1,7 @@
 """The Telegram transport's own state: updates already handled (so a re-delivered one is not
 answered twice), which queue item each message in a review chat is about, the doctor's open
-prompts (her next text answers or searches), and the salt of the pseudonymous reader labels."""
+prompts (her next text answers or searches), and the `meta` table's values: the salt of the
+pseudonymous reader labels, when the weekly chart was last sent."""
 
 from __future__ import annotations
 
@@ -101,3 +102,16 @@ class TelegramState(Database):
             "the reader label salt", "SELECT value FROM meta WHERE key = 'reader_salt'"
         )
         return str(rows[0]["value"]) if rows else ""
+
+    async def meta(self, key: str) -> str | None:
+        """A value of the `meta` table (migration 5), or None."""
+        rows = await self._read("a setting", "SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._write(
+            "save a setting",
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -6,6 +6,8 @@
 - `reader.py`: the reader's handlers (commands, questions, buttons, non-text, groups).
 - `doctor.py`: the doctor's and admins' handlers (card buttons, replies that answer, /queue,
   /stats, /cancel, /reload), and their scoped command menus.
+- `charts.py`: the doctor's chart as a photo (sendPhoto) after /stats, and the weekly chart
+  to each doctor (EXPERTBOT_WEEKLY_CHART; its last send kept in the `meta` table).
 - `outbox.py`: what the bot sends on its own, driven by SQLite: questions to the review chat,
   the doctor's answers to readers, notices for the doctors; `deliver_now` for the terminal.
 - `updates.py`: reliable long polling (acknowledge after handling) and de-duplication.

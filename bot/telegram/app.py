@@ -5,7 +5,7 @@ Start-up, in order: check the settings (token; in webhook mode the secret and UR
 knowledge, open the database, then reach Telegram (getMe): a token Telegram rejects (401/404)
 ends with exit code 2; network errors and 5xx are retried with backoff until Telegram answers
 or a stop is requested. Then the command menu (setMyCommands), the background tasks
-(`aio.Background`: heartbeat, retention, outbox, knowledge watcher) and either long polling
+(`aio.Background`: heartbeat, retention, outbox, knowledge watcher, weekly chart) and either long polling
 (`updates.Poller`) or the webhook server (`webhook.WebhookServer`). A stop finishes the update
 in hand and exits 0. Every fatal problem is one line on stderr, never a traceback.
 
@@ -42,6 +42,7 @@ from bot.review import ReviewService
 from bot.service import AnswerService
 from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
+from bot.telegram.charts import Charts
 from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
@@ -128,6 +129,7 @@ class Parts:
     application: Application
     outbox: Outbox
     service: AnswerService
+    charts: Charts
 
 
 def build_application(
@@ -141,8 +143,9 @@ def build_application(
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
     updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
-    delivers her answers; and the answer service serving `snapshot`, which wakes the outbox
-    when it queues a question and tells it when saving fails. `request`: how Bot API calls
+    delivers her answers; the answer service serving `snapshot`, which wakes the outbox
+    when it queues a question and tells it when saving fails; and the doctor's charts
+    (/stats's photo, the weekly chart). `request`: how Bot API calls
     are made (tests pass a double)."""
     assert cfg.token
     quiet_retried_failures()
@@ -157,11 +160,14 @@ def build_application(
     service = AnswerService(snapshot, store, on_queued=outbox.nudge, on_storage=outbox.storage)
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
     review = ReviewService(store, lambda: service.snapshot)
-    doctor = Doctor(service, review, outbox, roles, reader, reload)
+    charts = Charts(
+        application.bot, review, lambda: service.knowledge, sorted(roles.doctors), cfg.weekly_chart
+    )
+    doctor = Doctor(service, review, outbox, roles, reader, reload, charts)
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
-    return Parts(application, outbox, service)
+    return Parts(application, outbox, service, charts)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -203,6 +209,7 @@ async def _serve(
 
     parts = build_application(cfg, snapshot, store, reload_now)
     application, outbox, service = parts.application, parts.outbox, parts.service
+    charts = parts.charts
 
     async def tell_admins(result: ReloadResult) -> None:
         if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
@@ -249,6 +256,7 @@ async def _serve(
         )
         background.start("outbox", outbox.run)  # (a send in hand is let finish)
         background.start("knowledge watcher", lambda done: reloader.watch(done, RELOAD_POLL))
+        background.start("weekly chart", charts.run)
         hup = _on_sighup(reloader)
         try:
             if webhook_url:

@@ -1,5 +1,6 @@
 """Handlers for the doctor (DOCTOR_IDS) and admins (ADMIN_IDS): the buttons on question cards,
-the replies that answer them, /queue, /stats, /cancel and /reload.
+the replies that answer them, /queue, /stats (its text, then the chart: bot/telegram/charts.py),
+/cancel and /reload.
 
 Thin glue over `ReviewService`, which `expertbot queue …` uses too. Which queue item a card,
 a prompt or an entry list is about is looked up in SQLite by (chat, message), never taken from
@@ -39,6 +40,7 @@ from bot.review import Resolution, ReviewError, ReviewService
 from bot.service import AnswerService
 from bot.storage import Store, StoreError
 from bot.telegram import callbacks
+from bot.telegram.charts import Charts
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
 from bot.telegram.sending import answer_query, edit_reply, send_reply, with_retry
@@ -106,6 +108,7 @@ class Doctor:
         roles: Roles,
         reader: Reader,
         reload: Reload | None = None,
+        charts: Charts | None = None,
     ) -> None:
         self.service = service
         self.review = review
@@ -114,6 +117,7 @@ class Doctor:
         self.roles = roles
         self.reader = reader
         self.reload = reload
+        self.charts = charts
 
     def handlers(self) -> list[BaseHandler]:
         """Registered before the reader's: the first matching handler takes an update."""
@@ -155,6 +159,8 @@ class Doctor:
             await self._say(message.chat_id, await self._queue_page(0))
         elif name == "stats":
             await self._say(message.chat_id, await self._stats())
+            if self.charts is not None:  # then the chart as a photo, when it can be drawn
+                await self.charts.after_stats(message.chat_id)
         elif name == "cancel":
             cleared = await self.store.clear_prompt(user.id, message.chat_id)
             await self._say(

@@ -47,6 +47,9 @@ __all__ = [
 ]
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+PHOTO_LIMIT = 10 * 1024 * 1024  # bytes: Telegram's limit for a photo uploaded with sendPhoto
+PHOTO_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
 CALLBACK_DATA_LIMIT = 64
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -516,12 +519,15 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         # users who blocked the bot: sending to them fails with 403, as in Telegram
         self.blocked: set[int | str] = set()
+        # photos uploaded with sendPhoto (multipart), per chat: the file's bytes, in order
+        self.photos: dict[int | str, list[bytes]] = {}
 
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
             "getChat": self._get_chat,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -550,7 +556,7 @@ class FakeTelegram:
 
     async def start(self) -> None:
         """Bind to 127.0.0.1 on a free port (or the given one) and serve."""
-        app = web.Application()
+        app = web.Application(client_max_size=PHOTO_LIMIT + 1024 * 1024)  # photos fit
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # handler_cancellation: when a client gives up (timeout, killed bot), stop its handler
         # so a dead long poll never lingers. Short shutdown: nothing is worth waiting for.
@@ -737,6 +743,15 @@ class FakeTelegram:
             and _norm_chat_id(c.params.get("chat_id")) == target
         ]
 
+    def photos_to(self, chat_id: int | str) -> list[Call]:
+        """Successful sendPhoto calls to a chat (the bytes are in ``photos[chat_id]``)."""
+        target = _norm_chat_id(chat_id)
+        return [
+            c
+            for c in self._calls
+            if c.method == "sendPhoto" and c.ok and _norm_chat_id(c.params.get("chat_id")) == target
+        ]
+
     def rejected(self) -> list[Call]:
         """Calls Telegram would have refused (4xx/5xx or injected faults)."""
         return [c for c in self._calls if not c.ok]
@@ -882,10 +897,12 @@ class FakeTelegram:
                 form = await request.post()
                 for key, value in form.items():
                     if isinstance(value, web.FileField):
+                        content = value.file.read()
                         params[key] = {
                             "filename": value.filename,
                             "content_type": value.content_type,
-                            "size": len(value.file.read()),
+                            "size": len(content),
+                            "content": content,
                         }
                     else:
                         params[key] = value
@@ -1194,6 +1211,49 @@ class FakeTelegram:
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         self._store_message(chat_id, message)
+        return copy.deepcopy(message)
+
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo uploaded in a multipart body (a file_id or URL is not accepted here: the bot
+        only uploads). Rejected like Telegram: no file, not an image, over 10 MB, a caption
+        over 1,024 characters."""
+        chat_id = self._require_chat_id(params)
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        chat = self._chat(chat_id)
+        photo = params.get("photo")
+        if not isinstance(photo, dict) or "content" not in photo:
+            raise _bad_request("there is no photo in the request")
+        content: bytes = photo["content"]
+        if not content.startswith(PHOTO_SIGNATURES):
+            raise _bad_request("IMAGE_PROCESS_FAILED")
+        if len(content) > PHOTO_LIMIT:
+            raise _ApiError(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        if caption is not None and len(str(caption)) > CAPTION_LIMIT:
+            raise _bad_request("message caption is too long")
+        markup = self._check_markup(params.get("reply_markup"))
+        message: dict[str, Any] = {
+            "message_id": self._allocate_message_id(chat_id),
+            "from": dict(self.bot_user),
+            "chat": chat,
+            "date": int(time.time()),
+            "photo": [
+                {
+                    "file_id": f"photo-{chat_id}-{len(self.photos.get(chat_id, []))}",
+                    "file_unique_id": f"u{len(content)}",
+                    "width": 1100,
+                    "height": 850,
+                    "file_size": len(content),
+                }
+            ],
+        }
+        if caption:
+            message["caption"] = str(caption)
+        if markup is not None:
+            message["reply_markup"] = markup
+        self._store_message(chat_id, message)
+        self.photos.setdefault(chat_id, []).append(content)
         return copy.deepcopy(message)
 
     def _reply_target(self, chat_id: int | str, params: Mapping[str, Any]) -> dict[str, Any] | None:
