@@ -265,7 +265,8 @@ def _plan(
     entry: dict[str, Any] = {"id": proposal.entry_id, "question": proposal.text}
     if proposal.alternates:
         entry["alternates"] = list(proposal.alternates)
-    entry["answer"] = proposal.answer
+    # a multi-line answer ends with a line break: written `answer: |`, like the others
+    entry["answer"] = proposal.answer + ("\n" if "\n" in proposal.answer else "")
     entry["draft"] = True
     return "", _Plan(proposal, path, entry)
 
