@@ -79,9 +79,7 @@ async def test_same_words_are_one_proposal_counted_in_readers(store: Store, kb_d
     assert (brush.entry_id, brush.count) == ("cleansing-brush", 1)
 
     # the doctor links a reader's question with the same words: one more reader, from a link
-    question_id, _ = await store.log_question(
-        5, "Stone rollers for puffy eyes?", "unmatched", None, 0, 1
-    )
+    await store.log_question(5, "Stone rollers for puffy eyes?", "unmatched", None, 0, 1)
     (item,) = await store.queue("pending")
     await ReviewService(store, lambda: snap(kb_dir)).link_to_entry(item.id, "jade-roller", "dr")
     (roller2, _) = await proposals.list()
