@@ -385,8 +385,13 @@ def _apply(plans: list[_Plan], result: Accepted) -> dict[Path, str]:
 
 
 def _writable(path: Path) -> None:
-    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+    if not writable(path):
         raise ReadOnlyKnowledge()
+
+
+def writable(path: Path) -> bool:
+    """The file may be replaced: it and its folder are writable (a read-only mount says no)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _check_changed(root: Path, texts: dict[Path, str], plans: list[_Plan]) -> list[Problem]:

@@ -367,7 +367,7 @@ async def test_a_read_only_folder_is_said_plainly(
     (p,) = await proposals.list()
     tools = kb_dir / "topics" / "tools.yaml"
     before = tools.read_text()
-    monkeypatch.setattr("bot.proposals.os.access", lambda path, mode: False)
+    monkeypatch.setattr("bot.proposals.writable", lambda path: False)
     with pytest.raises(ReadOnlyKnowledge) as caught:
         await proposals.accept([p.id], kb_dir)
     assert (
