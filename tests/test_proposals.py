@@ -519,3 +519,32 @@ async def test_the_loop_answers_the_next_reader_directly(store: Store, tmp_path:
     print(f"answered directly: {direct_before}/{2 * len(LOOP)} before, {direct_after} after")
     assert direct_before == 0
     assert await ProposalService(store, lambda: after).list() == []
+
+
+async def test_migration_6_marks_the_doctors_links(db_path: Path) -> None:
+    """Alternates stored before migration 6 are taps, except those a queue item was answered
+    with by the doctor's link, in the same words."""
+    import sqlite3
+
+    from bot.storage import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db_path)
+    for number, script in enumerate(MIGRATIONS[:5], start=1):
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    at = "2026-11-01T00:00:00+00:00"
+    conn.executescript(
+        f"""
+        INSERT INTO queue (chat_id, text, norm, kind, status, created_at, entry_id, answered_via)
+            VALUES (1, '{ROLLER}', 'x', 'unmatched', 'answered', '{at}', 'jade-roller', 'entry');
+        INSERT INTO alternates (chat_id, entry_id, text, created_at)
+            VALUES (1, 'jade-roller', '{ROLLER}', '{at}'), (2, 'jade-roller', 'tapped', '{at}');
+        """
+    )
+    conn.close()
+    store = await Store.open(db_path)
+    await store.close()
+    assert db_rows(db_path, "SELECT chat_id, source FROM alternates ORDER BY chat_id") == [
+        (1, "link"),
+        (2, "tap"),
+    ]
