@@ -21,6 +21,7 @@ when it has errors or warnings it did not have before.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import re
@@ -173,7 +174,8 @@ class ProposalService:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return result
-        before, problems = check(root)
+        # the checks build a matcher (seconds with the meaning signal): off the event loop
+        before, problems = await asyncio.to_thread(check, root)
         if before is None:
             raise ProposalError(
                 f"the knowledge in {root} has errors; fix them first (expertbot kb check {root})"
@@ -189,12 +191,12 @@ class ProposalService:
                 plans.append(plan)
         if not plans:
             return result
-        texts = _apply(plans, result)
+        texts = await asyncio.to_thread(_apply, plans, result)
         if not texts:
             return result
         for path in texts:
             _writable(path)
-        after_problems = _check_changed(root, texts, plans)
+        after_problems = await asyncio.to_thread(_check_changed, root, texts, plans)
         new = _new_problems(problems, after_problems)
         if new:
             shown = "; ".join(str(p) for p in new[:5])
@@ -202,7 +204,7 @@ class ProposalService:
             raise ProposalError(f"not written: the change would give {shown}{more}")
         for path, text in texts.items():
             try:
-                kbwrite.write_atomically(path, text)
+                await asyncio.to_thread(kbwrite.write_atomically, path, text)
             except OSError as exc:
                 if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
                     raise ReadOnlyKnowledge() from None
