@@ -17,13 +17,14 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from bot import chart, logs, ops, render, review_terminal
+from bot import chart, logs, ops, proposals_terminal, render, review_terminal
 from bot.checks import check
 from bot.config import Config, ConfigError
 from bot.console import run_console
 from bot.evaluate import CasesError, evaluate, load_cases, summary
 from bot.knowledge import load_knowledge
 from bot.models import Outcome, QueueItem
+from bot.proposals import ProposalError, ProposalService
 from bot.reload import UnusableKnowledge, load_snapshot
 from bot.review import Detail, Resolution, ReviewError, ReviewService
 from bot.schema import BotSettings
@@ -37,7 +38,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-kb_app = typer.Typer(help="Check the knowledge folder.", no_args_is_help=True)
+kb_app = typer.Typer(
+    help="Check the knowledge folder; review the proposals for it.", no_args_is_help=True
+)
 queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(queue_app, name="queue")
@@ -224,6 +227,80 @@ def kb_check(
     else:
         typer.echo(f"{root}: {errors} errors, {warnings} warnings", err=True)
     if errors or (strict and warnings):
+        raise typer.Exit(1)
+
+
+async def _proposals(
+    db_path: Path,
+    snap: Snapshot | None,
+    action: Callable[[ProposalService], Awaitable[T]],
+) -> T:
+    """Open the store, run one proposals action, close; failures become one line and exit 1."""
+    try:
+        store = await Store.open(db_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return await action(ProposalService(store, lambda: snap))
+    except (StoreError, ProposalError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        await store.close()
+
+
+ProposalIds = Annotated[list[int], typer.Argument(help="Proposal numbers (see: kb proposals).")]
+
+
+@kb_app.command("proposals")
+def kb_proposals(
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+    state: Annotated[str, typer.Option(help="pending, accepted, rejected or all.")] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+) -> None:
+    """List what readers and the doctor proposed for the knowledge (alternates, new entries)."""
+    if state not in ("pending", "accepted", "rejected", "all"):
+        raise fail(f"unknown state '{state}': pending, accepted, rejected or all")
+    snap = snapshot(knowledge)
+    db_path = db or config().db_path
+    wanted = None if state == "all" else state
+    found = asyncio.run(_proposals(db_path, snap, lambda s: s.list(wanted)))
+    if as_json:
+        typer.echo(json.dumps([p.as_dict() for p in found], ensure_ascii=False))
+        return
+    _echo(proposals_terminal.proposal_lines(found, wanted))
+
+
+@kb_app.command("accept")
+def kb_accept(
+    ids: ProposalIds,
+    topic: Annotated[
+        str | None, typer.Option(help="The topic file a new entry goes to, e.g. botox.")
+    ] = None,
+    by: ByOpt = "terminal",
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write proposals into the knowledge files (only lines are added; checked first)."""
+    root = knowledge or config().knowledge_dir
+    db_path = db or config().db_path
+    result = asyncio.run(
+        _proposals(db_path, None, lambda s: s.accept(ids, root, topic=topic, by=by))
+    )
+    _echo(proposals_terminal.accepted_lines(result))
+    for line in proposals_terminal.refused_lines(result):
+        typer.echo(f"expertbot: {line}", err=True)
+    if result.refused:
+        raise typer.Exit(1)
+
+
+@kb_app.command("reject")
+def kb_reject(ids: ProposalIds, by: ByOpt = "terminal", db: DbOpt = None) -> None:
+    """Reject proposals: the same words proposed again stay rejected."""
+    db_path = db or config().db_path
+    rejected = asyncio.run(_proposals(db_path, None, lambda s: s.reject(ids, by)))
+    _echo(proposals_terminal.rejected_lines(ids, rejected))
+    if len(rejected) < len(set(ids)):
         raise typer.Exit(1)
 
 

@@ -208,22 +208,25 @@ def _load_topic(path: Path, root: Path, found: _Topics) -> list[Problem]:
         return problems
     ids: list[str] = []
     for i, item in enumerate(model.entries):
-        problem = _add_entry(item, data["entries"][i], rel, path.stem, found)
-        if problem is None:
+        served, problem = _add_entry(item, data["entries"][i], rel, path.stem, found)
+        if served:
             ids.append(item.id)
-        else:
+        if problem is not None:
             problems.append(problem)
     found.topics.append(Topic(id=path.stem, title=model.title, entry_ids=tuple(ids)))
     return problems
 
 
-def _add_entry(item: EntryModel, raw: Any, rel: str, topic: str, found: _Topics) -> Problem | None:
-    """One entry into `found`. None when it is served; a draft is a warning, and a duplicate
-    id an error (the entry is left out)."""
+def _add_entry(
+    item: EntryModel, raw: Any, rel: str, topic: str, found: _Topics
+) -> tuple[bool, Problem | None]:
+    """One entry into `found`: (served, problem). A draft is not served: without `reviewed` a
+    warning, unless marked `draft: true` (a draft on purpose); a duplicate id is an error (the
+    entry is left out)."""
     line = getattr(raw, "line", 1)
     if item.id in found.source:
         first_file, first_line = found.source[item.id]
-        return Problem(
+        return False, Problem(
             rel,
             line_of(raw, ("id",)),
             "error",
@@ -235,25 +238,30 @@ def _add_entry(item: EntryModel, raw: Any, rel: str, topic: str, found: _Topics)
         id=item.id,
         question=item.question,
         answer=item.answer.strip(),
-        link=item.link,
+        link=item.link or "",
         alternates=tuple(item.alternates),
         related=tuple(item.related),
         examples=tuple(item.examples),
         reviewed=item.reviewed,
         topic=topic,
+        draft=item.draft,
     )
     for j, ref in enumerate(item.related):
         found.related.append((rel, line_of(raw, ("related", j)), item.id, ref))
     if entry.is_draft:
         found.drafts[entry.id] = entry
-        return Problem(
-            rel,
-            line,
-            "warning",
-            f"entry '{entry.id}' has no 'reviewed' date: it is a draft and is not served",
-        )
+        if entry.draft and entry.reviewed is None:
+            return False, None  # a draft on purpose: nothing to warn about
+        if entry.draft:
+            message = (
+                f"entry '{entry.id}' is marked 'draft: true': it is not served until the"
+                " mark is deleted"
+            )
+        else:
+            message = f"entry '{entry.id}' has no 'reviewed' date: it is a draft and is not served"
+        return False, Problem(rel, line, "warning", message)
     found.entries[entry.id] = entry
-    return None
+    return True, None
 
 
 def _key_lines(raw: Any) -> dict[str, int]:

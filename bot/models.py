@@ -28,10 +28,11 @@ class Entry:
     examples: tuple[str, ...] = ()
     reviewed: dt.date | None = None
     topic: str = ""
+    draft: bool = False  # marked `draft: true` in its file
 
     @property
     def is_draft(self) -> bool:
-        return self.reviewed is None
+        return self.reviewed is None or self.draft
 
 
 @dataclass(frozen=True, slots=True)

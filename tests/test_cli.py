@@ -3,7 +3,9 @@ what is written to the database, and one clear line (never a traceback) for bad 
 
 from __future__ import annotations
 
+import difflib
 import json
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -765,3 +767,116 @@ def test_stats_chart_without_matplotlib_is_one_line_and_exit_1(
         "expertbot: the chart needs matplotlib: pip install 'expertbot[chart]' (or make install)"
     )
     assert not target.exists()
+
+
+# --- kb proposals / accept / reject -------------------------------------------------------------
+
+WRINKLE = "is it normal my wrinkle shots didnt do anything for 2 days"
+
+
+def test_the_loop_from_a_fresh_clone(run_cli, tmp_path: Path, db_path: Path) -> None:
+    """Issue 13's "Done when": a question queued from `chat`, linked with `queue link`, is
+    listed by `kb proposals --json`; `kb accept` adds exactly its line; `kb check --strict`
+    stays clean; `ask` with the same words now answers with that entry. The default install
+    (the meaning signal), on a copy of the bundled knowledge."""
+    kb = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb)
+    meaning = {"EXPERTBOT_SEMANTIC": "auto"}
+    probe = one_json_object(*run_cli("ask", "--json", "-k", str(kb), WRINKLE, env=meaning))
+    assert probe["outcome"] in ("suggest", "unmatched")
+    lines = [WRINKLE]
+    if probe["outcome"] == "suggest":  # "None of these — ask the doctor" is the last button
+        lines.append(str(len(probe["suggestions"]) + 1))
+    code, out, err = chat(run_cli, kb, *lines)
+    assert code == 0, err
+    (item,) = json.loads(run_cli("queue", "list", "--json")[1])
+    assert item["text"] == WRINKLE
+    code, out, err = run_cli("queue", "link", str(item["id"]), "botox-onset-time", "-k", str(kb))
+    assert code == 0, err
+
+    code, out, err = run_cli("kb", "proposals", "--json", "-k", str(kb), env=meaning)
+    assert code == 0, err
+    (proposal,) = json.loads(out)
+    assert proposal == {
+        "id": proposal["id"],
+        "kind": "alternate",
+        "entry_id": "botox-onset-time",
+        "text": WRINKLE,
+        "count": 1,
+        "source": "link",
+        "state": "pending",
+    }
+    code, out, err = run_cli("kb", "proposals", "-k", str(kb), env=meaning)
+    assert out.startswith(
+        f"#{proposal['id']} alternate for botox-onset-time (asked 1×, from the doctor's link):"
+        f" {WRINKLE}\n"
+    )
+
+    before = {p.name: p.read_text() for p in (kb / "topics").glob("*.yaml")}
+    code, out, err = run_cli("kb", "accept", str(proposal["id"]), "-k", str(kb), env=meaning)
+    assert code == 0, err
+    assert "knowledge/topics/botox.yaml" in out
+    after = {p.name: p.read_text() for p in (kb / "topics").glob("*.yaml")}
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == ["botox.yaml"]
+    diff = list(difflib.ndiff(before["botox.yaml"].splitlines(), after["botox.yaml"].splitlines()))
+    assert [d for d in diff if d[:2] in ("- ", "+ ")] == [f"+       - {WRINKLE}"]
+
+    code, out, err = run_cli("kb", "check", "--strict", str(kb), env=meaning)
+    assert code == 0, out + err
+    answer = one_json_object(*run_cli("ask", "--json", "-k", str(kb), WRINKLE, env=meaning))
+    assert answer["outcome"] == "answer"
+    assert answer["entry"]["id"] == "botox-onset-time"
+    code, out, err = run_cli("kb", "proposals", "--json", "-k", str(kb), env=meaning)
+    assert json.loads(out) == []
+    code, out, err = run_cli("kb", "proposals", "--json", "--state", "accepted", "-k", str(kb))
+    assert [p["state"] for p in json.loads(out)] == ["accepted"]
+
+
+def test_kb_accept_reject_and_their_errors(
+    kb_dir: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(db_path, (1, "stone rollers for puffy eyes?", "unmatched"), (2, UNKNOWN, "unmatched"))
+    roller, peru = (i["id"] for i in json.loads(invoke_cli(db_path, "queue", "list", "--json")[1]))
+    code, _, err = invoke_cli(
+        db_path, "queue", "link", str(roller), "jade-roller", "-k", str(kb_dir)
+    )
+    assert code == 0, err
+    code, _, err = invoke_cli(db_path, "queue", "answer", str(peru), "Lima.")
+    assert code == 0, err
+    code, out, err = invoke_cli(db_path, "kb", "proposals", "--json", "-k", str(kb_dir))
+    alternate, entry = json.loads(out)
+    assert (alternate["kind"], entry["kind"], entry["entry_id"]) == (
+        "alternate",
+        "entry",
+        "what-is-the-capital-of-peru",
+    )
+    # a read-only folder (the Docker mount): said plainly, nothing written
+    monkeypatch.setattr("bot.proposals.writable", lambda path: False)
+    line = one_line_error(
+        *invoke_cli(db_path, "kb", "accept", str(alternate["id"]), "-k", str(kb_dir))
+    )
+    assert line == (
+        "expertbot: the knowledge folder is read-only here: run `expertbot kb accept` where the"
+        " knowledge is kept"
+    )
+    monkeypatch.undo()
+    # a new entry needs a topic: refused with the reason, exit 1, the alternate still goes
+    code, out, err = invoke_cli(
+        db_path, "kb", "accept", str(alternate["id"]), str(entry["id"]), "-k", str(kb_dir)
+    )
+    assert code == 1
+    assert out.startswith(f"Added #{alternate['id']} to jade-roller in kb/topics/tools.yaml:")
+    assert err == (
+        f"expertbot: #{entry['id']} not accepted: a new entry needs a topic: --topic one of"
+        " basics, tools\n"
+    )
+    code, out, err = invoke_cli(db_path, "kb", "reject", str(entry["id"]), "999")
+    assert code == 1
+    assert out == (
+        f"Rejected #{entry['id']}: {UNKNOWN}\n#999 not rejected: not a pending proposal\n"
+    )
+    code, out, err = invoke_cli(db_path, "kb", "proposals", "-k", str(kb_dir))
+    assert (code, out) == (0, "No pending proposals.\n")
+    line = one_line_error(*invoke_cli(db_path, "kb", "proposals", "--state", "nope"))
+    assert "unknown state 'nope'" in line

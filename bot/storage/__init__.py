@@ -8,6 +8,8 @@
   alternates — and /forget;
 - `queue`: the doctor's queue, what she did with it, and the delivery of her answers;
 - `telegram_state`: the transport's own state (handled updates, review posts, prompts);
+- `proposals`: knowledge proposals (phrasings that could join the knowledge) and the
+  decisions on them;
 - `stats`: statistics, and retention.
 
 Every write commits before the caller replies to anyone, so a crash never loses what a reader
@@ -20,13 +22,14 @@ from __future__ import annotations
 from bot.storage.db import BUSY_TIMEOUT_MS
 from bot.storage.errors import MAX_STORED_CHARS, StoreError, now, storable
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from bot.storage.proposals import Proposals, Source, StoredProposal
 from bot.storage.queue import QUEUED_OUTCOMES, Delivery, Queue
 from bot.storage.readers import READER_TABLES, Readers
 from bot.storage.stats import PRUNE_QUEUE_SQL, Stats
 from bot.storage.telegram_state import HANDLED_UPDATES_KEPT, TelegramState
 
 
-class Store(Readers, Queue, TelegramState, Stats):
+class Store(Readers, Queue, Proposals, TelegramState, Stats):
     """The bot's database: `await Store.open(path)`, then the methods of each part."""
 
 
@@ -40,8 +43,10 @@ __all__ = [
     "READER_TABLES",
     "SCHEMA_VERSION",
     "Delivery",
+    "Source",
     "Store",
     "StoreError",
+    "StoredProposal",
     "now",
     "storable",
 ]

@@ -124,6 +124,37 @@ MIGRATIONS: Sequence[str] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('reader_salt', lower(hex(randomblob(16))));
     """,
+    # 6: knowledge proposals (bot/proposals.py). alternates.source: 'tap' (a reader picked a
+    # suggested question) or 'link' (the doctor's "It's entry…"); rows from before are 'link'
+    # when a queue item was answered with that entry in those words. `proposals` keeps one row
+    # per phrasing (kind, target, norm: the normalised text) so that ids stay stable and a
+    # decision sticks; what it stands for (how many readers, from where) is always read from
+    # the readers' own rows, so /forget and retention take a phrasing with them unless it was
+    # accepted (then it lives in the knowledge files). target: the entry an alternate joins,
+    # '' for a new entry; entry_id: that entry, or the id a new entry was written with.
+    """
+    ALTER TABLE alternates ADD COLUMN source TEXT NOT NULL DEFAULT 'tap';
+    UPDATE alternates SET source = 'link' WHERE EXISTS (
+        SELECT 1 FROM queue q WHERE q.chat_id = alternates.chat_id
+        AND q.entry_id = alternates.entry_id AND q.answered_via = 'entry'
+        AND q.text = alternates.text
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('alternate', 'entry')),
+        target TEXT NOT NULL,
+        norm TEXT NOT NULL,
+        text TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'rejected')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT,
+        entry_id TEXT,
+        file TEXT
+    );
+    CREATE UNIQUE INDEX proposals_key ON proposals (kind, target, norm);
+    CREATE INDEX proposals_state ON proposals (state);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -129,8 +129,8 @@ class Queue(Database):
                 )
                 if propose_alternates and entry_id:
                     await db.execute(
-                        "INSERT INTO alternates (chat_id, entry_id, text, created_at)"
-                        " VALUES (?, ?, ?, ?)",
+                        "INSERT INTO alternates (chat_id, entry_id, text, created_at, source)"
+                        " VALUES (?, ?, ?, ?, 'link')",
                         (chat_id, entry_id, text, at),
                     )
                 closed.append(item_id)

@@ -3,12 +3,14 @@ votes, the phrasings they used for an entry (proposed alternates), and /forget."
 
 from __future__ import annotations
 
+from bot.storage import proposals
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
 from bot.storage.queue import QUEUED_OUTCOMES, enqueue
 
 # every table with a row per reader (chat_id): /forget empties them all (review_posts and
-# review_prompts go with the queue rows they point to)
+# review_prompts go with the queue rows they point to; `proposals` keeps no reader's row, only
+# phrasings that other rows stand for, and /forget re-syncs it)
 READER_TABLES = ("queue", "votes", "alternates", "questions")
 
 
@@ -85,4 +87,5 @@ class Readers(Database):
             for table in READER_TABLES:
                 async with db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,)) as cur:
                     total += cur.rowcount
+            await proposals.sync(db)  # a phrasing only they proposed goes too (unless accepted)
         return total

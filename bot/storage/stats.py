@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.storage import proposals
 from bot.storage.db import Database
 
 PRUNE_QUEUE_SQL = (
@@ -84,4 +85,5 @@ class Stats(Database):
             for table, sql in statements:
                 async with db.execute(sql, (cutoff,)) as cur:
                     deleted[table] = max(cur.rowcount, 0)
+            await proposals.sync(db)  # phrasings no row stands for any more (unless accepted)
         return deleted

@@ -1,0 +1,449 @@
+"""Knowledge proposals: what readers and the doctor taught the bot, for an admin to accept into
+the knowledge files or reject. One place, used by the CLI (`expertbot kb proposals|accept|
+reject`) and by the admins' Telegram cards; knows nothing of Telegram.
+
+Where they come from (bot/storage/proposals.py): a reader's tap on a suggested question and the
+doctor's "It's entry…" link propose the reader's words as an **alternate** of that entry; the
+doctor's own answer to a queued question proposes a new **entry** (her answer, the question,
+the other questions she answered with it as its alternates). The same normalised words make one
+proposal, counted in readers ("asked 4×").
+
+A pending proposal is not listed when it would change nothing: its words already are the
+entry's question or one of its alternates (or, for a new entry, any entry's), or the matcher
+already answers them with that entry; nor when its entry is gone from the knowledge.
+
+Accepting writes the knowledge files in place, adding only lines (bot/kbwrite.py): an
+alternate under its entry, a new entry at the end of the topic file picked for it, marked
+`draft: true` (not served until an admin adds `link` and `reviewed` and deletes the mark). The
+changed folder is loaded and checked in memory first, and the change refused, with the reason,
+when it has errors or warnings it did not have before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import kbwrite
+from bot.checks import check
+from bot.kbfiles import Problem, knowledge_files, rel_path, topic_files
+from bot.knowledge import Knowledge
+from bot.models import Entry, Outcome
+from bot.schema import SLUG
+from bot.snapshot import Snapshot
+from bot.storage import Store, StoredProposal
+from bot.storage.proposals import phrasing
+from bot.text import normalise
+
+SLUG_WORDS = 8
+READ_ONLY = (
+    "the knowledge folder is read-only here: run `expertbot kb accept` where the knowledge is kept"
+)
+SnapshotProvider = Callable[[], Snapshot | None]
+
+
+class ProposalError(Exception):
+    """A change that cannot be written at all (read-only folder, knowledge with errors, a
+    check that fails); the message says why, for an admin."""
+
+
+class ReadOnlyKnowledge(ProposalError):
+    def __init__(self) -> None:
+        super().__init__(READ_ONLY)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One proposal as an admin sees it. `as_dict` is the stable JSON (design.md §4)."""
+
+    id: int
+    kind: str  # 'alternate' | 'entry'
+    entry_id: str  # alternate: the entry it joins; entry: the id it gets (or got)
+    text: str  # the reader's words (alternate), the new entry's question (entry)
+    count: int  # how many readers it stands for
+    source: str  # 'tap' | 'link' | 'answer' (a link wins over taps: the doctor chose it)
+    state: str  # 'pending' | 'accepted' | 'rejected'
+    question: str = ""  # alternate: the entry's question
+    answer: str = ""  # entry: the doctor's answer
+    alternates: tuple[str, ...] = ()  # entry: the other questions she answered with it
+    file: str = ""  # alternate: the topic file of its entry; accepted: the file written
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "entry_id": self.entry_id,
+            "text": self.text,
+            "count": self.count,
+            "source": self.source,
+            "state": self.state,
+        }
+
+
+@dataclass(slots=True)
+class Accepted:
+    """What `accept` did: the proposals written (as they are now), the files changed (paths
+    as `kb check` names them), and the ids refused with the reason each."""
+
+    written: list[Proposal] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Plan:
+    proposal: Proposal
+    path: Path
+    entry: dict[str, Any] | None = None  # a new entry's fields
+
+
+class ProposalService:
+    def __init__(self, store: Store, snapshot_provider: SnapshotProvider = lambda: None) -> None:
+        self.store = store
+        self._snapshot = snapshot_provider
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def list(self, state: str | None = "pending") -> list[Proposal]:
+        """The proposals in `state` (None: all), oldest first; pending ones that would change
+        nothing are left out (see the module's docstring)."""
+        snapshot = self._snapshot()
+        stored = await self.store.proposals(state)
+        return self._shown(stored, snapshot)
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        """One proposal, whatever its state (None when unknown or, pending, not shown)."""
+        stored = await self.store.proposals(None, ids=[proposal_id])
+        shown = self._shown(stored, self._snapshot())
+        return shown[0] if shown else None
+
+    def _shown(self, stored: Sequence[StoredProposal], snapshot: Snapshot | None) -> list[Proposal]:
+        knowledge = snapshot.knowledge if snapshot is not None else None
+        taken = set(_all_entries(knowledge)) if knowledge else set()
+        result = []
+        for row in stored:
+            proposal = _proposal(row, knowledge, taken)
+            if proposal is None:
+                continue
+            if row.state == "pending" and snapshot is not None:
+                if _redundant(proposal, snapshot):
+                    continue
+                if proposal.kind == "entry":
+                    taken.add(proposal.entry_id)
+            result.append(proposal)
+        return result
+
+    @staticmethod
+    def topics(knowledge_dir: Path) -> list[str]:
+        """The topic files a new entry may go to, by name (the file name without .yaml)."""
+        return [p.stem for p in topic_files(Path(knowledge_dir))]
+
+    # --- deciding -------------------------------------------------------------------------------
+
+    async def reject(self, ids: Sequence[int], by: str = "terminal") -> list[Proposal]:
+        """Reject pending proposals (the same words proposed again stay rejected). Returns the
+        ones this call rejected."""
+        changed = await self.store.decide_proposals([(i, None, None) for i in ids], "rejected", by)
+        return await self._now(changed)
+
+    async def accept(
+        self,
+        ids: Sequence[int],
+        knowledge_dir: Path | str,
+        *,
+        topic: str | None = None,
+        by: str = "terminal",
+    ) -> Accepted:
+        """Write pending proposals into the knowledge files: each alternate into its entry's
+        topic file, each new entry (as a draft) into `topic`. A proposal that cannot be written
+        is refused with its reason and the others still go; a change the knowledge check would
+        not pass refuses them all (ProposalError), as does a read-only folder
+        (ReadOnlyKnowledge). The files are replaced atomically; the running bot's live reload
+        serves them."""
+        root = Path(knowledge_dir).resolve()
+        result = Accepted()
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return result
+        # the checks build a matcher (seconds with the meaning signal): off the event loop
+        before, problems = await asyncio.to_thread(check, root)
+        if before is None:
+            raise ProposalError(
+                f"the knowledge in {root} has errors; fix them first (expertbot kb check {root})"
+            )
+        stored = {p.id: p for p in await self.store.proposals(None, ids=wanted)}
+        taken = set(_all_entries(before))
+        plans: list[_Plan] = []
+        for proposal_id in wanted:
+            reason, plan = _plan(stored.get(proposal_id), root, before, topic, taken)
+            if plan is None:
+                result.refused.append((proposal_id, reason))
+            else:
+                plans.append(plan)
+        if not plans:
+            return result
+        texts = await asyncio.to_thread(_apply, plans, result)
+        if not texts:
+            return result
+        for path in texts:
+            _writable(path)
+        after_problems = await asyncio.to_thread(_check_changed, root, texts, plans)
+        new = _new_problems(problems, after_problems)
+        if new:
+            shown = "; ".join(str(p) for p in new[:5])
+            more = f" (and {len(new) - 5} more)" if len(new) > 5 else ""
+            raise ProposalError(f"not written: the change would give {shown}{more}")
+        for path, text in texts.items():
+            try:
+                await asyncio.to_thread(kbwrite.write_atomically, path, text)
+            except OSError as exc:
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    raise ReadOnlyKnowledge() from None
+                raise ProposalError(f"cannot write {path}: {exc.strerror or exc}") from None
+        result.files = [rel_path(path, root) for path in texts]
+        refused = {i for i, _ in result.refused}
+        decisions = [
+            (p.proposal.id, p.proposal.entry_id, rel_path(p.path, root))
+            for p in plans
+            if p.proposal.id not in refused
+        ]
+        changed = await self.store.decide_proposals(decisions, "accepted", by)
+        result.written = await self._now(changed)
+        return result
+
+    async def _now(self, ids: Sequence[int]) -> list[Proposal]:
+        if not ids:
+            return []
+        stored = await self.store.proposals(None, ids=list(ids))
+        return self._shown(stored, self._snapshot())
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _plan(
+    row: StoredProposal | None,
+    root: Path,
+    knowledge: Knowledge,
+    topic: str | None,
+    taken: set[str],
+) -> tuple[str, _Plan | None]:
+    """Where and what to write for one proposal, or why not."""
+    if row is None:
+        return "no such proposal", None
+    if row.state != "pending":
+        return f"already {row.state}", None
+    proposal = _proposal(row, knowledge, taken)
+    if proposal is None:
+        return "no reader's words stand for it any more", None
+    if proposal.kind == "alternate":
+        if knowledge.get(proposal.entry_id) is None:
+            return f"entry '{proposal.entry_id}' is not in the knowledge any more", None
+        if _duplicate(proposal, knowledge):
+            return f"already a question or alternate of '{proposal.entry_id}'", None
+        file, _ = knowledge.where(proposal.entry_id)
+        path = _topic_path(root, file)
+        if path is None:
+            return f"cannot find the file of '{proposal.entry_id}'", None
+        return "", _Plan(proposal, path)
+    if _duplicate(proposal, knowledge):
+        return "already a question or alternate in the knowledge", None
+    names = [p.stem for p in topic_files(root)]
+    if not topic:
+        return f"a new entry needs a topic: --topic one of {', '.join(names)}", None
+    path = next((p for p in topic_files(root) if topic in (p.stem, p.name)), None)
+    if path is None:
+        return f"no topic '{topic}': one of {', '.join(names)}", None
+    taken.add(proposal.entry_id)
+    entry: dict[str, Any] = {"id": proposal.entry_id, "question": proposal.text}
+    if proposal.alternates:
+        entry["alternates"] = list(proposal.alternates)
+    # a multi-line answer ends with a line break: written `answer: |`, like the others
+    entry["answer"] = proposal.answer + ("\n" if "\n" in proposal.answer else "")
+    entry["draft"] = True
+    return "", _Plan(proposal, path, entry)
+
+
+def _all_entries(knowledge: Knowledge | None) -> dict[str, Entry]:
+    if knowledge is None:
+        return {}
+    return {**knowledge.drafts, **knowledge.entries}
+
+
+def _proposal(row: StoredProposal, knowledge: Knowledge | None, taken: set[str]) -> Proposal | None:
+    """A stored proposal as an admin sees it; None for a pending one no reader row stands for."""
+    sources = row.sources
+    if not sources and row.state == "pending":
+        return None
+    count = len({s.chat_id for s in sources})
+    entries = _all_entries(knowledge)
+    if row.kind == "alternate":
+        kinds = {s.source for s in sources}
+        source = "link" if "link" in kinds or not kinds else "tap"
+        entry = entries.get(row.target)
+        file = row.file or (knowledge.where(row.target)[0] if knowledge and entry else "")
+        return Proposal(
+            id=row.id,
+            kind="alternate",
+            entry_id=row.target,
+            text=row.text,
+            count=count,
+            source=source,
+            state=row.state,
+            question=entry.question if entry else "",
+            file=file,
+        )
+    seen = {row.norm}
+    alternates = []
+    for s in sources[1:]:
+        text = phrasing(s.text)
+        if normalise(text) not in seen and text:
+            seen.add(normalise(text))
+            alternates.append(text)
+    answers = [s for s in sources if s.answer]
+    answer = max(answers, key=lambda s: s.created_at).answer.strip() if answers else ""
+    entry_id = row.entry_id or _unique_slug(row.text, taken)
+    return Proposal(
+        id=row.id,
+        kind="entry",
+        entry_id=entry_id,
+        text=row.text,
+        count=count,
+        source="answer",
+        state=row.state,
+        question=row.text,
+        answer=answer,
+        alternates=tuple(alternates),
+        file=row.file or "",
+    )
+
+
+def _duplicate(proposal: Proposal, knowledge: Knowledge) -> bool:
+    """Its words already are a question or alternate: of its entry (an alternate), or of any
+    entry or draft (a new entry)."""
+    norm = normalise(proposal.text)
+    entries = _all_entries(knowledge)
+    if proposal.kind == "alternate":
+        entry = entries.get(proposal.entry_id)
+        targets = [entry] if entry else []
+    else:
+        targets = list(entries.values())
+    return any(norm in {normalise(t) for t in (e.question, *e.alternates)} for e in targets)
+
+
+def _redundant(proposal: Proposal, snapshot: Snapshot) -> bool:
+    """A pending proposal that would change nothing, or whose entry is gone."""
+    knowledge = snapshot.knowledge
+    if _duplicate(proposal, knowledge):
+        return True
+    if proposal.kind == "entry":
+        return False
+    if proposal.entry_id not in _all_entries(knowledge):
+        return True
+    decision, _ = snapshot.decide(proposal.text)
+    return (
+        decision.outcome is Outcome.ANSWER
+        and decision.entry is not None
+        and decision.entry.id == proposal.entry_id
+    )
+
+
+def _topic_path(root: Path, rel: str) -> Path | None:
+    return next((p for p in topic_files(root) if rel_path(p, root) == rel), None)
+
+
+def _apply(plans: list[_Plan], result: Accepted) -> dict[Path, str]:
+    """The new text of every file the plans change (in memory); a plan kbwrite cannot carry
+    out is refused."""
+    texts: dict[Path, str] = {}
+    for plan in plans:
+        try:
+            text = texts.get(plan.path) or plan.path.read_text(encoding="utf-8")
+            if plan.entry is None:
+                new = kbwrite.add_alternate(text, plan.proposal.entry_id, plan.proposal.text)
+            else:
+                new = kbwrite.append_entry(
+                    text,
+                    plan.entry,
+                    comment=(
+                        f"Draft from the doctor's answer (proposal #{plan.proposal.id}): add"
+                        " `link` and `reviewed`, then delete `draft: true`."
+                    ),
+                )
+        except (kbwrite.KbWriteError, OSError, UnicodeDecodeError) as exc:
+            result.refused.append((plan.proposal.id, str(exc)))
+            continue
+        texts[plan.path] = new
+    return texts
+
+
+def _writable(path: Path) -> None:
+    if not writable(path):
+        raise ReadOnlyKnowledge()
+
+
+def writable(path: Path) -> bool:
+    """The file may be replaced: it and its folder are writable (a read-only mount says no)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _check_changed(root: Path, texts: dict[Path, str], plans: list[_Plan]) -> list[Problem]:
+    """The knowledge checks on a copy of the folder with the changed files (same folder name,
+    so problems name the same files); also that each proposal landed where it was meant to."""
+    with tempfile.TemporaryDirectory(prefix="expertbot-accept-") as tmp:
+        copy = Path(tmp) / (root.resolve().name or "knowledge")
+        (copy / "topics").mkdir(parents=True)
+        for path in knowledge_files(root):
+            target = copy / path.relative_to(root)
+            if path in texts:
+                target.write_text(texts[path], encoding="utf-8")
+            else:
+                shutil.copyfile(path, target)
+        knowledge, problems = check(copy)
+        if knowledge is None:
+            return problems
+        for plan in plans:
+            if plan.path not in texts:
+                continue
+            entries = _all_entries(knowledge)
+            entry = entries.get(plan.proposal.entry_id)
+            if entry is None or (plan.entry is None and plan.proposal.text not in entry.alternates):
+                raise ProposalError(
+                    f"not written: proposal #{plan.proposal.id} did not land in its entry"
+                )
+        return problems
+
+
+def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
+    """Problems of `after` that `before` did not have (compared without line numbers: added
+    lines move the ones below)."""
+    old = Counter((p.file, p.severity, p.message) for p in before)
+    new = []
+    for problem in after:
+        key = (problem.file, problem.severity, problem.message)
+        if old[key]:
+            old[key] -= 1
+        else:
+            new.append(problem)
+    return new
+
+
+def _unique_slug(text: str, taken: set[str]) -> str:
+    """An id for a new entry from its question's first words, unused in the knowledge."""
+    base = "-".join(normalise(text).split()[:SLUG_WORDS])
+    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
+    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
+    slug, n = base, 2
+    while slug in taken or not SLUG.match(slug):
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
