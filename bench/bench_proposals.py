@@ -229,19 +229,53 @@ def figures(report: Report) -> dict[str, Any]:
     }
 
 
-def new_mistakes(before: Report, after: Report) -> list[dict[str, Any]]:
-    """Wrong and false answers after accepting that were not there before."""
-    old = {(f.text, f.kind) for f in before.failures}
-    return [
-        {
-            "kind": f.kind,
-            "expect": f.expect,
-            "got": f.entry_id,
-            "text": " ".join(f.text.split())[:120],
-        }
-        for f in after.failures
-        if f.kind in ("wrong", "false_answer") and (f.text, f.kind) not in old
-    ]
+GRADES = {"right": 3, "assisted": 2, "missed": 1, "wrong": 0, "ok": 1, "false_answer": 0}
+
+
+def graded(snapshot: Snapshot, cases: Sequence[Case]) -> tuple[Report, list[str]]:
+    """`evaluate`'s report, and each case's grade by the same rules (one decision per case):
+    covered right / assisted / missed / wrong, uncovered ok / false_answer."""
+    decisions = [snapshot.decide(case.text)[0] for case in cases]
+    it = iter(decisions)
+    report = evaluate(snapshot, list(cases), decide=lambda _: next(it))
+    grades = []
+    for case, decision in zip(cases, decisions, strict=True):
+        one = evaluate(snapshot, [case], decide=lambda _, d=decision: d)
+        if one.covered:
+            grade = (
+                "right"
+                if one.right
+                else "assisted"
+                if one.assisted
+                else "wrong"
+                if one.wrong
+                else "missed"
+            )
+        else:
+            grade = "false_answer" if one.false_answers else "ok"
+        grades.append(grade)
+    return report, grades
+
+
+def changes(cases: Sequence[Case], before: list[str], after: list[str]) -> dict[str, Any]:
+    """Which cases got better or worse, and the worse ones (a wrong or false answer is a new
+    mistake; right → assisted or assisted → missed a lost direct answer or suggestion)."""
+    better = worse = 0
+    worse_cases = []
+    for case, b, a in zip(cases, before, after, strict=True):
+        if GRADES[a] > GRADES[b]:
+            better += 1
+        elif GRADES[a] < GRADES[b]:
+            worse += 1
+            worse_cases.append(
+                {
+                    "from": b,
+                    "to": a,
+                    "expect": case.expect,
+                    "text": " ".join(case.text.split())[:120],
+                }
+            )
+    return {"better": better, "worse": worse, "worse_cases": worse_cases}
 
 
 @contextlib.contextmanager
@@ -291,8 +325,8 @@ async def run_loop(
         week_cases = covered(load_cases(week_file, before))
         if limit is not None:
             week_cases = week_cases[:limit]
-        reports_before = {name: evaluate(before, cases) for name, cases in loaded.items()}
-        week_before = evaluate(before, week_cases)
+        graded_before = {name: graded(before, cases) for name, cases in loaded.items()}
+        week_before, week_grades_before = graded(before, week_cases)
 
         store = await Store.open(base / "db" / "expertbot.sqlite3")
         try:
@@ -311,8 +345,8 @@ async def run_loop(
         after = build(kb, meaning)
         knowledge_after, problems_after = check(kb)
         strict_after = [str(p) for p in problems_after]
-        reports_after = {name: evaluate(after, cases) for name, cases in loaded.items()}
-        week_after = evaluate(after, week_cases)
+        graded_after = {name: graded(after, cases) for name, cases in loaded.items()}
+        week_after, week_grades_after = graded(after, week_cases)
         by_source = Counter(p.source for p in listed if p.id in set(accepted))
         reasons = Counter(reason.split(":")[0] for _, reason in refused)
         result = {
@@ -322,6 +356,16 @@ async def run_loop(
                 "actions": dict(actions.most_common()),
                 "before": figures(week_before),
                 "after": figures(week_after),
+                "not_right_before": sum(g != "right" for g in week_grades_before),
+                "right_after_of_those": sum(
+                    b != "right" and a == "right"
+                    for b, a in zip(week_grades_before, week_grades_after, strict=True)
+                ),
+                "not_right_after": [
+                    {"grade": g, "expect": c.expect, "text": " ".join(c.text.split())[:120]}
+                    for c, g in zip(week_cases, week_grades_after, strict=True)
+                    if g != "right"
+                ],
             },
             "proposals": {
                 "stored": len(stored),
@@ -354,9 +398,9 @@ async def run_loop(
                 name: {
                     "file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
                     "used_for_proposals": used,
-                    "before": figures(reports_before[name]),
-                    "after": figures(reports_after[name]),
-                    "new_wrong_or_false": new_mistakes(reports_before[name], reports_after[name]),
+                    "before": figures(graded_before[name][0]),
+                    "after": figures(graded_after[name][0]),
+                    **changes(loaded[name], graded_before[name][1], graded_after[name][1]),
                 }
                 for name, (path, used) in sets.items()
             },
@@ -452,14 +496,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(loop_lines(results))
     for r in results:
+        for f in r["proposals"]["refusals"]:
+            print(f"  {r['mode']} refused #{f['id']} ({f['text'][:60]}): {f['reason']}")
+        for c in r["week"]["not_right_after"]:
+            print(f"  {r['mode']} week, not right after: {c['grade']} {c['expect']}: {c['text']}")
         for name, s in r["sets"].items():
-            for m in s["new_wrong_or_false"]:
-                print(f"  {r['mode']} {name}: new {m['kind']} got={m['got']} expect={m['expect']}: "
-                      f"{m['text']}")
+            print(f"  {r['mode']} {name}: {s['better']} better, {s['worse']} worse")
+            for c in s["worse_cases"]:
+                print(f"    {c['from']} -> {c['to']} ({c['expect']}): {c['text']}")
     if not args.no_write:
         payload = {"machine": machine(), "limit": args.limit, "results": results}
         args.out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+        print(
+            f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}"
+        )
 
 
 if __name__ == "__main__":
