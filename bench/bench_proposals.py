@@ -485,11 +485,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mode", choices=(*MODES, "both"), default="both")
     parser.add_argument("--limit", type=int, default=None, help="only the first N week messages")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the accepted copy and the database here"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results_proposals.json")
     args = parser.parse_args(argv)
     modes = MODES if args.mode == "both" else (args.mode,)
     guard = tree_hash(KNOWLEDGE)
-    results = [asyncio.run(run_loop(mode, limit=args.limit)) for mode in modes]
+    results = []
+    for mode in modes:
+        workdir = None
+        if args.keep is not None:
+            workdir = args.keep / mode
+            if workdir.exists():
+                raise SystemExit(f"{workdir} exists: --keep wants a new folder")
+            workdir.mkdir(parents=True)
+        results.append(asyncio.run(run_loop(mode, limit=args.limit, workdir=workdir)))
     if tree_hash(KNOWLEDGE) != guard:
         raise SystemExit("the repo's knowledge/ changed: the bench must only write its copy")
     print(table(results))
