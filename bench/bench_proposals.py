@@ -60,11 +60,12 @@ from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
 from bot.kbfiles import knowledge_files  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import Action, Outcome, Reply  # noqa: E402
-from bot.proposals import Accepted, ProposalError, ProposalService  # noqa: E402
+from bot.proposals import Accepted, ProposalError, ProposalService, _new_problems  # noqa: E402
 from bot.review import ReviewService  # noqa: E402
 from bot.service import AnswerService  # noqa: E402
 from bot.snapshot import Snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
+from bot.text import normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 KNOWLEDGE = ROOT / "knowledge"
@@ -307,9 +308,12 @@ async def run_loop(
     week_file: Path = WEEK,
     sets: dict[str, tuple[Path, bool]] | None = None,
     limit: int | None = None,
+    unanswered_only: bool = False,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """One mode's whole loop on a temporary copy of `knowledge`; the results as plain data."""
+    """One mode's whole loop on a temporary copy of `knowledge` (in `workdir` when given, kept);
+    the results as plain data. `limit`: only the first N week messages (after `unanswered_only`:
+    only those the bot did not answer directly with their entry before)."""
     sets = SETS if sets is None else sets
     meaning = mode == "default"
     if meaning and not semantic.available():
@@ -320,9 +324,12 @@ async def run_loop(
         kb = base / "knowledge"
         shutil.copytree(knowledge, kb)
         before = build(kb, meaning)
-        strict_before = [str(p) for p in check(kb)[1]]
+        strict_before = check(kb)[1]
         loaded = {name: load_cases(path, before) for name, (path, _) in sets.items()}
         week_cases = covered(load_cases(week_file, before))
+        if unanswered_only:
+            grades = graded(before, week_cases)[1]
+            week_cases = [c for c, g in zip(week_cases, grades, strict=True) if g != "right"]
         if limit is not None:
             week_cases = week_cases[:limit]
         graded_before = {name: graded(before, cases) for name, cases in loaded.items()}
@@ -344,9 +351,15 @@ async def run_loop(
 
         after = build(kb, meaning)
         knowledge_after, problems_after = check(kb)
-        strict_after = [str(p) for p in problems_after]
+        strict_after = problems_after
         graded_after = {name: graded(after, cases) for name, cases in loaded.items()}
         week_after, week_grades_after = graded(after, week_cases)
+        accepted_words = {normalise(p.text) for p in listed if p.id in set(accepted)}
+        accepted_grades = [
+            g
+            for c, g in zip(week_cases, week_grades_after, strict=True)
+            if normalise(c.text) in accepted_words
+        ]
         by_source = Counter(p.source for p in listed if p.id in set(accepted))
         reasons = Counter(reason.split(":")[0] for _, reason in refused)
         result = {
@@ -361,6 +374,8 @@ async def run_loop(
                     b != "right" and a == "right"
                     for b, a in zip(week_grades_before, week_grades_after, strict=True)
                 ),
+                "accepted_messages": len(accepted_grades),
+                "accepted_then_right": accepted_grades.count("right"),
                 "not_right_after": [
                     {"grade": g, "expect": c.expect, "text": " ".join(c.text.split())[:120]}
                     for c, g in zip(week_cases, week_grades_after, strict=True)
@@ -391,7 +406,8 @@ async def run_loop(
                 "entries": len(knowledge_after.entries) if knowledge_after else None,
                 "check_problems_before": len(strict_before),
                 "check_problems_after": len(strict_after),
-                "check_new_problems": sorted(set(strict_after) - set(strict_before)),
+                # compared without line numbers: the added lines move the ones below
+                "check_new_problems": [str(p) for p in _new_problems(strict_before, strict_after)],
                 "strict_clean": knowledge_after is not None and not strict_after,
             },
             "sets": {
