@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import difflib
 import errno
+import importlib.util
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
 
-from bot import kbwrite
+from bot import kbwrite, semantic
 from bot.checks import check
 from bot.knowledge import load_knowledge
 from bot.models import Outcome
@@ -534,3 +536,43 @@ async def test_migration_6_marks_the_doctors_links(db_path: Path) -> None:
         (1, "link"),
         (2, "tap"),
     ]
+
+
+def _bench_proposals() -> ModuleType:
+    path = BUNDLED_KB.parent / "bench" / "bench_proposals.py"
+    spec = importlib.util.spec_from_file_location("bench_proposals", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_a_week_of_readers_through_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/bench_proposals.py on a slice: ten team-written messages the bundled knowledge did
+    not answer directly (light mode), each tapped or linked as readers and the doctor would,
+    every proposal accepted into a copy: their words are answered directly after, the copy gains
+    lines only, and the knowledge check finds nothing new (and, where the meaning signal is
+    installed, `kb check --strict` of the default install stays clean)."""
+    bench = _bench_proposals()
+    before_hash = bench.tree_hash(BUNDLED_KB)
+    result = await bench.run_loop(
+        "light", limit=10, unanswered_only=True, sets={}, workdir=tmp_path
+    )
+    week, proposals, knowledge = result["week"], result["proposals"], result["knowledge"]
+    assert week["messages"] == 10 and week["before"]["right"] == 0
+    assert sum(week["actions"].values()) == 10
+    assert proposals["listed"] == 10
+    assert proposals["accepted"] + proposals["refused"] == 10
+    assert proposals["accepted"] >= 8, proposals["refusals"]
+    # every message whose words were accepted is answered directly with its entry now
+    assert week["accepted_then_right"] == week["accepted_messages"] == proposals["accepted"]
+    assert week["after"]["wrong"] == 0
+    assert knowledge["lines_added"] == proposals["accepted"] and knowledge["lines_removed"] == 0
+    assert knowledge["check_new_problems"] == []
+    assert bench.tree_hash(BUNDLED_KB) == before_hash  # only the copy was written
+    if semantic.available():
+        monkeypatch.setenv("EXPERTBOT_SEMANTIC", "auto")
+        accepted, problems = check(tmp_path / "knowledge")
+        assert accepted is not None and problems == [], [str(p) for p in problems]
