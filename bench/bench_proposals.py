@@ -65,6 +65,7 @@ from bot.review import ReviewService  # noqa: E402
 from bot.service import AnswerService  # noqa: E402
 from bot.snapshot import Snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
+from bot.storage.proposals import phrasing  # noqa: E402
 from bot.text import normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -358,8 +359,18 @@ async def run_loop(
         accepted_grades = [
             g
             for c, g in zip(week_cases, week_grades_after, strict=True)
-            if normalise(c.text) in accepted_words
+            if normalise(phrasing(c.text)) in accepted_words
         ]
+        # the next reader who asks in the accepted words: answered directly with that entry?
+        phrasings_right = 0
+        for p in listed:
+            if p.id in set(accepted) and p.kind == "alternate":
+                decision, _ = after.decide(p.text)
+                phrasings_right += bool(
+                    decision.outcome is Outcome.ANSWER
+                    and decision.entry is not None
+                    and decision.entry.id == p.entry_id
+                )
         by_source = Counter(p.source for p in listed if p.id in set(accepted))
         reasons = Counter(reason.split(":")[0] for _, reason in refused)
         result = {
@@ -376,6 +387,7 @@ async def run_loop(
                 ),
                 "accepted_messages": len(accepted_grades),
                 "accepted_then_right": accepted_grades.count("right"),
+                "accepted_phrasings_right": phrasings_right,
                 "not_right_after": [
                     {"grade": g, "expect": c.expect, "text": " ".join(c.text.split())[:120]}
                     for c, g in zip(week_cases, week_grades_after, strict=True)

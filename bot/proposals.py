@@ -165,9 +165,9 @@ class ProposalService:
     ) -> Accepted:
         """Write pending proposals into the knowledge files: each alternate into its entry's
         topic file, each new entry (as a draft) into `topic`. A proposal that cannot be written
-        is refused with its reason and the others still go; a change the knowledge check would
-        not pass refuses them all (ProposalError), as does a read-only folder
-        (ReadOnlyKnowledge). The files are replaced atomically; the running bot's live reload
+        is refused with its reason and the others still go — also one whose change the knowledge
+        check would not pass (a single proposal so refused raises ProposalError, as does a
+        read-only folder: ReadOnlyKnowledge). The files are replaced atomically; the running bot's live reload
         serves them."""
         root = Path(knowledge_dir).resolve()
         result = Accepted()
@@ -198,10 +198,14 @@ class ProposalService:
             _writable(path)
         after_problems = await asyncio.to_thread(_check_changed, root, texts, plans)
         new = _new_problems(problems, after_problems)
+        if new and len(plans) == 1:
+            raise ProposalError(f"not written: the change would give {_listed(new)}")
         if new:
-            shown = "; ".join(str(p) for p in new[:5])
-            more = f" (and {len(new) - 5} more)" if len(new) > 5 else ""
-            raise ProposalError(f"not written: the change would give {shown}{more}")
+            # one bad proposal must not hold back a week of good ones: each on its own, on top
+            # of those kept so far (a check each: slower, but only when the batch fails)
+            texts, plans = await self._one_by_one(root, problems, plans, result)
+            if not texts:
+                return result
         for path, text in texts.items():
             try:
                 await asyncio.to_thread(kbwrite.write_atomically, path, text)
@@ -219,6 +223,23 @@ class ProposalService:
         changed = await self.store.decide_proposals(decisions, "accepted", by)
         result.written = await self._now(changed)
         return result
+
+    async def _one_by_one(
+        self, root: Path, problems: list[Problem], plans: list[_Plan], result: Accepted
+    ) -> tuple[dict[Path, str], list[_Plan]]:
+        texts: dict[Path, str] = {}
+        kept: list[_Plan] = []
+        for plan in plans:
+            trial = await asyncio.to_thread(_apply, [plan], result, dict(texts))
+            if trial == texts:
+                continue  # kbwrite refused it (recorded)
+            after = await asyncio.to_thread(_check_changed, root, trial, [*kept, plan])
+            new = _new_problems(problems, after)
+            if new:
+                result.refused.append((plan.proposal.id, f"the change would give {_listed(new)}"))
+                continue
+            texts, kept = trial, [*kept, plan]
+        return texts, kept
 
     async def _now(self, ids: Sequence[int]) -> list[Proposal]:
         if not ids:
@@ -361,10 +382,12 @@ def _topic_path(root: Path, rel: str) -> Path | None:
     return next((p for p in topic_files(root) if rel_path(p, root) == rel), None)
 
 
-def _apply(plans: list[_Plan], result: Accepted) -> dict[Path, str]:
-    """The new text of every file the plans change (in memory); a plan kbwrite cannot carry
-    out is refused."""
-    texts: dict[Path, str] = {}
+def _apply(
+    plans: list[_Plan], result: Accepted, texts: dict[Path, str] | None = None
+) -> dict[Path, str]:
+    """The new text of every file the plans change (in memory, on top of `texts`); a plan
+    kbwrite cannot carry out is refused."""
+    texts = texts if texts is not None else {}
     for plan in plans:
         try:
             text = texts.get(plan.path) or plan.path.read_text(encoding="utf-8")
@@ -421,6 +444,11 @@ def _check_changed(root: Path, texts: dict[Path, str], plans: list[_Plan]) -> li
                     f"not written: proposal #{plan.proposal.id} did not land in its entry"
                 )
         return problems
+
+
+def _listed(problems: list[Problem], most: int = 5) -> str:
+    shown = "; ".join(str(p) for p in problems[:most])
+    return shown + (f" (and {len(problems) - most} more)" if len(problems) > most else "")
 
 
 def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:

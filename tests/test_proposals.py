@@ -24,6 +24,7 @@ from bot.review import ReviewService
 from bot.service import AnswerService
 from bot.snapshot import Snapshot
 from bot.storage import Store
+from bot.storage.proposals import phrasing
 from tests.conftest import BUNDLED_KB, db_rows
 
 ROLLER = "stone rollers for puffy eyes?"
@@ -120,7 +121,30 @@ async def test_a_group_answered_at_once_is_one_entry_with_alternates(
     await ReviewService(store).answer(lead.id, "Often, yes.", "dr", group=True)
     (entry,) = await service(store, kb_dir).list()
     assert entry.count == 2
-    assert entry.alternates == ("Hi! does retinol cause purging at first? thanks",)
+    assert entry.alternates == ("does retinol cause purging at first?",)
+
+
+@pytest.mark.parametrize(
+    ("message", "proposed"),
+    [
+        ("Hi! does retinol cause purging at first? thanks", "does retinol cause purging at first?"),
+        (
+            "Dear Doctor, I'm 34, just found out I'm pregnant and I use a retinol serum every"
+            " night. Should I stop?\nThanks so much,\nLinda",
+            "I'm 34, just found out I'm pregnant and I use a retinol serum every night. Should"
+            " I stop?",
+        ),
+        (
+            "Hello! I have been reading your blog for years and I love it. Last spring my"
+            " sister talked me into trying a jade roller because her friend swore it made her"
+            " skin glow, and now I use it every morning before work. Does a jade roller"
+            " actually reduce puffiness or is it a myth? Thank you, Kate",
+            "Does a jade roller actually reduce puffiness or is it a myth?",
+        ),
+    ],
+)
+def test_a_proposal_is_the_asking_part_never_a_signature(message: str, proposed: str) -> None:
+    assert phrasing(message) == proposed
 
 
 # --- what is not listed -----------------------------------------------------------------------
@@ -566,8 +590,12 @@ async def test_a_week_of_readers_through_the_loop(
     assert proposals["listed"] == 10
     assert proposals["accepted"] + proposals["refused"] == 10
     assert proposals["accepted"] >= 8, proposals["refusals"]
-    # every message whose words were accepted is answered directly with its entry now
-    assert week["accepted_then_right"] == week["accepted_messages"] == proposals["accepted"]
+    # the next reader who asks in the accepted words is answered directly with that entry; a
+    # proposal is the asking part of a letter (no story, no signature), so the whole letter
+    # again is not always answered directly, but the week as a whole gets better
+    assert week["accepted_phrasings_right"] == proposals["accepted"]
+    assert week["accepted_messages"] == proposals["accepted"]
+    assert week["accepted_then_right"] >= proposals["accepted"] // 2
     assert week["after"]["wrong"] == 0
     assert knowledge["lines_added"] == proposals["accepted"] and knowledge["lines_removed"] == 0
     assert knowledge["check_new_problems"] == []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from bot.reading import read
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
 from bot.text import clean, normalise
@@ -54,8 +55,30 @@ class StoredProposal:
     sources: list[Source] = field(default_factory=list)
 
 
+PHRASING_CHARS = 200  # an alternate is a question, not a letter
+PHRASING_WORDS = 6  # question sentences this short lean on the story ("Should I stop?")
+
+
 def phrasing(text: str) -> str:
-    """A reader's words as one line: invisible characters gone, whitespace collapsed."""
+    """A reader's words as one line, without greeting, thanks or signature (bot/reading.py):
+    an accepted proposal goes into files kept in git, and a reader's name must not. A long
+    message is cut to its title and question sentences when they say enough on their own;
+    an admin still sees, and may reject, every proposal."""
+    reading = read(text)
+    line = _one_line(reading.text)
+    if normalise(line) == normalise(text):
+        line = _one_line(text)  # nothing left out: the reader's own punctuation
+    if len(line) > PHRASING_CHARS:
+        asks = [_one_line(q) for q in reading.questions]
+        focus = " ".join(asks)
+        if len(focus.split()) >= PHRASING_WORDS:
+            if len(focus) > PHRASING_CHARS:
+                focus = next((q for q in asks if len(q.split()) >= PHRASING_WORDS), focus)
+            line = focus
+    return line
+
+
+def _one_line(text: str) -> str:
     return " ".join(clean(text).split())
 
 
@@ -66,7 +89,7 @@ async def _sources(db: aiosqlite.Connection) -> dict[Key, list[Source]]:
         "SELECT chat_id, entry_id, text, source, created_at FROM alternates ORDER BY created_at, id"
     ) as cur:
         for row in await cur.fetchall():
-            norm = normalise(row["text"])[:2000]
+            norm = normalise(phrasing(row["text"]))[:2000]
             if norm:
                 key = ("alternate", str(row["entry_id"]), norm)
                 groups.setdefault(key, []).append(
@@ -89,7 +112,7 @@ async def _sources(db: aiosqlite.Connection) -> dict[Key, list[Source]]:
     for grp, items in by_group.items():
         # the item she acted on leads (when its reader is still here), then the others
         items.sort(key=lambda r: (int(r["id"]) != grp, int(r["id"])))
-        norm = normalise(items[0]["text"])[:2000]
+        norm = normalise(phrasing(items[0]["text"]))[:2000]
         if not norm:
             continue
         key = ("entry", "", norm)
