@@ -38,8 +38,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _times(p: Proposal) -> str:
-    readers = "reader" if p.count == 1 else "readers"
-    return f"Asked {p.count}× (by {p.count} {readers}); {SOURCES.get(p.source, p.source)}."
+    """'Asked 4× (counted in readers): …where it came from.'"""
+    return f"Asked {p.count}× (counted in readers): {SOURCES.get(p.source, p.source)}."
 
 
 def _blocks(p: Proposal) -> list[Block]:
