@@ -120,6 +120,14 @@ class ReviewAction(StrEnum):
     QUEUE = "Q"  # a page of /queue (arg: page)
     OPEN = "O"  # show a group from /queue as a card (arg: its first item's id)
     CANCEL = "C"  # forget a pending Reply/search
+    # An admin's /proposals (bot/telegram/proposals.py): the arg is the proposal's id, which
+    # is public; who may act is checked on every tap, never read from the data.
+    PROPOSALS = "P"  # a page of /proposals (arg: page)
+    ADD = "A"  # accept a proposed alternate (arg: proposal id)
+    DRAFT = "F"  # a proposed new entry: ask which topic file (arg: proposal id)
+    ADD_TO = "T"  # accept a proposed new entry as a draft (arg: "topic:proposal id")
+    REJECT = "J"  # reject a proposal (arg: proposal id)
+    BACK = "B"  # the proposal's card again, from the topic picker (arg: proposal id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import json
 import logging
+import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -22,9 +24,13 @@ import pytest
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import chart
+from bot import chart, review_replies
 from bot.config import Config
 from bot.knowledge import load_knowledge
+from bot.models import Reply
+from bot.proposals import READ_ONLY
+from bot.reload import KnowledgeReloader, load_snapshot
+from bot.review import ReviewService
 from bot.schedule import Schedule
 from bot.snapshot import Snapshot
 from bot.storage import Store
@@ -343,3 +349,197 @@ async def test_the_webhook_answers_an_update_before_it_says_200(bot: Bot) -> Non
                 assert json.loads(await r.text())["status"] == "ok"
     finally:
         await server.stop()
+
+
+# --- the admins' /proposals -------------------------------------------------------------------
+
+SPF = "how many grams of spf cream for my whole face every morning"
+SUNSCREEN = "sunscreen-amount"
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A copy of tests/data/kb_e2e the admins' taps may write into."""
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "kb_e2e", root)
+    return root
+
+
+@pytest.fixture
+async def admin_bot(store: Store, db_path: Path, kb: Path) -> AsyncIterator[Bot]:
+    """The bot serving `kb` (DOCTOR is its admin), reloading it after a write as in `run`."""
+    cfg = Config(
+        token=TOKEN,
+        db_path=db_path,
+        doctor_ids=frozenset({DOCTOR}),
+        admin_ids=frozenset({DOCTOR}),
+        rate_limit_per_minute=0,
+    )
+    reloader: KnowledgeReloader | None = None
+
+    async def reload(reason: str) -> Reply:
+        assert reloader is not None
+        return review_replies.reload_report(await reloader.reload(reason))
+
+    api = BotApiDouble()
+    parts = build_application(cfg, load_snapshot(kb), store, reload, request=api, knowledge_dir=kb)
+    reloader = KnowledgeReloader(kb, parts.service)
+    errors: list[BaseException] = []
+
+    async def keep(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.error is not None
+        errors.append(context.error)
+
+    parts.application.add_error_handler(keep)
+    await parts.application.initialize()
+    try:
+        gate = UpdateGate(parts.application, store)
+        yield Bot(api, parts.application, parts.outbox, gate, db_path, errors, parts.charts)
+    finally:
+        await parts.application.shutdown()
+
+
+async def proposal_cards(bot: Bot) -> list[ApiCall]:
+    """/proposals from the admin: its messages after the heading."""
+    heading, *cards = await bot.says(DOCTOR, "/proposals")
+    assert heading.chat_id == DOCTOR and "waiting" in heading.text
+    return cards
+
+
+def edited(calls: list[ApiCall]) -> ApiCall:
+    (edit,) = [c for c in calls if c.method == "editMessageText"]
+    return edit
+
+
+def toast(calls: list[ApiCall]) -> str:
+    (answer,) = [c for c in calls if c.method == "answerCallbackQuery"]
+    return str(answer.params.get("text", ""))
+
+
+def proposal_states(bot: Bot) -> list[tuple[str, str]]:
+    return db_rows(bot.db, "SELECT text, state FROM proposals ORDER BY id")
+
+
+async def test_proposals_lists_a_card_and_add_writes_the_file_and_serves_it(
+    admin_bot: Bot, store: Store, kb: Path
+) -> None:
+    bot = admin_bot
+    (before,) = await bot.says(READER, SPF)
+    assert "passed your question" in before.text
+    await store.add_alternate(READER, SUNSCREEN, SPF)  # as a reader's tap would
+    (card,) = await proposal_cards(bot)
+    assert SPF in card.text and "How much sunscreen should I apply?" in card.text
+    assert "Asked 1×" in card.text and "tapped" in card.text
+    (proposal_id,) = db_rows(bot.db, "SELECT id FROM proposals")[0]
+    assert card.button_data() == [f"A:{proposal_id}", f"J:{proposal_id}"]
+
+    basics = kb / "topics" / "basics.yaml"
+    old = basics.read_text(encoding="utf-8")
+    done = edited(await bot.taps(DOCTOR, button(card, "A:"), card))
+    assert done.message_id == card.message_id
+    assert "✅ Added to kb/topics/basics.yaml." in done.text
+    assert not done.button_data()
+    new = basics.read_text(encoding="utf-8")
+    assert new.replace(f"    alternates:\n      - {SPF}\n", "", 1) == old
+    assert proposal_states(bot) == [(SPF, "accepted")]
+
+    (answer,) = await bot.says(42, SPF)  # the next reader: answered directly, at once
+    assert "Placeholder answer about the amount of sunscreen" in answer.text
+
+    again = await bot.taps(DOCTOR, button(card, "A:"), card)  # the same card tapped again
+    into = "(into kb/topics/basics.yaml)"
+    assert toast(again) == f"Proposal #{proposal_id} was already accepted {into}."
+    assert basics.read_text(encoding="utf-8") == new
+    (empty,) = await bot.says(DOCTOR, "/proposals")
+    assert empty.text == "No proposals waiting."
+
+
+async def test_reject_edits_the_card_and_writes_nothing(
+    admin_bot: Bot, store: Store, kb: Path
+) -> None:
+    await store.add_alternate(READER, SUNSCREEN, SPF)
+    (card,) = await proposal_cards(admin_bot)
+    files = {p: p.read_bytes() for p in (kb / "topics").iterdir()}
+    done = edited(await admin_bot.taps(DOCTOR, button(card, "J:"), card))
+    assert done.text.endswith("❌ Rejected.") and not done.button_data()
+    assert proposal_states(admin_bot) == [(SPF, "rejected")]
+    assert {p: p.read_bytes() for p in (kb / "topics").iterdir()} == files
+    again = await admin_bot.taps(DOCTOR, button(card, "A:"), card)
+    assert "was already rejected" in toast(again)
+
+
+async def test_someone_not_an_admin_is_refused_and_learns_nothing(
+    admin_bot: Bot, store: Store
+) -> None:
+    await store.add_alternate(READER, SUNSCREEN, SPF)
+    (refusal,) = await admin_bot.says(READER, "/proposals")
+    assert refusal.chat_id == READER and refusal.text == "Sorry, only an admin can do that."
+    assert SPF not in refusal.text
+    (card,) = await proposal_cards(admin_bot)
+    for data in card.button_data():  # a tap (or forged data) from anyone else
+        calls = await admin_bot.taps(READER, data, card)
+        assert toast(calls) == "Sorry, only an admin can do that."
+        assert [c.method for c in calls] == ["answerCallbackQuery"]
+    assert proposal_states(admin_bot) == [(SPF, "pending")]
+
+
+async def test_the_readers_words_are_escaped_on_the_card(admin_bot: Bot, store: Store) -> None:
+    words = "<b>grams</b> of spf & cream for my face?"
+    await store.add_alternate(READER, SUNSCREEN, words)
+    (card,) = await proposal_cards(admin_bot)
+    html = card.params["text"]
+    assert "&lt;b&gt;grams&lt;/b&gt; of spf &amp; cream" in html
+    assert "<b>grams</b>" not in html
+
+
+async def test_a_new_entry_goes_as_a_draft_to_the_topic_picked(
+    admin_bot: Bot, store: Store, kb: Path
+) -> None:
+    question = "Can I go to the sauna after laser hair removal?"
+    question_id, _ = await store.log_question(READER, question, "unmatched", None, 0.0, 1.0)
+    (item,) = [i for i in await store.queue("pending") if i.question_id == question_id]
+    await ReviewService(store).answer(item.id, "Wait <48 hours> & see.", "dr")
+    (card,) = await proposal_cards(admin_bot)
+    assert "a new entry" in card.text and "Wait &lt;48 hours&gt; &amp; see." in card.text
+    assert button(card, "F:")  # 📝 Add as draft
+    picker = edited(await admin_bot.taps(DOCTOR, button(card, "F:"), card))
+    assert "Which topic file" in picker.text
+    travel = button(picker, "T:travel:")
+    back = edited(await admin_bot.taps(DOCTOR, button(picker, "B:"), picker))
+    assert button(back, "F:")  # ‹ Back: the card again
+    done = edited(await admin_bot.taps(DOCTOR, travel, picker))
+    assert "📝 Added as a draft to kb/topics/travel.yaml" in done.text
+    text = (kb / "topics" / "travel.yaml").read_text(encoding="utf-8")
+    assert f"question: {question}" in text and "draft: true" in text
+    (state,) = proposal_states(admin_bot)
+    assert state == (question, "accepted")
+
+
+async def test_a_read_only_folder_is_said_plainly_on_the_card(
+    admin_bot: Bot, store: Store, kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only_fs(*args: object) -> None:  # what a read-only mount does to os.replace
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("bot.kbwrite.os.replace", read_only_fs)
+    await store.add_alternate(READER, SUNSCREEN, SPF)
+    (card,) = await proposal_cards(admin_bot)
+    done = edited(await admin_bot.taps(DOCTOR, button(card, "A:"), card))
+    assert f"⚠️ Not added: {READ_ONLY}" in done.text
+    assert done.button_data() == card.button_data()  # to try again, or reject
+    assert proposal_states(admin_bot) == [(SPF, "pending")]
+
+
+async def test_proposals_are_paged_like_the_queue(admin_bot: Bot, store: Store) -> None:
+    words = [f"{n} grams of spf cream on my face every morning, right?" for n in range(2, 9)]
+    for n, text in enumerate(words):
+        await store.add_alternate(100 + n, SUNSCREEN, text)
+    heading, *cards, footer = await admin_bot.says(DOCTOR, "/proposals")
+    assert "7 proposals waiting — page 1 of 2" in heading.text
+    assert len(cards) == 5 and "Proposals 1–5 of 7." in footer.text
+    assert footer.button_data() == ["P:1"]
+    calls = await admin_bot.taps(DOCTOR, "P:1", footer)
+    heading, *cards, footer = [c for c in calls if c.method == "sendMessage"]
+    assert "page 2 of 2" in heading.text and len(cards) == 2
+    assert footer.button_data() == ["P:0"]
+    assert [c.method for c in calls].count("editMessageReplyMarkup") == 1  # the old footer

@@ -8,6 +8,7 @@ import ast
 import dataclasses
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, T
 
 from bot import render, replies, review_replies
 from bot.knowledge import load_knowledge
-from bot.models import Action, Button, QueueItem, Reply
+from bot.models import Action, Button, QueueItem, Reply, ReviewAction
 from bot.snapshot import Snapshot
 from bot.telegram import app as app_module
 from bot.telegram import sending
-from bot.telegram.callbacks import LIMIT, decode, encode
+from bot.telegram.callbacks import (
+    LIMIT,
+    PROPOSAL_PATTERN,
+    READER_ACTIONS,
+    REVIEW_ACTIONS,
+    REVIEW_PATTERN,
+    decode,
+    encode,
+)
 from bot.telegram.doctor import _card_item
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
 from tests.botapi import BotApiDouble, application
@@ -66,16 +75,28 @@ def test_a_long_id_is_replaced_by_a_digest_and_resolved(kb_dir: Path) -> None:
         Button("q", Action.ENTRY, f"{LONG_ID}:123456789"),
         Button("v", Action.VOTE_UP, LONG_ID),
         Button("t", Action.TOPIC, f"{topic_id}:3"),
+        Button("d", ReviewAction.ADD_TO, f"{topic_id}:123456789012"),  # a draft's topic
     ):
         data = encode(button)
         assert len(data.encode()) <= LIMIT
         assert data.endswith(button.arg[len(button.arg.partition(":")[0]) :])  # tail kept
-        assert decode(data, knowledge) == (button.action, button.arg)
+        actions = REVIEW_ACTIONS if isinstance(button.action, ReviewAction) else READER_ACTIONS
+        assert decode(data, knowledge, actions) == (button.action, button.arg)
     # a button made before a reload that removed the entry: not resolved, so the service
     # answers "this answer changed"
     gone = encode(Button("q", Action.ENTRY, "x" * 80))
     action, arg = decode(gone, knowledge) or (None, "")
     assert action is Action.ENTRY and knowledge.get(arg) is None
+
+
+def test_a_button_goes_to_the_doctors_or_the_admins_handler_never_both() -> None:
+    for action in ReviewAction:
+        data = encode(Button("x", action, "1"))
+        doctors, admins = re.match(REVIEW_PATTERN, data), re.match(PROPOSAL_PATTERN, data)
+        assert bool(doctors) != bool(admins), action
+    for action in Action:  # a reader's
+        data = encode(Button("x", action, "1"))
+        assert not re.match(REVIEW_PATTERN, data) and not re.match(PROPOSAL_PATTERN, data)
 
 
 def test_non_ascii_args_are_counted_in_bytes() -> None:

@@ -5,7 +5,9 @@
   the answer service).
 - `reader.py`: the reader's handlers (commands, questions, buttons, non-text, groups).
 - `doctor.py`: the doctor's and admins' handlers (card buttons, replies that answer, /queue,
-  /stats, /cancel, /reload), and their scoped command menus.
+  /stats, /cancel, /reload, /proposals), and their scoped command menus.
+- `proposals.py`: the admins' /proposals cards and their buttons (✅ Add, 📝 Add as draft and
+  its topic picker, ❌ Reject, pages) over `ProposalService`; the admin is checked on every tap.
 - `charts.py`: the doctor's chart as a photo (sendPhoto) after /stats, and the weekly chart
   to each doctor (EXPERTBOT_WEEKLY_CHART; its last send kept in the `meta` table).
 - `outbox.py`: what the bot sends on its own, driven by SQLite: questions to the review chat,

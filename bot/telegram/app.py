@@ -37,14 +37,16 @@ from bot.aio import Background, Backoff, Stopped
 from bot.config import Config
 from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
+from bot.proposals import ProposalService
 from bot.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
 from bot.review import ReviewService
 from bot.service import AnswerService
 from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.charts import Charts
-from bot.telegram.doctor import Doctor, Reload, set_doctor_commands
+from bot.telegram.doctor import ADMIN_REFUSAL, Doctor, Reload, set_doctor_commands
 from bot.telegram.outbox import Outbox, Roles
+from bot.telegram.proposals import RELOAD_REASON, Proposals
 from bot.telegram.reader import COMMANDS, Reader
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, quiet_retried_failures, with_retry
 from bot.telegram.updates import ALLOWED_UPDATES, Poller, UpdateGate
@@ -139,14 +141,16 @@ def build_application(
     reload: Reload | None = None,
     *,
     request: BaseRequest | None = None,
+    knowledge_dir: Path | None = None,
 ) -> Parts:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
     updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
     delivers her answers; the answer service serving `snapshot`, which wakes the outbox
     when it queues a question and tells it when saving fails; and the doctor's charts
-    (/stats's photo, the weekly chart). `request`: how Bot API calls
-    are made (tests pass a double)."""
+    (/stats's photo, the weekly chart); the admins' /proposals, which write into
+    `knowledge_dir` (by default cfg.knowledge_dir) and then `reload`. `request`: how Bot API
+    calls are made (tests pass a double)."""
     assert cfg.token
     quiet_retried_failures()
     builder = ApplicationBuilder().token(cfg.token).base_url(cfg.api_url)
@@ -163,7 +167,16 @@ def build_application(
     charts = Charts(
         application.bot, review, lambda: service.knowledge, sorted(roles.doctors), cfg.weekly_chart
     )
-    doctor = Doctor(service, review, outbox, roles, reader, reload, charts)
+    proposals = Proposals(
+        application.bot,
+        ProposalService(store, lambda: service.snapshot),
+        service,
+        roles,
+        knowledge_dir or cfg.knowledge_dir,
+        ADMIN_REFUSAL,
+        reload,
+    )
+    doctor = Doctor(service, review, outbox, roles, reader, reload, charts, proposals)
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
@@ -207,12 +220,14 @@ async def _serve(
     async def reload_now(reason: str) -> Reply:  # an admin's /reload (after start-up)
         return review_replies.reload_report(await reloader.reload(reason))
 
-    parts = build_application(cfg, snapshot, store, reload_now)
+    parts = build_application(cfg, snapshot, store, reload_now, knowledge_dir=knowledge_dir)
     application, outbox, service = parts.application, parts.outbox, parts.service
     charts = parts.charts
 
     async def tell_admins(result: ReloadResult) -> None:
-        if result.reason != "/reload":  # (the admin who typed /reload gets it in their chat)
+        # (the admin who typed /reload gets it in their chat; one who added a proposal sees
+        # its card say so, and hears only of a failure)
+        if result.reason != "/reload" and not (result.ok and result.reason == RELOAD_REASON):
             with contextlib.suppress(TimeoutError):
                 report = review_replies.reload_report(result)
                 await asyncio.wait_for(outbox.tell_doctors(report), 30)

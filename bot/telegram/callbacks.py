@@ -18,7 +18,20 @@ LIMIT = 64  # bytes, Telegram's limit for callback_data
 DIGEST_MARK = "~"
 READER_ACTIONS: dict[str, Action | ReviewAction] = {a.value: a for a in Action}
 REVIEW_ACTIONS: dict[str, Action | ReviewAction] = {a.value: a for a in ReviewAction}
-REVIEW_PATTERN = rf"^[{''.join(REVIEW_ACTIONS)}]:"  # a doctor's button (never a reader's)
+PROPOSAL_LETTERS = "".join(
+    a.value
+    for a in (
+        ReviewAction.PROPOSALS,
+        ReviewAction.ADD,
+        ReviewAction.DRAFT,
+        ReviewAction.ADD_TO,
+        ReviewAction.REJECT,
+        ReviewAction.BACK,
+    )
+)
+# a doctor's button (never a reader's); an admin's button on a /proposals card
+REVIEW_PATTERN = rf"^[{''.join(a for a in REVIEW_ACTIONS if a not in PROPOSAL_LETTERS)}]:"
+PROPOSAL_PATTERN = rf"^[{PROPOSAL_LETTERS}]:"
 
 
 def _digest(identifier: str) -> str:

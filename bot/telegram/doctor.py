@@ -1,6 +1,6 @@
 """Handlers for the doctor (DOCTOR_IDS) and admins (ADMIN_IDS): the buttons on question cards,
 the replies that answer them, /queue, /stats (its text, then the chart: bot/telegram/charts.py),
-/cancel and /reload.
+/cancel, /reload and /proposals (its cards and buttons: bot/telegram/proposals.py).
 
 Thin glue over `ReviewService`, which `expertbot queue …` uses too. Which queue item a card,
 a prompt or an entry list is about is looked up in SQLite by (chat, message), never taken from
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
@@ -45,6 +46,9 @@ from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
 from bot.telegram.sending import answer_query, edit_reply, send_reply, with_retry
 
+if TYPE_CHECKING:
+    from bot.telegram.proposals import Proposals
+
 log = logging.getLogger(__name__)
 
 DOCTOR_COMMANDS = (
@@ -52,7 +56,10 @@ DOCTOR_COMMANDS = (
     ("stats", "What readers asked lately"),
     ("cancel", "Stop answering or searching"),
 )
-ADMIN_COMMANDS = (("reload", "Reload the knowledge files now"),)
+ADMIN_COMMANDS = (
+    ("proposals", "Add what readers taught the bot to the knowledge"),
+    ("reload", "Reload the knowledge files now"),
+)
 REFUSAL = "Sorry, that is only for the doctor."
 ADMIN_REFUSAL = "Sorry, only an admin can do that."
 SAVE_FAILED = "⚠️ That could not be saved ({error}). Nothing was sent; please try again."
@@ -109,6 +116,7 @@ class Doctor:
         reader: Reader,
         reload: Reload | None = None,
         charts: Charts | None = None,
+        proposals: Proposals | None = None,
     ) -> None:
         self.service = service
         self.review = review
@@ -118,6 +126,7 @@ class Doctor:
         self.reader = reader
         self.reload = reload
         self.charts = charts
+        self.proposals = proposals
 
     def handlers(self) -> list[BaseHandler]:
         """Registered before the reader's: the first matching handler takes an update."""
@@ -127,6 +136,8 @@ class Doctor:
             CommandHandler(names, self.command, filters=new),
             CallbackQueryHandler(self.button, pattern=callbacks.REVIEW_PATTERN),
         ]
+        if self.proposals is not None:
+            handlers += self.proposals.handlers()
         if self.roles.doctors:
             doctors = filters.User(user_id=sorted(self.roles.doctors))
             handlers.append(
@@ -150,6 +161,12 @@ class Doctor:
                 await self._refuse(message, ADMIN_REFUSAL, name)
                 return
             await self._say(message.chat_id, await self.reload("/reload"))
+            return
+        if name == "proposals":
+            if not self.roles.is_admin(user_id) or self.proposals is None:
+                await self._refuse(message, ADMIN_REFUSAL, name)
+                return
+            await self.proposals.command(message.chat_id)
             return
         if not self.roles.is_doctor(user_id):
             await self._refuse(message, REFUSAL, name)
