@@ -307,8 +307,7 @@ def _replace_with_copy(
 
 @contextlib.contextmanager
 def _as_ops_error(failed: str, os_failed: str | None = None) -> Iterator[None]:
-    """SQLite and OS errors as one OpsError line: "{failed}: {why}" (`os_failed` instead of
-    `failed` for an OS error, when given)."""
+    """SQLite and OS errors as one OpsError line "{failed}: {why}" (`os_failed` for OS ones)."""
     try:
         yield
     except sqlite3.Error as exc:
