@@ -7,18 +7,15 @@ ReviewService.export are the entry points.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import yaml
 
+from bot import kbwrite
 from bot.models import Entry, QueueItem
-from bot.schema import SLUG
 from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.text import clean, normalise
-
-SLUG_WORDS = 8
 
 
 async def export_data(store: Store, snapshot: Snapshot | None) -> dict[str, Any]:
@@ -44,7 +41,7 @@ async def export_data(store: Store, snapshot: Snapshot | None) -> dict[str, Any]
             if normalise(text) not in seen:
                 seen.add(normalise(text))
                 alternates.append(text)
-        entry_id = _unique_slug(question, taken)
+        entry_id = kbwrite.unique_slug(question, taken)
         taken.add(entry_id)
         draft: dict[str, Any] = {"id": entry_id, "question": question}
         if alternates:
@@ -107,34 +104,10 @@ def render_export(data: dict[str, Any], now: dt.datetime | None = None) -> str:
 _DUMP: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": 100}
 
 
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)  # lists indented under their key, as in knowledge/
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, **_DUMP)
+    return yaml.dump(data, Dumper=kbwrite.Dumper, **_DUMP)
 
 
 def _question_text(text: str) -> str:
     """The reader's words as a question: invisible characters gone, whitespace collapsed."""
     return " ".join(clean(text).split())
-
-
-def _unique_slug(text: str, taken: set[str]) -> str:
-    base = "-".join(normalise(text).split()[:SLUG_WORDS])
-    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
-    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
-    slug, n = base, 2
-    while slug in taken or not SLUG.match(slug):
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
