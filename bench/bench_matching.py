@@ -390,6 +390,18 @@ def load_queries(path: Path, every: int) -> list[str]:
     return [str(c["text"]) for c in cases][::every]
 
 
+def load_inputs(args: argparse.Namespace) -> tuple[Knowledge, list[str], int] | None:
+    """From the options `knowledge`, `cases`, `quick` and `passes`: the knowledge, the dev-case
+    texts (every 4th with --quick) and the timed passes (one with --quick); None when the
+    knowledge does not load (its problems printed). bench_bot.py uses it too."""
+    knowledge, problems = load_knowledge(args.knowledge)
+    if knowledge is None:
+        print("\n".join(map(str, problems)), file=sys.stderr)
+        return None
+    queries = load_queries(args.cases, every=4 if args.quick else 1)
+    return knowledge, queries, 1 if args.quick else args.passes
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="every 4th query, one timed pass")
@@ -455,13 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     version = matcher_version()  # the code imported above, before anyone edits it mid-run
     load_before = load_average()
-    knowledge, problems = load_knowledge(args.knowledge)
-    if knowledge is None:
-        print("\n".join(map(str, problems)), file=sys.stderr)
+    loaded = load_inputs(args)
+    if loaded is None:
         return 1
+    knowledge, queries, passes = loaded
     real = list(knowledge.entries.values())
-    queries = load_queries(args.cases, every=4 if args.quick else 1)
-    passes = 1 if args.quick else args.passes
     sizes = sorted({len(real), *(s for s in SIZES if s > len(real))})
     bases = knowledge_bases(real, sizes, args.seed)
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.schema import SLUG
+from bot.text import normalise
 
 DEFAULT_DASH_OFFSET = 2  # `alternates:` then `  - text` (the bundled knowledge's style)
 _ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # line breaks YAML counts and str.split does not
@@ -239,10 +243,27 @@ def _only_added(before: str, after: str) -> None:
         raise KbWriteError("the change would alter existing lines: add this one by hand")
 
 
-# --- a new entry as YAML -----------------------------------------------------------------------
+# --- a new entry: its id and its YAML ---------------------------------------------------------
+
+SLUG_WORDS = 8
 
 
-class _Dumper(yaml.SafeDumper):
+def unique_slug(text: str, taken: set[str]) -> str:
+    """An id for a new entry from its question's first words, unused in the knowledge."""
+    base = "-".join(normalise(text).split()[:SLUG_WORDS])
+    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
+    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
+    slug, n = base, 2
+    while slug in taken or not SLUG.match(slug):
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+class Dumper(yaml.SafeDumper):
+    """YAML laid out as in knowledge/: lists indented under their key, text with line breaks
+    as a `|` block (for the queue export too)."""
+
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)  # lists indented under their key, as in knowledge/
 
@@ -252,10 +273,10 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+Dumper.add_representer(str, _str)
 
 
 def _dump_entry(entry: dict[str, Any]) -> str:
     return yaml.dump(
-        [entry], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=float("inf")
+        [entry], Dumper=Dumper, allow_unicode=True, sort_keys=False, width=float("inf")
     )

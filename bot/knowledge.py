@@ -27,6 +27,7 @@ from bot.kbfiles import (
     validate,
 )
 from bot.models import Entry, Topic
+from bot.phrases import phrase_error
 from bot.schema import BotSettings, Cues, EntryModel, RedFlag, RedFlags, SafetyFile, TopicFile
 from bot.yamlfile import LineDict, LineList, line_of
 
@@ -290,8 +291,6 @@ def _check_safety(
 ) -> tuple[list[Problem], dict[str, tuple[str, int]]]:
     """What the schema cannot see in safety.yaml: phrases that do not parse, unknown {terms},
     duplicate flag ids. Also returns the line of every example, for kb check's warnings."""
-    from bot.safety import phrase_error  # (safety imports this module)
-
     problems: list[Problem] = []
     lines: dict[str, tuple[str, int]] = {}
 

@@ -31,9 +31,12 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bot.aio import sleep_or_stop
 from bot.storage import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +286,36 @@ def _temp_next_to(path: Path) -> Path:
     return temp
 
 
+def _replace_with_copy(
+    src: sqlite3.Connection, target: Path, prepare: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Copy `src` to a temporary file next to `target`, give the copy to `prepare` (to check
+    or adjust it), then move it over `target` in one step; returns what `prepare` returned."""
+    temp = _temp_next_to(target)
+    try:
+        _copy(src, temp)
+        copy = sqlite3.connect(temp)
+        try:
+            result = prepare(copy)
+        finally:
+            copy.close()
+        os.replace(temp, target)
+        return result
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _as_ops_error(failed: str, os_failed: str | None = None) -> Iterator[None]:
+    """SQLite and OS errors as one OpsError line "{failed}: {why}" (`os_failed` for OS ones)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise OpsError(f"{failed}: {exc}") from None
+    except OSError as exc:
+        raise OpsError(f"{os_failed or failed}: {exc.strerror or exc}") from None
+
+
 def backup(db_path: Path, target: Path, force: bool = False) -> str:
     """Copy the live database to `target`; returns one line for the operator."""
     db_path, target = Path(db_path), Path(target)
@@ -296,24 +329,18 @@ def backup(db_path: Path, target: Path, force: bool = False) -> str:
     except OSError as exc:
         src.close()
         raise OpsError(f"cannot create the folder {target.parent}: {exc.strerror}") from None
-    temp = _temp_next_to(target)
-    try:
-        _copy(src, temp)
-        check = sqlite3.connect(temp)
-        try:
-            version = _check_expertbot_db(check, db_path)
-            questions = check.execute("SELECT count(*) FROM questions").fetchone()[0]
-            queued = check.execute("SELECT count(*) FROM queue").fetchone()[0]
-        finally:
-            check.close()
-        os.replace(temp, target)
-    except sqlite3.Error as exc:
-        raise OpsError(f"the backup of {db_path} failed: {exc}") from None
-    except OSError as exc:
-        raise OpsError(f"cannot write {target}: {exc.strerror}") from None
-    finally:
-        src.close()
-        temp.unlink(missing_ok=True)
+
+    def counts(copy: sqlite3.Connection) -> tuple[int, int, int]:
+        version = _check_expertbot_db(copy, db_path)
+        questions = copy.execute("SELECT count(*) FROM questions").fetchone()[0]
+        queued = copy.execute("SELECT count(*) FROM queue").fetchone()[0]
+        return version, questions, queued
+
+    with (
+        contextlib.closing(src),
+        _as_ops_error(f"the backup of {db_path} failed", f"cannot write {target}"),
+    ):
+        version, questions, queued = _replace_with_copy(src, target, counts)
     size = target.stat().st_size
     return (
         f"Backed up {db_path} to {target}: {size / 1024:.0f} KiB, schema version {version}, "
@@ -327,7 +354,7 @@ def restore(db_path: Path, source: Path, now: dt.datetime | None = None) -> str:
     if not source.is_file():
         raise OpsError(f"{source} does not exist")
     src = _connect(source, readonly=True)
-    try:
+    with contextlib.closing(src), _as_ops_error(f"the restore from {source} failed"):
         version = _check_expertbot_db(src, source)
         kept = db_path.with_name(db_path.name + ".before-restore")
         before = ""
@@ -336,27 +363,15 @@ def restore(db_path: Path, source: Path, now: dt.datetime | None = None) -> str:
             before = f"; the previous one is kept as {kept}"
         else:
             db_path.parent.mkdir(parents=True, exist_ok=True)
-        temp = _temp_next_to(db_path)
-        try:
-            _copy(src, temp)
-            fresh = sqlite3.connect(temp)
-            try:
-                with fresh:
-                    if version >= HEARTBEAT_SCHEMA:
-                        fresh.execute("DELETE FROM heartbeat")  # the old run's, not ours
-            finally:
-                fresh.close()
-            for suffix in ("-wal", "-shm"):
+
+        def prepare(fresh: sqlite3.Connection) -> None:
+            with fresh:
+                if version >= HEARTBEAT_SCHEMA:
+                    fresh.execute("DELETE FROM heartbeat")  # the old run's, not ours
+            for suffix in ("-wal", "-shm"):  # the old file's, never to be applied to the new
                 Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-            os.replace(temp, db_path)
-        finally:
-            temp.unlink(missing_ok=True)
-    except sqlite3.Error as exc:
-        raise OpsError(f"the restore from {source} failed: {exc}") from None
-    except OSError as exc:
-        raise OpsError(f"the restore from {source} failed: {exc.strerror or exc}") from None
-    finally:
-        src.close()
+
+        _replace_with_copy(src, db_path, prepare)
     return f"Restored {db_path} from {source} (schema version {version}){before}."
 
 

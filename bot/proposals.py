@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -38,13 +37,11 @@ from bot.checks import check
 from bot.kbfiles import Problem, knowledge_files, rel_path, topic_files
 from bot.knowledge import Knowledge
 from bot.models import Entry, Outcome
-from bot.schema import SLUG
 from bot.snapshot import Snapshot
 from bot.storage import Store, StoredProposal
 from bot.storage.proposals import phrasing
 from bot.text import normalise
 
-SLUG_WORDS = 8
 READ_ONLY = (
     "the knowledge folder is read-only here: run `expertbot kb accept` where the knowledge is kept"
 )
@@ -332,7 +329,7 @@ def _proposal(row: StoredProposal, knowledge: Knowledge | None, taken: set[str])
             alternates.append(text)
     answers = [s for s in sources if s.answer]
     answer = max(answers, key=lambda s: s.created_at).answer.strip() if answers else ""
-    entry_id = row.entry_id or _unique_slug(row.text, taken)
+    entry_id = row.entry_id or kbwrite.unique_slug(row.text, taken)
     return Proposal(
         id=row.id,
         kind="entry",
@@ -463,15 +460,3 @@ def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
         else:
             new.append(problem)
     return new
-
-
-def _unique_slug(text: str, taken: set[str]) -> str:
-    """An id for a new entry from its question's first words, unused in the knowledge."""
-    base = "-".join(normalise(text).split()[:SLUG_WORDS])
-    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
-    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
-    slug, n = base, 2
-    while slug in taken or not SLUG.match(slug):
-        slug = f"{base}-{n}"
-        n += 1
-    return slug

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz
 
-from bot import chart, rich
+from bot import chart, review_export, rich
 from bot.models import Entry, QueueItem, Span
-from bot.schema import SLUG
 from bot.snapshot import Snapshot
 from bot.storage import Store
 from bot.text import clean, content_words, normalise
 
 GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100
-SLUG_WORDS = 8
 STATS_WINDOWS = (("24h", dt.timedelta(hours=24)), ("7d", dt.timedelta(days=7)))
 STORED_OUTCOMES = ("answer", "suggest", "unmatched", "urgent")  # small talk is not stored
 
@@ -237,89 +233,15 @@ class ReviewService:
                 return group.items
         return []
 
-    # --- export ---------------------------------------------------------------------------------
+    # --- export (bot/review_export.py) ----------------------------------------------------------
 
     async def export_data(self) -> dict[str, Any]:
-        """Draft entries from the doctor's own answers (one per answered group) and proposed
-        alternates per existing entry, as plain data."""
-        snapshot = self._snapshot()
-        known: dict[str, Entry] = {}
-        if snapshot is not None:
-            known = {**snapshot.knowledge.drafts, **snapshot.knowledge.entries}
-        taken = set(known)
-        groups: dict[int, list[QueueItem]] = {}
-        for item in await self.store.answered():
-            if item.answered_via == "entry" or not item.answer:
-                continue
-            groups.setdefault(item.answer_group or item.id, []).append(item)
-        drafts: list[dict[str, Any]] = []
-        for lead_id, items in groups.items():
-            items.sort(key=lambda i: (i.id != lead_id, i.id))
-            question = _question_text(items[0].text)
-            seen = {normalise(question)}
-            alternates = []
-            for other in items[1:]:
-                text = _question_text(other.text)
-                if normalise(text) not in seen:
-                    seen.add(normalise(text))
-                    alternates.append(text)
-            entry_id = _unique_slug(question, taken)
-            taken.add(entry_id)
-            draft: dict[str, Any] = {"id": entry_id, "question": question}
-            if alternates:
-                draft["alternates"] = alternates
-            draft["answer"] = items[0].answer
-            drafts.append(
-                {
-                    "entry": draft,
-                    "items": [i.id for i in items],
-                    "by": items[0].answered_by,
-                    "at": items[0].answered_at,
-                }
-            )
-        proposed: dict[str, list[str]] = {}
-        seen_per_entry: dict[str, set[str]] = {}
-        for entry_id, text in await self.store.alternates():
-            entry = known.get(entry_id)
-            seen = seen_per_entry.setdefault(
-                entry_id,
-                {normalise(t) for t in ((entry.question, *entry.alternates) if entry else ())},
-            )
-            text = _question_text(text)
-            if normalise(text) in seen:
-                continue
-            seen.add(normalise(text))
-            proposed.setdefault(entry_id, []).append(text)
-        return {"drafts": drafts, "alternates": proposed}
+        """Draft entries from the doctor's answers and proposed alternates, as plain data."""
+        return await review_export.export_data(self.store, self._snapshot())
 
     async def export(self, now: dt.datetime | None = None) -> str:
-        """A topic file of draft entries (no `link`, no `reviewed`: an admin adds them), then
-        the proposed alternates per existing entry as a commented mapping to merge by hand."""
-        data = await self.export_data()
-        stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        lines = [
-            f"# Exported by `expertbot queue export` at {stamp}.",
-            "# Draft entries from the doctor's answers: add `link` (the source) and `reviewed`",
-            "# (the day it was checked) to each, edit, then move them into a topic file.",
-            yaml.safe_dump({"title": "Drafts from the doctor's answers"}, **_DUMP).rstrip(),
-        ]
-        if not data["drafts"]:
-            lines.append("entries: []")
-        else:
-            lines.append("entries:")
-        for draft in data["drafts"]:
-            items = ", ".join(f"#{i}" for i in draft["items"])
-            lines.append(
-                f"  # queue {items}, answered by {_question_text(str(draft['by']))} at {draft['at']}"
-            )
-            body = _dump([draft["entry"]])
-            lines += ["  " + line if line else line for line in body.splitlines()]
-            lines.append("")
-        if data["alternates"]:
-            lines.append("# Proposed alternates for existing entries (entry id: phrasings to add")
-            lines.append("# to its `alternates`), from readers' words:")
-            lines += ["# " + line for line in _dump(data["alternates"]).splitlines()]
-        return "\n".join(lines).rstrip("\n") + "\n"
+        """The drafts as a topic file to complete, and the proposed alternates as comments."""
+        return review_export.render_export(await self.export_data(), now)
 
     # --- statistics -----------------------------------------------------------------------------
 
@@ -369,42 +291,6 @@ class ReviewService:
             await self.pending_groups(), key=lambda g: (-g.count, g.lead.created_at, g.lead.id)
         )
         return chart.aggregate(rows, days, [(g.lead.text, g.count) for g in groups])
-
-
-_DUMP: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": 100}
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)  # lists indented under their key, as in knowledge/
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, **_DUMP)
-
-
-def _question_text(text: str) -> str:
-    """The reader's words as a question: invisible characters gone, whitespace collapsed."""
-    return " ".join(clean(text).split())
-
-
-def _unique_slug(text: str, taken: set[str]) -> str:
-    base = "-".join(normalise(text).split()[:SLUG_WORDS])
-    base = re.sub(r"[^a-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-")
-    base = re.sub(r"-{2,}", "-", base)[:60].strip("-") or "question"
-    slug, n = base, 2
-    while slug in taken or not SLUG.match(slug):
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
 
 
 def duration(seconds: float) -> str:

@@ -1,4 +1,4 @@
-"""Red flags and small talk: decided before any matching, because an FAQ is the wrong reply to both.
+"""Red flags: decided before any matching, because an FAQ is the wrong reply to an emergency.
 
 Triage reads like a clinician (design.md §5): a *sign* described as happening to the writer
 now is urgent; the same words in a general question, a negated sign, an episode that is over
@@ -33,26 +33,21 @@ The first flag (in file order) with a sign that counts is the answer. Phrases ar
 by the words they can start with, so a message is read word by word and costs well under a
 millisecond (bench/bench_safety.py).
 
-Phrase syntax (signs, context, ignore and cues): words match whole words of the normalised
-message (lowercase, no punctuation: "can't" is "cant"); `word*` matches any ending; `a|b|c`
-is one word out of several (for several words, use a term); `{name}` is any entry of the
-`terms` list `name`; `...` allows up to four other words in between ("is ... white" matches
-"is a bit white").
+The phrase syntax (signs, context, ignore and cues) is in bot/phrases.py; small talk, the
+other message decided before matching, in bot/smalltalk.py.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.phrases import Phrases, compile_any, phrase_regex
 from bot.schema import Cues, RedFlag
 from bot.text import normalise, sentences, stem
 
-GAP_WORDS = 4
-_GAP = rf"(\s+(?:\w+\s+){{0,{GAP_WORDS}}})"  # captured: a negation may hide in it
-_TERM = re.compile(r"^\{([A-Za-z0-9_]+)\}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 # words too common to say what a sign is about (for "the pus is gone" resolving "pus draining")
 _TOPIC_STOP = frozenset(
@@ -63,166 +58,6 @@ _TOPIC_STOP = frozenset(
 )
 # a clause that starts with one of these is about the clause before ("… but it went away")
 _BACK_REFERENCE = frozenset("it its that this which they those these both all everything".split())
-
-
-class PhraseError(ValueError):
-    pass
-
-
-def _word(alt: str) -> str:
-    star = alt.endswith("*")
-    core = alt[:-1] if star else alt
-    if "*" in core:
-        raise PhraseError(f"'*' may only end a word: {alt!r}")
-    words = normalise(core).split()
-    if not words:
-        raise PhraseError(f"an empty word in {alt!r}" if alt else "an empty word")
-    body = r"\s+".join(re.escape(w) for w in words)
-    return body + r"\w*" if star else body
-
-
-def _slot(token: str, terms: Mapping[str, Sequence[str]], *, term: bool) -> str:
-    """One word of a phrase: `word`, `word*`, `{term}`, or several of these joined by `|`."""
-    alternatives = []
-    for alt in token.split("|"):
-        found = _TERM.match(alt)
-        if found:
-            if term:
-                raise PhraseError(f"a term cannot use another term: {alt!r}")
-            name = found.group(1)
-            if name not in terms:
-                known = ", ".join(sorted(terms)) or "none defined"
-                raise PhraseError(f"unknown term {alt!r} (terms: {known})")
-            if not terms[name]:
-                raise PhraseError(f"term {alt!r} is empty")
-            alternatives += [_term_entry(entry) for entry in terms[name]]
-        elif "{" in alt or "}" in alt:
-            raise PhraseError(f"write a term as {{name}}: {alt!r}")
-        else:
-            alternatives.append(_word(alt))
-    return "(?:" + "|".join(alternatives) + ")"
-
-
-def _term_entry(entry: str) -> str:
-    return _phrase_body(entry, {}, term=True)
-
-
-def _phrase_body(phrase: str, terms: Mapping[str, Sequence[str]], *, term: bool) -> str:
-    tokens = phrase.split()
-    if not tokens:
-        raise PhraseError("an empty phrase")
-    if tokens[0] == "..." or tokens[-1] == "...":
-        raise PhraseError("'...' goes between two words, not at an end")
-    parts: list[str] = []
-    gap = False
-    for token in tokens:
-        if token == "...":
-            if term:
-                raise PhraseError("'...' cannot be used in a term")
-            if gap:
-                raise PhraseError("two '...' in a row")
-            gap = True
-            continue
-        if parts:
-            parts.append(_GAP if gap else r"\s+")
-        parts.append(_slot(token, terms, term=term))
-        gap = False
-    return "".join(parts)
-
-
-def phrase_regex(phrase: str, terms: Mapping[str, Sequence[str]]) -> str:
-    """The regular expression for one phrase (raises PhraseError with a readable reason)."""
-    return rf"\b{_phrase_body(phrase, terms, term=False)}\b"
-
-
-def phrase_error(
-    phrase: str, terms: Mapping[str, Sequence[str]], *, term: bool = False
-) -> str | None:
-    """Why a phrase (or, with term=True, an entry of `terms`) cannot be used, or None."""
-    try:
-        body = _phrase_body(phrase, terms, term=term)
-        re.compile(body)
-    except PhraseError as exc:
-        return str(exc)
-    except re.error as exc:  # (cannot happen with escaped words; kept as a last guard)
-        return f"cannot be compiled: {exc}"
-    return None
-
-
-def _first_words(token: str, terms: Mapping[str, Sequence[str]]) -> list[tuple[str, bool]]:
-    """The words a phrase whose first token is `token` can start with: (word, is a prefix)."""
-    found: list[tuple[str, bool]] = []
-    for alt in token.split("|"):
-        term = _TERM.match(alt)
-        if term:
-            for entry in terms[term.group(1)]:
-                found += _first_words(entry.split()[0], {})
-            continue
-        star = alt.endswith("*")
-        words = normalise(alt.rstrip("*")).split()
-        found.append((words[0], star and len(words) == 1))
-    return found
-
-
-class _Phrases:
-    """Phrases compiled one by one and indexed by the words a match can start with, so a
-    message is read word by word and a phrase's pattern is tried only where it can start
-    (one alternation of hundreds of phrases, tried at every character, costs ten times more).
-    Each phrase carries a tag (the flag it belongs to). Texts must be normalised."""
-
-    __slots__ = ("_cache", "_exact", "_lengths", "_prefix")
-    CACHE = 50_000  # words remembered with their patterns (readers' vocabulary is small)
-
-    def __init__(
-        self, phrases: Sequence[tuple[str, int]], terms: Mapping[str, Sequence[str]]
-    ) -> None:
-        exact: dict[str, list[tuple[re.Pattern[str], int]]] = {}
-        prefix: dict[str, list[tuple[re.Pattern[str], int]]] = {}
-        for phrase, tag in phrases:
-            pattern = re.compile(phrase_regex(phrase, terms))
-            for word, is_prefix in _first_words(phrase.split()[0], terms):
-                (prefix if is_prefix else exact).setdefault(word, []).append((pattern, tag))
-        self._exact = {w: tuple(dict.fromkeys(ps)) for w, ps in exact.items()}
-        self._prefix = {w: tuple(dict.fromkeys(ps)) for w, ps in prefix.items()}
-        self._lengths = sorted({len(w) for w in prefix})
-        self._cache: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {}
-
-    def _patterns(self, word: str) -> tuple[tuple[re.Pattern[str], int], ...]:
-        patterns = self._exact.get(word, ())
-        for length in self._lengths:
-            if length > len(word):
-                break
-            more = self._prefix.get(word[:length])
-            if more:
-                patterns = (*patterns, *more)
-        if len(self._cache) >= self.CACHE:
-            self._cache.clear()
-        self._cache[word] = patterns
-        return patterns
-
-    def finditer(self, text: str) -> Iterator[tuple[re.Match[str], int]]:
-        """Every match and its tag, at every word where one starts (overlaps included)."""
-        pos = 0
-        cache = self._cache
-        for word in text.split(" "):
-            patterns = cache.get(word)
-            if patterns is None:
-                patterns = self._patterns(word)
-            for pattern, tag in patterns:
-                found = pattern.match(text, pos)
-                if found:
-                    yield found, tag
-            pos += len(word) + 1
-
-    def search(self, text: str) -> bool:
-        return next(self.finditer(text), None) is not None
-
-
-def _compile(phrases: Sequence[str], terms: Mapping[str, Sequence[str]]) -> re.Pattern[str] | None:
-    if not phrases:
-        return None
-    return re.compile("|".join(f"(?:{phrase_regex(p, terms)})" for p in phrases))
-
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -242,8 +77,8 @@ def _words(prepared: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Flag:
     flag: RedFlag
-    context: _Phrases | None
-    ignore: _Phrases | None
+    context: Phrases | None
+    ignore: Phrases | None
     calm: frozenset[str]
 
 
@@ -281,17 +116,17 @@ class SafetyCheck:
         self._flags = [
             _Flag(
                 flag=flag,
-                context=_Phrases([(p, 0) for p in flag.context], terms) if flag.context else None,
-                ignore=_Phrases([(p, 0) for p in flag.ignore], terms) if flag.ignore else None,
+                context=Phrases([(p, 0) for p in flag.context], terms) if flag.context else None,
+                ignore=Phrases([(p, 0) for p in flag.ignore], terms) if flag.ignore else None,
                 calm=frozenset(flag.calm_when),
             )
             for flag in red_flags
         ]
         # every flag's signs in one index, tagged with the flag's position
-        self._signs = _Phrases(
+        self._signs = Phrases(
             [(p, n) for n, flag in enumerate(red_flags) for p in flag.phrases], terms
         )
-        c = {name: _compile(getattr(cues, name), terms) for name in Cues.model_fields}
+        c = {name: compile_any(getattr(cues, name), terms) for name in Cues.model_fields}
         self._negation = c["negation"]
         self._not_negation = c["not_negation"]
         self._scope_ends = c["scope_ends"]
@@ -334,7 +169,7 @@ class SafetyCheck:
                 continue
             for sentence, i, sign in found[n]:
                 clause = sentence[i].text
-                if f.ignore is not None and _overlaps(f.ignore, clause, sign.span()):
+                if f.ignore is not None and f.ignore.overlaps(clause, sign.span()):
                     continue
                 if not self._calm(f, sign, sentence, i, message):
                     return f.flag
@@ -353,7 +188,7 @@ class SafetyCheck:
                 result.append(clauses)
         return _Message(sentences=result, flat=[c for s in result for c in s])
 
-    def _has_context(self, context: _Phrases, message: _Message) -> bool:
+    def _has_context(self, context: Phrases, message: _Message) -> bool:
         """The flag's context (a procedure, say) is mentioned as something that happened: "is
         it ok to get botox next week?" plans one (a `planned` cue before it in its segment)."""
         for sentence in message.sentences:
@@ -525,77 +360,5 @@ class SafetyCheck:
         return message.treated
 
 
-def _overlaps(pattern: _Phrases, text: str, span: tuple[int, int]) -> bool:
-    a, b = span
-    return any(m.start() < b and a < m.end() for m, _ in pattern.finditer(text))
-
-
 def _topic(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in text.split() if len(w) >= 3 and w not in _TOPIC_STOP)
-
-
-_SMALLTALK: dict[str, frozenset[str]] = {
-    "greeting": frozenset(
-        """
-            hi hello hey hiya heya howdy yo greetings morning afternoon evening good gm
-            hallo hola there everyone all doc doctor dr bot
-            """.split()
-    ),
-    "thanks": frozenset(
-        """
-            thanks thank thx ty tysm cheers appreciate appreciated it so much very lot a you
-            many great helpful that was is this really super awesome amazing perfect
-            brilliant lovely wonderful for your the answer answers help info reply
-            """.split()
-    ),
-    "bye": frozenset(
-        """
-            bye goodbye byebye cya see ya later night goodnight take care
-                for now have a nice good day you soon
-        """.split()
-    ),
-    "ack": frozenset(
-        """
-            ok okay k kk cool nice great got it alright sure yes yeah yep fine good noted
-            understood sounds makes sense lol haha wow oh ah i see
-            """.split()
-    ),
-}
-_KIND_TRIGGERS = {
-    "thanks": {"thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated"},
-    "bye": {"bye", "goodbye", "byebye", "cya", "goodnight", "later", "care", "night", "see", "day"},
-    "greeting": {
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "heya",
-        "howdy",
-        "yo",
-        "greetings",
-        "morning",
-        "afternoon",
-        "evening",
-        "gm",
-        "hallo",
-        "hola",
-    },
-}
-_ALL_SMALLTALK = frozenset().union(*_SMALLTALK.values())
-
-
-def smalltalk_kind(text: str) -> str | None:
-    """'greeting' / 'thanks' / 'bye' / 'ack' for a message that is only that, else None."""
-    norm = normalise(text)
-    if "?" in text and len(norm.split()) > 3:
-        return None
-    tokens = norm.split()
-    if not tokens:
-        # emoji or punctuation only: a friendly nod, nothing to answer
-        return "ack" if text.strip() and len(text.strip()) <= 12 else None
-    if len(tokens) > 8 or any(t not in _ALL_SMALLTALK for t in tokens):
-        return None
-    for kind in ("thanks", "bye", "greeting"):
-        if _KIND_TRIGGERS[kind] & set(tokens):
-            return kind
-    return "ack"

@@ -235,7 +235,7 @@ DEFAULT_CALM: tuple[CalmReason, ...] = (
 class RedFlag(_Strict):
     id: str
     title: str
-    phrases: list[Phrase] = Field(min_length=1)  # the signs, in the phrase syntax of safety.py
+    phrases: list[Phrase] = Field(min_length=1)  # the signs, in the phrase syntax of phrases.py
     context: list[Phrase] = []  # the message must mention one of these too (e.g. a procedure)
     ignore: list[Phrase] = []  # look like a sign but are not one ("purple bruise")
     calm_when: list[CalmReason] = list(DEFAULT_CALM)

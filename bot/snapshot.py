@@ -14,8 +14,9 @@ from bot.knowledge import Knowledge
 from bot.matching import Matcher
 from bot.models import Decision, Outcome, Reply
 from bot.reading import read
-from bot.safety import SafetyCheck, smalltalk_kind
+from bot.safety import SafetyCheck
 from bot.schema import RedFlag
+from bot.smalltalk import smalltalk_kind
 from bot.text import clean
 
 

@@ -19,8 +19,10 @@ import yaml
 from bot.checks import check as kb_check
 from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Outcome
-from bot.safety import SafetyCheck, phrase_error, phrase_regex, smalltalk_kind
+from bot.phrases import phrase_error, phrase_regex
+from bot.safety import SafetyCheck
 from bot.schema import Cues, RedFlag
+from bot.smalltalk import smalltalk_kind
 from bot.snapshot import Snapshot
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -638,7 +640,7 @@ def test_question_with_a_greeting_goes_to_the_knowledge(bundled_snapshot: Snapsh
     assert "how-long-botox-lasts" in ids
 
 
-# Known gaps in the small-talk vocabulary (bot/safety.py), reported rather than changed here.
+# Known gaps in the small-talk vocabulary (bot/smalltalk.py), reported rather than changed here.
 def test_known_gap_thanks_for_your_help() -> None:
     assert smalltalk_kind("thanks for your help!") == "thanks"
 
