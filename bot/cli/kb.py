@@ -1,0 +1,114 @@
+"""`expertbot kb`: check the knowledge folder; list, accept and reject the proposals for it
+(bot/proposals.py; their texts bot/proposals_terminal.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from bot import cli, proposals_terminal
+from bot.checks import check
+from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
+from bot.proposals import ProposalError, ProposalService
+from bot.snapshot import Snapshot
+from bot.storage import Store, StoreError
+
+T = TypeVar("T")
+
+kb_app = typer.Typer(
+    help="Check the knowledge folder; review the proposals for it.", no_args_is_help=True
+)
+
+ProposalIds = Annotated[list[int], typer.Argument(help="Proposal numbers (see: kb proposals).")]
+
+
+def _proposals(
+    db_path: Path,
+    snap: Snapshot | None,
+    action: Callable[[ProposalService], Awaitable[T]],
+) -> T:
+    """Run one proposals action on the database; failures become one line and exit 1."""
+
+    def on_proposals(store: Store) -> Awaitable[T]:
+        return action(ProposalService(store, lambda: snap))
+
+    return asyncio.run(on_store(db_path, on_proposals, (StoreError, ProposalError)))
+
+
+@kb_app.command("check")
+def kb_check(
+    folder: Annotated[Path | None, typer.Argument(help="Knowledge folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+) -> None:
+    """Validate the knowledge: errors and warnings as file:line: message."""
+    root = folder or config().knowledge_dir
+    knowledge, problems = check(root)
+    for problem in problems:
+        typer.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if knowledge is not None:
+        typer.echo(
+            f"{root}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, "
+            f"{len(knowledge.drafts)} drafts; {errors} errors, {warnings} warnings"
+        )
+    else:
+        typer.echo(f"{root}: {errors} errors, {warnings} warnings", err=True)
+    if errors or (strict and warnings):
+        raise typer.Exit(1)
+
+
+@kb_app.command("proposals")
+def kb_proposals(
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+    state: Annotated[str, typer.Option(help="pending, accepted, rejected or all.")] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+) -> None:
+    """List what readers and the doctor proposed for the knowledge (alternates, new entries)."""
+    if state not in ("pending", "accepted", "rejected", "all"):
+        raise fail(f"unknown state '{state}': pending, accepted, rejected or all")
+    snap = cli.snapshot(knowledge)
+    db_path = db or config().db_path
+    wanted = None if state == "all" else state
+    found = _proposals(db_path, snap, lambda s: s.list(wanted))
+    if as_json:
+        typer.echo(json.dumps([p.as_dict() for p in found], ensure_ascii=False))
+        return
+    echo_lines(proposals_terminal.proposal_lines(found, wanted))
+
+
+@kb_app.command("accept")
+def kb_accept(
+    ids: ProposalIds,
+    topic: Annotated[
+        str | None, typer.Option(help="The topic file a new entry goes to, e.g. botox.")
+    ] = None,
+    by: ByOpt = "terminal",
+    knowledge: KnowledgeOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write proposals into the knowledge files (only lines are added; checked first)."""
+    root = knowledge or config().knowledge_dir
+    db_path = db or config().db_path
+    result = _proposals(db_path, None, lambda s: s.accept(ids, root, topic=topic, by=by))
+    echo_lines(proposals_terminal.accepted_lines(result))
+    for line in proposals_terminal.refused_lines(result):
+        typer.echo(f"expertbot: {line}", err=True)
+    if result.refused:
+        raise typer.Exit(1)
+
+
+@kb_app.command("reject")
+def kb_reject(ids: ProposalIds, by: ByOpt = "terminal", db: DbOpt = None) -> None:
+    """Reject proposals: the same words proposed again stay rejected."""
+    db_path = db or config().db_path
+    rejected = _proposals(db_path, None, lambda s: s.reject(ids, by))
+    echo_lines(proposals_terminal.rejected_lines(ids, rejected))
+    if len(rejected) < len(set(ids)):
+        raise typer.Exit(1)
