@@ -57,10 +57,11 @@ sys.path.insert(0, str(ROOT))
 from bot import semantic  # noqa: E402
 from bot.checks import check  # noqa: E402
 from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
+from bot.kbchange import new_problems  # noqa: E402
 from bot.kbfiles import knowledge_files  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import Action, Outcome, Reply  # noqa: E402
-from bot.proposals import Accepted, ProposalError, ProposalService, _new_problems  # noqa: E402
+from bot.proposals import Accepted, ProposalError, ProposalService  # noqa: E402
 from bot.review import ReviewService  # noqa: E402
 from bot.service import AnswerService  # noqa: E402
 from bot.snapshot import Snapshot  # noqa: E402
@@ -419,7 +420,7 @@ async def run_loop(
                 "check_problems_before": len(strict_before),
                 "check_problems_after": len(strict_after),
                 # compared without line numbers: the added lines move the ones below
-                "check_new_problems": [str(p) for p in _new_problems(strict_before, strict_after)],
+                "check_new_problems": [str(p) for p in new_problems(strict_before, strict_after)],
                 "strict_clean": knowledge_after is not None and not strict_after,
             },
             "sets": {
