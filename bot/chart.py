@@ -207,17 +207,7 @@ def _per_day(ax, data: ChartData, labels: Labels, locator) -> None:  # type: ign
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if data.total == 0:
-        ax.text(
-            0.5,
-            0.5,
-            labels.no_questions,
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=12,
-            color="#666666",
-            parse_math=False,
-        )
+        _note(ax, labels.no_questions)
     legend = ax.legend(
         loc="lower left",
         bbox_to_anchor=(0, 1.01),
@@ -229,21 +219,26 @@ def _per_day(ax, data: ChartData, labels: Labels, locator) -> None:  # type: ign
         text.set_parse_math(False)
 
 
+def _note(ax, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A grey line in the middle of an empty panel ("no questions yet")."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=12,
+        color="#666666",
+        parse_math=False,
+    )
+
+
 def _waiting(ax, data: ChartData, labels: Labels) -> None:  # type: ignore[no-untyped-def]
     ax.set_title(labels.waiting, loc="left", fontsize=12, fontweight="bold", parse_math=False)
     if not data.waiting:
         ax.set_axis_off()
-        ax.text(
-            0.5,
-            0.5,
-            labels.nothing_waiting,
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=12,
-            color="#666666",
-            parse_math=False,
-        )
+        _note(ax, labels.nothing_waiting)
         return
     # each question on its own line above its bar, so long questions take the full width
     groups = list(reversed(data.waiting))  # most asked on top
