@@ -113,6 +113,14 @@ def added(p: Proposal, files: Sequence[str]) -> Reply:
     return Reply(None, (*_blocks(p), Block(BlockKind.TEXT, done)))
 
 
+def checking(p: Proposal) -> Reply:
+    """The card while its change is checked and written (seconds with the meaning signal):
+    no buttons, so a second tap cannot start a second write."""
+    return Reply(
+        None, (*_blocks(p), Block(BlockKind.TEXT, "⏳ Checking the knowledge and writing…"))
+    )
+
+
 def refused(p: Proposal, reason: str) -> Reply:
     """The card with why it was not written (read-only folder, a failing check...); the
     buttons stay, to try again or reject."""

@@ -407,8 +407,10 @@ async def proposal_cards(bot: Bot) -> list[ApiCall]:
 
 
 def edited(calls: list[ApiCall]) -> ApiCall:
-    (edit,) = [c for c in calls if c.method == "editMessageText"]
-    return edit
+    """The card as the tap left it (its last edit)."""
+    edits = [c for c in calls if c.method == "editMessageText"]
+    assert edits, [c.method for c in calls]
+    return edits[-1]
 
 
 def toast(calls: list[ApiCall]) -> str:
@@ -435,8 +437,11 @@ async def test_proposals_lists_a_card_and_add_writes_the_file_and_serves_it(
 
     basics = kb / "topics" / "basics.yaml"
     old = basics.read_text(encoding="utf-8")
-    done = edited(await bot.taps(DOCTOR, button(card, "A:"), card))
-    assert done.message_id == card.message_id
+    calls = await bot.taps(DOCTOR, button(card, "A:"), card)
+    checking, done = [c for c in calls if c.method == "editMessageText"]
+    assert "⏳ Checking the knowledge and writing…" in checking.text
+    assert not checking.button_data()  # no second tap while it writes
+    assert done.message_id == checking.message_id == card.message_id
     assert "✅ Added to kb/topics/basics.yaml." in done.text
     assert not done.button_data()
     new = basics.read_text(encoding="utf-8")

@@ -141,6 +141,8 @@ class Proposals:
             # (checking and writing take a moment: the tap is answered first)
             await answer_query(query, None)
             chosen = topic if action is ReviewAction.ADD_TO else None
+            if proposal.kind == "alternate" or chosen:
+                await self._edit(message, proposal_replies.checking(proposal))
             await self._edit(message, await self._accept(proposal, chosen, query.from_user))
         else:
             await answer_query(query, NO_LONGER)

@@ -77,12 +77,13 @@ async def test_an_admins_add_reaches_the_file_and_the_next_reader(
     basics = kb / "topics" / "basics.yaml"
     before = basics.read_text(encoding="utf-8")
     tg.send_callback(DOCTOR, data_of(proposal, "✅ Add"), message_id(proposal))
-    [*_, done] = await tg.wait_for(
+    checking, done = await tg.wait_for(
         "editMessageText",
         lambda c: c.params.get("message_id") == message_id(proposal),
-        count=1,
+        count=2,
         timeout=30,
     )
+    assert "⏳ Checking the knowledge" in (checking.text or "")
     assert "✅ Added to kb/topics/basics.yaml." in (done.text or "")
     after = basics.read_text(encoding="utf-8")
     assert after.replace(f"    alternates:\n      - {WORDS}\n", "", 1) == before  # lines added
