@@ -117,8 +117,7 @@ class ProposalService:
 
     async def get(self, proposal_id: int) -> Proposal | None:
         """One proposal, whatever its state (None when unknown or, pending, not shown)."""
-        stored = await self.store.proposals(None, ids=[proposal_id])
-        shown = self._shown(stored, self._snapshot())
+        shown = await self._now([proposal_id])
         return shown[0] if shown else None
 
     def _shown(self, stored: Sequence[StoredProposal], snapshot: Snapshot | None) -> list[Proposal]:

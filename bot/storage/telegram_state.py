@@ -98,10 +98,7 @@ class TelegramState(Database):
         return changed > 0
 
     async def reader_salt(self) -> str:
-        rows = await self._read(
-            "the reader label salt", "SELECT value FROM meta WHERE key = 'reader_salt'"
-        )
-        return str(rows[0]["value"]) if rows else ""
+        return await self.meta("reader_salt") or ""
 
     async def meta(self, key: str) -> str | None:
         """A value of the `meta` table (migration 5), or None."""

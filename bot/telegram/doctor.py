@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -44,7 +43,13 @@ from bot.telegram import callbacks
 from bot.telegram.charts import Charts
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.reader import COMMANDS, Reader
-from bot.telegram.sending import answer_query, edit_reply, send_reply, with_retry
+from bot.telegram.sending import (
+    answer_query,
+    drop_buttons,
+    edit_or_send,
+    send_reply,
+    with_retry,
+)
 
 if TYPE_CHECKING:
     from bot.telegram.proposals import Proposals
@@ -279,7 +284,7 @@ class Doctor:
         user = query.from_user
         if action is ReviewAction.QUEUE:
             await answer_query(query, None)
-            await self._edit_or_send(message, await self._queue_page(number(arg) or 0))
+            await edit_or_send(message, await self._queue_page(number(arg) or 0))
             return
         if action is ReviewAction.OPEN:
             await self._open(query, chat_id, number(arg))
@@ -294,7 +299,7 @@ class Doctor:
         if action is ReviewAction.CANCEL:
             await self.store.clear_prompt(user.id, chat_id)
             await answer_query(query, "Cancelled.")
-            await _drop_buttons(message)
+            await drop_buttons(message.get_bot(), message.chat_id, message.message_id)
             return
         if item.status != "pending":
             await answer_query(query, f"#{item.id} was already {item.status}.")
@@ -338,14 +343,10 @@ class Doctor:
         if result.changed:
             self.outbox.nudge()
             if message_id is not None:
-                await _drop_buttons_by_id(self.outbox.bot, chat_id, message_id)
+                await drop_buttons(self.outbox.bot, chat_id, message_id)
 
     async def _say(self, chat_id: int, reply: Reply) -> None:
         await send_reply(self.outbox.bot, chat_id, reply)
-
-    async def _edit_or_send(self, message: Message, reply: Reply) -> None:
-        if not await edit_reply(message.get_bot(), message.chat_id, message.message_id, reply):
-            await self._say(message.chat_id, reply)
 
 
 async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -371,15 +372,3 @@ def _gone() -> Reply:
     return review_replies.message(
         "That question is no longer in the queue (the reader may have deleted their data)."
     )
-
-
-async def _drop_buttons(message: Message) -> None:
-    await _drop_buttons_by_id(message.get_bot(), message.chat_id, message.message_id)
-
-
-async def _drop_buttons_by_id(bot: Bot, chat_id: int, message_id: int) -> None:
-    """Best effort: a closed question's card keeps its text but loses its buttons."""
-    try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
-    except TelegramError as exc:
-        log.debug("buttons not removed from message %s: %s", message_id, exc)

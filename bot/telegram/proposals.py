@@ -29,7 +29,7 @@ from bot.service import AnswerService
 from bot.storage import StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Roles
-from bot.telegram.sending import answer_query, edit_reply, send_reply
+from bot.telegram.sending import answer_query, drop_buttons, edit_or_send, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Proposals:
         try:
             if action is ReviewAction.PROPOSALS:
                 await answer_query(query, None)
-                await self._drop_buttons(message)
+                await drop_buttons(self.bot, message.chat_id, message.message_id)
                 await self._page(message.chat_id, number(arg) or 0)
                 return
             topic, _, tail = arg.rpartition(":")
@@ -119,31 +119,31 @@ class Proposals:
         proposal = await self.proposals.get(proposal_id)
         if proposal is None:
             await answer_query(query, proposal_replies.GONE.format(id=proposal_id))
-            await self._edit(message, proposal_replies.gone(proposal_id))
+            await edit_or_send(message, proposal_replies.gone(proposal_id))
             return
         if proposal.state != "pending":
             await answer_query(query, proposal_replies.already(proposal))
-            await self._edit(message, proposal_replies.decided(proposal))
+            await edit_or_send(message, proposal_replies.decided(proposal))
             return
         if action is ReviewAction.BACK:
             await answer_query(query, None)
-            await self._edit(message, proposal_replies.card(proposal))
+            await edit_or_send(message, proposal_replies.card(proposal))
         elif action is ReviewAction.DRAFT:
             await answer_query(query, None)
             picker = proposal_replies.topic_picker(proposal, self._topics())
-            await self._edit(message, picker)
+            await edit_or_send(message, picker)
         elif action is ReviewAction.REJECT:
             await answer_query(query, None)
             async with self._writing:
                 done = await self.proposals.reject([proposal_id], by=_by(query.from_user))
-            await self._edit(message, proposal_replies.rejected(done[0] if done else proposal))
+            await edit_or_send(message, proposal_replies.rejected(done[0] if done else proposal))
         elif action in (ReviewAction.ADD, ReviewAction.ADD_TO):
             # (checking and writing take a moment: the tap is answered first)
             await answer_query(query, None)
             chosen = topic if action is ReviewAction.ADD_TO else None
             if proposal.kind == "alternate" or chosen:
-                await self._edit(message, proposal_replies.checking(proposal))
-            await self._edit(message, await self._accept(proposal, chosen, query.from_user))
+                await edit_or_send(message, proposal_replies.checking(proposal))
+            await edit_or_send(message, await self._accept(proposal, chosen, query.from_user))
         else:
             await answer_query(query, NO_LONGER)
 
@@ -180,18 +180,6 @@ class Proposals:
         return [
             (name, titles.get(name, name)) for name in self.proposals.topics(self.knowledge_dir)
         ]
-
-    async def _edit(self, message: Message, reply: Reply) -> None:
-        if not await edit_reply(self.bot, message.chat_id, message.message_id, reply):
-            await send_reply(self.bot, message.chat_id, reply)
-
-    async def _drop_buttons(self, message: Message) -> None:
-        try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=message.chat_id, message_id=message.message_id
-            )
-        except Exception as exc:  # (best effort: a page footer keeps its old buttons)
-            log.debug("buttons not removed from message %s: %s", message.message_id, exc)
 
 
 def _by(user: User) -> str:

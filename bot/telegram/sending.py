@@ -226,3 +226,18 @@ async def edit_reply(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> b
         log.info("could not edit message, sending a new one: %s", exc)
         return False
     return True
+
+
+async def edit_or_send(message: Message, reply: Reply) -> None:
+    """The reply in place of a card or page the bot sent; a new message when it cannot be."""
+    bot = message.get_bot()
+    if not await edit_reply(bot, message.chat_id, message.message_id, reply):
+        await send_reply(bot, message.chat_id, reply)
+
+
+async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Best effort: a closed card or an old page footer keeps its text but loses its buttons."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except TelegramError as exc:
+        log.debug("buttons not removed from message %s: %s", message_id, exc)
