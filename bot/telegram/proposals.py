@@ -141,15 +141,18 @@ class Proposals:
             # (checking and writing take a moment: the tap is answered first)
             await answer_query(query, None)
             chosen = topic if action is ReviewAction.ADD_TO else None
-            if proposal.kind == "alternate" or chosen:
-                await edit_or_send(message, proposal_replies.checking(proposal))
-            await edit_or_send(message, await self._accept(proposal, chosen, query.from_user))
+            await edit_or_send(
+                message, await self._accept(message, proposal, chosen, query.from_user)
+            )
         else:
             await answer_query(query, NO_LONGER)
 
-    async def _accept(self, proposal: Proposal, topic: str | None, user: User) -> Reply:
+    async def _accept(
+        self, message: Message, proposal: Proposal, topic: str | None, user: User
+    ) -> Reply:
         if proposal.kind == "entry" and not topic:
             return proposal_replies.topic_picker(proposal, self._topics())
+        await edit_or_send(message, proposal_replies.checking(proposal))  # seconds, no buttons
         async with self._writing:
             try:
                 result = await self.proposals.accept(
