@@ -8,6 +8,7 @@ against the fake Bot API server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -15,7 +16,7 @@ import logging
 import shutil
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,9 @@ from bot.review import ReviewService
 from bot.schedule import Schedule
 from bot.snapshot import Snapshot
 from bot.storage import Store
-from bot.telegram.app import build_application
+from bot.telegram.app import Parts, build_application
 from bot.telegram.charts import LAST_SENT, Charts
+from bot.telegram.doctor import Reload
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateGate
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
@@ -84,8 +86,17 @@ def e2e_snapshot() -> Snapshot:
     return Snapshot.build(knowledge)
 
 
-@pytest.fixture
-async def bot(store: Store, db_path: Path, e2e_snapshot: Snapshot) -> AsyncIterator[Bot]:
+@contextlib.asynccontextmanager
+async def running(
+    store: Store,
+    db_path: Path,
+    snapshot: Snapshot,
+    reload: Callable[[Parts], Reload] | None = None,
+    knowledge_dir: Path | None = None,
+) -> AsyncIterator[Bot]:
+    """The application as `run` builds it (DOCTOR is its doctor and admin), on the request
+    double, initialised; the errors its handlers raise are kept. `reload`: made from the
+    built parts (a reloader needs the service)."""
     cfg = Config(
         token=TOKEN,
         db_path=db_path,
@@ -94,21 +105,40 @@ async def bot(store: Store, db_path: Path, e2e_snapshot: Snapshot) -> AsyncItera
         rate_limit_per_minute=0,
     )
     api = BotApiDouble()
-    parts = build_application(cfg, e2e_snapshot, store, request=api)
-    application, outbox = parts.application, parts.outbox
+    made: list[Reload] = []
+
+    async def reloading(reason: str) -> Reply:
+        return await made[0](reason)
+
+    parts = build_application(
+        cfg,
+        snapshot,
+        store,
+        reloading if reload else None,
+        request=api,
+        knowledge_dir=knowledge_dir,
+    )
+    if reload:
+        made.append(reload(parts))
     errors: list[BaseException] = []
 
     async def keep(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert context.error is not None
         errors.append(context.error)
 
-    application.add_error_handler(keep)
-    await application.initialize()
+    parts.application.add_error_handler(keep)
+    await parts.application.initialize()
     try:
-        gate = UpdateGate(application, store)
-        yield Bot(api, application, outbox, gate, db_path, errors, parts.charts)
+        gate = UpdateGate(parts.application, store)
+        yield Bot(api, parts.application, parts.outbox, gate, db_path, errors, parts.charts)
     finally:
-        await application.shutdown()
+        await parts.application.shutdown()
+
+
+@pytest.fixture
+async def bot(store: Store, db_path: Path, e2e_snapshot: Snapshot) -> AsyncIterator[Bot]:
+    async with running(store, db_path, e2e_snapshot) as bot:
+        yield bot
 
 
 def button(call: ApiCall, prefix: str) -> str:
@@ -368,35 +398,17 @@ def kb(tmp_path: Path) -> Path:
 @pytest.fixture
 async def admin_bot(store: Store, db_path: Path, kb: Path) -> AsyncIterator[Bot]:
     """The bot serving `kb` (DOCTOR is its admin), reloading it after a write as in `run`."""
-    cfg = Config(
-        token=TOKEN,
-        db_path=db_path,
-        doctor_ids=frozenset({DOCTOR}),
-        admin_ids=frozenset({DOCTOR}),
-        rate_limit_per_minute=0,
-    )
-    reloader: KnowledgeReloader | None = None
 
-    async def reload(reason: str) -> Reply:
-        assert reloader is not None
-        return review_replies.reload_report(await reloader.reload(reason))
+    def reload(parts: Parts) -> Reload:
+        reloader = KnowledgeReloader(kb, parts.service)
 
-    api = BotApiDouble()
-    parts = build_application(cfg, load_snapshot(kb), store, reload, request=api, knowledge_dir=kb)
-    reloader = KnowledgeReloader(kb, parts.service)
-    errors: list[BaseException] = []
+        async def reload_now(reason: str) -> Reply:
+            return review_replies.reload_report(await reloader.reload(reason))
 
-    async def keep(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert context.error is not None
-        errors.append(context.error)
+        return reload_now
 
-    parts.application.add_error_handler(keep)
-    await parts.application.initialize()
-    try:
-        gate = UpdateGate(parts.application, store)
-        yield Bot(api, parts.application, parts.outbox, gate, db_path, errors, parts.charts)
-    finally:
-        await parts.application.shutdown()
+    async with running(store, db_path, load_snapshot(kb), reload, knowledge_dir=kb) as bot:
+        yield bot
 
 
 async def proposal_cards(bot: Bot) -> list[ApiCall]:
