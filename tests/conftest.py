@@ -105,6 +105,14 @@ def kb_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def kb_e2e_copy(tmp_path: Path) -> Path:
+    """A fresh copy of tests/data/kb_e2e (the end-to-end knowledge), free to write into."""
+    target = tmp_path / "kb"
+    shutil.copytree(DATA / "kb_e2e", target)
+    return target
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A database path whose folder does not exist yet."""
     return tmp_path / "db" / "expertbot.sqlite3"

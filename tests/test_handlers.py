@@ -13,7 +13,6 @@ import datetime as dt
 import errno
 import json
 import logging
-import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -388,11 +387,9 @@ SUNSCREEN = "sunscreen-amount"
 
 
 @pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    """A copy of tests/data/kb_e2e the admins' taps may write into."""
-    root = tmp_path / "kb"
-    shutil.copytree(DATA / "kb_e2e", root)
-    return root
+def kb(kb_e2e_copy: Path) -> Path:
+    """The knowledge the admins' taps may write into."""
+    return kb_e2e_copy
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ file and line; /reload (admins only) and SIGHUP force a reload."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 from pathlib import Path
 
 import pytest
 
-from .conftest import KB_E2E, Chat, StartBot
+from .conftest import Chat, StartBot
 from .fake_telegram import Call, FakeTelegram
 
 DOCTOR = 900
@@ -21,9 +20,8 @@ NEW = "Two finger-lengths of sunscreen"
 
 
 @pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    root = tmp_path / "kb"
-    shutil.copytree(KB_E2E, root)
+def kb(kb_e2e_copy: Path) -> Path:
+    root = kb_e2e_copy
     assert OLD in (root / "topics" / "basics.yaml").read_text(encoding="utf-8")
     return root
 

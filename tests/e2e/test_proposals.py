@@ -9,7 +9,6 @@ The doctor (user 900, DOCTOR_IDS) is also the admin (ADMIN_IDS defaults to DOCTO
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from bot.models import Outcome
 from tests.conftest import until
 
-from .conftest import KB_E2E, Chat, StartBot, buttons, message_id, text_with
+from .conftest import Chat, StartBot, buttons, message_id, text_with
 from .fake_telegram import Call, FakeTelegram
 
 DOCTOR = 900
@@ -30,10 +29,8 @@ SUNSCREEN_A = "Placeholder answer about the amount of sunscreen"
 
 
 @pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    root = tmp_path / "kb"
-    shutil.copytree(KB_E2E, root)
-    return root
+def kb(kb_e2e_copy: Path) -> Path:
+    return kb_e2e_copy
 
 
 def data_of(call: Call, label: str) -> str:
