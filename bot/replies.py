@@ -125,12 +125,19 @@ def _for_decision(
             (Button(sc.entry.question, Action.ENTRY, f"{sc.entry.id}{qid}"),)
             for sc in decision.suggestions
         ]
+        one = len(rows) == 1  # "which of these" and "none of these" would read oddly
         rows.append(
-            (Button(s.text("ask_doctor_button"), Action.ASK_DOCTOR, str(question_id or "")),)
+            (
+                Button(
+                    s.text("not_quite_button" if one else "ask_doctor_button"),
+                    Action.ASK_DOCTOR,
+                    str(question_id or ""),
+                ),
+            )
         )
         return Reply(
             outcome,
-            (_text(s.text("suggest_intro")),),
+            (_text(s.text("suggest_one_intro" if one else "suggest_intro")),),
             tuple(rows),
             score=decision.score,
             suggestions=decision.suggestions,

@@ -54,6 +54,7 @@ class Texts(_Strict):
     )
     how_to_ask: str = "Write one question in a sentence or two, e.g. “How long does Botox last?”"
     suggest_intro: str = "I'm not sure which of these you mean. Did you mean…"
+    suggest_one_intro: str = "I'm not sure I understood. Did you mean this question?"
     ask_doctor_button: str = "None of these — ask {expert}"
     likely_intro: str = "I think you're asking:"
     also: str = "You also asked"

@@ -399,6 +399,31 @@ def test_suggest_buttons_fit_in_callback_data(bundled_knowledge: Knowledge) -> N
     assert all(len(callback(b)) <= 64 for b in start.flat_buttons)
 
 
+def test_one_uncertain_choice_is_asked_about_as_one(bundled_knowledge: Knowledge) -> None:
+    """ "Which of these" / "None of these" over a single choice would read oddly."""
+    entry = bundled_knowledge.get("how-long-botox-lasts")
+    settings = bundled_knowledge.settings
+    one = replies.for_decision(
+        bundled_knowledge,
+        Decision(Outcome.SUGGEST, score=0.5, suggestions=(Scored(entry, 0.5),)),
+        question_id=7,
+        queued=False,
+    )
+    assert one.blocks[0].text == settings.text("suggest_one_intro")
+    assert [b.label for b in one.flat_buttons] == [
+        entry.question,
+        settings.text("not_quite_button"),
+    ]
+    two = replies.for_decision(
+        bundled_knowledge,
+        Decision(Outcome.SUGGEST, score=0.5, suggestions=(Scored(entry, 0.5),) * 2),
+        question_id=7,
+        queued=False,
+    )
+    assert two.blocks[0].text == settings.text("suggest_intro")
+    assert two.flat_buttons[-1].label == settings.text("ask_doctor_button")
+
+
 # --- big and hostile input --------------------------------------------------------------------
 
 
