@@ -9,7 +9,8 @@
 - `proposals.py`: the admins' /proposals cards and their buttons (✅ Add, 📝 Add as draft and
   its topic picker, ❌ Reject, pages) over `ProposalService`; the admin is checked on every tap.
 - `charts.py`: the doctor's chart as a photo (sendPhoto) after /stats, and the weekly chart
-  to each doctor (EXPERTBOT_WEEKLY_CHART; its last send kept in the `meta` table).
+  to the review group, or else each doctor (EXPERTBOT_WEEKLY_CHART; its last send kept in the
+  `meta` table).
 - `outbox.py`: what the bot sends on its own, driven by SQLite: questions to the review chat,
   the doctor's answers to readers, notices for the doctors; `deliver_now` for the terminal.
 - `updates.py`: reliable long polling (acknowledge after handling) and de-duplication.

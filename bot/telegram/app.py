@@ -165,7 +165,7 @@ def build_application(
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
     review = ReviewService(store, lambda: service.snapshot)
     charts = Charts(
-        application.bot, review, lambda: service.knowledge, sorted(roles.doctors), cfg.weekly_chart
+        application.bot, review, lambda: service.knowledge, roles.targets, cfg.weekly_chart
     )
     proposals = Proposals(
         application.bot,

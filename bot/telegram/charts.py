@@ -1,5 +1,6 @@
-"""The doctor's chart in Telegram: as a photo after the text of /stats, and every week to each
-doctor (EXPERTBOT_WEEKLY_CHART, bot/schedule.py).
+"""The doctor's chart in Telegram: as a photo after the text of /stats, and every week where the
+doctors review (EXPERTBOT_WEEKLY_CHART, bot/schedule.py): the review group when REVIEW_CHAT_ID
+is set, once, else each doctor's private chat.
 
 The chart is drawn by `bot/chart.py` in a worker thread (it takes a fraction of a second) from
 `ReviewService.chart_data`, and uploaded with sendPhoto (multipart). Captions and every word on
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 LAST_SENT = "weekly_chart_sent_at"  # key in the meta table: ISO time of the last weekly send
 WEEKS = 4  # weeks shown on the chart in Telegram
 MAX_SLEEP = 3600.0  # seconds: the job looks at the clock at least this often
-RETRY = 300.0  # seconds before trying again when no doctor could be reached
+RETRY = 300.0  # seconds before trying again when no review chat could be reached
 FILENAME = "expertbot-stats.png"
 
 Clock = Callable[[], dt.datetime]
@@ -50,17 +51,19 @@ class Charts:
         bot: Bot,
         review: ReviewService,
         knowledge: Callable[[], Knowledge],
-        doctors: Sequence[int],
+        chats: Sequence[int],
         schedule: Schedule | None,
         *,
         weeks: int = WEEKS,
         clock: Clock = _now,
     ) -> None:
-        """`knowledge`: the knowledge served now (its bot.yaml texts; it changes on reload)."""
+        """`knowledge`: the knowledge served now (its bot.yaml texts; it changes on reload).
+        `chats`: where the weekly chart goes (`Roles.targets`: the review group, or else each
+        doctor's private chat)."""
         self.bot = bot
         self.review = review
         self.knowledge = knowledge
-        self.doctors = sorted(doctors)
+        self.chats = sorted(chats)
         self.schedule = schedule
         self.weeks = weeks
         self.clock = clock
@@ -100,22 +103,22 @@ class Charts:
         return True
 
     async def weekly(self) -> bool:
-        """The weekly chart to every doctor (the text of /stats when there is no chart). True
-        when it is done: some doctor got it, or every failure was a refusal that trying again
-        would not change (a doctor who never opened a chat with the bot)."""
+        """The weekly chart to every review chat (the text of /stats when there is no chart).
+        True when it is done: some chat got it, or every failure was a refusal that trying
+        again would not change (a doctor who never opened a chat with the bot)."""
         png = await self.png()
         delivered = again = False
-        for doctor in self.doctors:
+        for chat in self.chats:
             try:
                 if png is not None:
-                    await self.photo(doctor, png, "weekly_chart_caption")
+                    await self.photo(chat, png, "weekly_chart_caption")
                 else:
-                    await send_reply(self.bot, doctor, await self._stats_text())
+                    await send_reply(self.bot, chat, await self._stats_text())
                 delivered = True
             except (Forbidden, BadRequest) as exc:
-                log.warning("the weekly chart cannot reach doctor %d: %s", doctor, exc)
+                log.warning("the weekly chart cannot reach chat %d: %s", chat, exc)
             except (TelegramError, StoreError) as exc:
-                log.warning("the weekly chart did not reach doctor %d yet: %s", doctor, exc)
+                log.warning("the weekly chart did not reach chat %d yet: %s", chat, exc)
                 again = True
         return delivered or not again
 
@@ -137,9 +140,9 @@ class Charts:
 
     async def run(self, stop: asyncio.Event) -> None:
         """The weekly job: send when due (bot/schedule.py), record it, wait for the next."""
-        if self.schedule is None or not self.doctors:
+        if self.schedule is None or not self.chats:
             return
-        log.info("weekly chart: %s, to %d doctor(s)", self.schedule, len(self.doctors))
+        log.info("weekly chart: %s, to %d chat(s)", self.schedule, len(self.chats))
         started = self.clock()
         while not stop.is_set():
             wait = await self.step(started)
