@@ -87,8 +87,36 @@ FIRES: dict[str, list[str]] = {
         "my daughter says she wants to die because of her acne, what do I do",
         "some days I think everyone would be better off without me",
         "since the accutane i keep having suicidal thoughts",
+        # an intent or a plan: "planning" must not read as a procedure only planned
+        "I'm planning to end it all, I can't face anyone with this skin",
+        "i am going to kill myself tonight",
+        "I'm planning to end everything this weekend",
+        "I'm ready to take my life, nothing has worked",
+        # hopelessness, in the writer's own words
+        "I don't see the point of living anymore",
+        "honestly I can't go on like this anymore",
+        "I want to go to sleep and never wake up",
+        # an overdose
+        "I took a whole bottle of my painkillers after seeing my face",
+        "i swallowed all my tablets an hour ago",
     ],
 }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I cut myself shaving and now there's a dark mark, will it fade?",
+        "I accidentally cut myself on a razor near my lip filler, is that ok?",
+        "I can't go on holiday straight after laser, can I?",
+        "I don't see the point of an eye cream, do I need one?",
+        "I'm dying to try lip filler, is it worth it?",
+        "this acne is killing me, what can I do?",
+        "I took all my makeup off before the peel, was that right?",
+    ],
+)
+def test_look_alikes_of_self_harm_are_not_urgent(bundled_snapshot: Snapshot, text: str) -> None:
+    assert bundled_snapshot.decide(text)[0].outcome is not Outcome.URGENT
 
 
 @pytest.fixture(scope="module")
