@@ -326,6 +326,25 @@ def test_real_triage_set(check: SafetyCheck) -> None:
     assert over_triage <= REAL_OVER_TRIAGE_CEILING, f"false urgent (indices): {false}"
 
 
+# tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
+# messages made urgent at most). Rounds 1-3 were tuned on after they were measured; the last
+# round was not (README "Safety" gives both figures).
+BLIND_FLOORS = {1: (0.97, 0.0), 2: (0.97, 0.05), 3: (0.93, 0.04)}
+
+
+@pytest.mark.parametrize("round_", sorted(BLIND_FLOORS))
+def test_blind_triage_round(check: SafetyCheck, round_: int) -> None:
+    cases = yaml.safe_load((DATA / "triage_blind.yaml").read_text(encoding="utf-8"))
+    cases = [c for c in cases if c["round"] == round_]
+    counts = _triage_counts(check, cases, "urgent")
+    assert counts["urgent"] >= 60 and counts["calm"] >= 50
+    missed = [i for i, c in enumerate(cases) if c["urgent"] and check.red_flag(c["text"]) is None]
+    false = [i for i, c in enumerate(cases) if not c["urgent"] and check.red_flag(c["text"])]
+    recall_floor, over_ceiling = BLIND_FLOORS[round_]
+    assert counts["caught"] / counts["urgent"] >= recall_floor, f"missed: {missed}"
+    assert counts["false"] / counts["calm"] <= over_ceiling, f"false urgent: {false}"
+
+
 def test_own_triage_cases(check: SafetyCheck) -> None:
     cases = yaml.safe_load((DATA / "triage_cases.yaml").read_text(encoding="utf-8"))
     counts = _triage_counts(check, cases, "outcome")
