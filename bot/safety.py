@@ -22,7 +22,9 @@ knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here
    - resolved: a `resolved` cue in its clause, in the next clause when that one points back
      ("… but it went away"), or in another clause where the same sign is over ("the pus
      is no longer present");
-   - long_standing: a `long_standing` cue in its clause ("for 8 weeks", "for years");
+   - long_standing: a `long_standing` cue in its clause ("for 8 weeks", "for years"), and no
+     `recent` cue in its sentence ("had botox 3 days ago and I'm seeing double in the
+     evenings" is new, whatever the evenings say);
    - treated: a `treated` cue anywhere in the message ("my surgeon is treating it");
    - not_recent (only for the flags that list it): a `long_ago` cue anywhere ("filler a
      month ago") and no `recent` one ("today", "suddenly");
@@ -218,7 +220,12 @@ class SafetyCheck:
             and self._is_resolved(f, sign, sentence, i, message)
         ):
             return True
-        if "long_standing" in f.calm and not failing_here and self._affirmed(self._long, clause):
+        if (
+            "long_standing" in f.calm
+            and not failing_here
+            and self._affirmed(self._long, clause)
+            and not any(self._recent and self._recent.search(c.text) for c in sentence)
+        ):
             return True
         if "not_recent" in f.calm and self._not_recent(message):
             return True

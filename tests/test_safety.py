@@ -79,6 +79,11 @@ FIRES: dict[str, list[str]] = {
         "My surgeon gave me antibiotics on Monday but the redness is still spreading",
         "I bought a filler pen online and injected myself, now my lips are hard and swollen",
     ],
+    "allergic-reaction": [
+        "came up in hives after the peel, now they're on my arms too and I feel lightheaded",
+        "my lips are swelling up after the numbing cream and my heart is racing",
+        "my face came up in welts after the new serum. feel like I'm going to faint",
+    ],
     "self-harm": [
         "honestly i've been thinking about killing myself, my skin is so bad",
         "sometimes I think about hurting myself because of how my face looks",
@@ -326,10 +331,18 @@ def test_real_triage_set(check: SafetyCheck) -> None:
     assert over_triage <= REAL_OVER_TRIAGE_CEILING, f"false urgent (indices): {false}"
 
 
+def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
+    """ "In the evenings" reads as long-standing, unless the same sentence dates it days ago."""
+    flag = check.red_flag("Had masseter botox 3 days ago and I'm seeing double in the evenings")
+    assert flag is not None and flag.id == "swallowing-or-speaking-after-botox"
+    calm = "I see double in the evenings, I have for years. Can I have botox for my frown?"
+    assert check.red_flag(calm) is None
+
+
 # tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
 # messages made urgent at most). Rounds 1-3 were tuned on after they were measured; the last
 # round was not (README "Safety" gives both figures).
-BLIND_FLOORS = {1: (0.97, 0.0), 2: (0.97, 0.05), 3: (0.93, 0.04)}
+BLIND_FLOORS = {1: (0.97, 0.0), 2: (0.98, 0.04), 3: (0.93, 0.04), 4: (0.98, 0.04), 5: (0.96, 0.04)}
 
 
 @pytest.mark.parametrize("round_", sorted(BLIND_FLOORS))
