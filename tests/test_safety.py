@@ -342,7 +342,14 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
 # messages made urgent at most). Rounds 1-3 were tuned on after they were measured; the last
 # round was not (README "Safety" gives both figures).
-BLIND_FLOORS = {1: (0.97, 0.0), 2: (0.98, 0.04), 3: (0.93, 0.04), 4: (0.98, 0.04), 5: (0.96, 0.04)}
+BLIND_FLOORS = {
+    1: (0.97, 0.0),
+    2: (0.98, 0.04),
+    3: (0.93, 0.04),
+    4: (0.98, 0.04),
+    5: (0.98, 0.04),
+    6: (0.95, 0.02),
+}
 
 
 @pytest.mark.parametrize("round_", sorted(BLIND_FLOORS))
