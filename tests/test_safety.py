@@ -340,8 +340,8 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 
 
 # tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
-# messages made urgent at most). Rounds 1-3 were tuned on after they were measured; the last
-# round was not (README "Safety" gives both figures).
+# messages made urgent at most). Rounds 1-6 were tuned on after they were measured; round 7
+# was not: it is the held-out figure README "Safety" quotes.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -349,6 +349,7 @@ BLIND_FLOORS = {
     4: (0.98, 0.04),
     5: (0.98, 0.04),
     6: (0.95, 0.02),
+    7: (0.76, 0.08),  # held out
 }
 
 
