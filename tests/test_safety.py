@@ -340,7 +340,7 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 
 
 # tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
-# messages made urgent at most). Rounds 1-6 were tuned on after they were measured; round 7
+# messages made urgent at most). Rounds 1-7 were tuned on after they were measured; round 8
 # was not: it is the held-out figure README "Safety" quotes.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
@@ -349,7 +349,8 @@ BLIND_FLOORS = {
     4: (0.98, 0.04),
     5: (0.98, 0.04),
     6: (0.95, 0.02),
-    7: (0.76, 0.08),  # held out
+    7: (0.98, 0.02),
+    8: (0.81, 0.06),  # held out
 }
 
 
