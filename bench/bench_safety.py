@@ -1,7 +1,7 @@
 """How fast is the red-flag check, `SafetyCheck.red_flag`, per message?
 
 The messages: the real readers' triage messages (tests/data/real_triage.yaml), the team's triage
-cases (tests/data/triage_cases.yaml), and the matcher's development and hold-out cases
+cases (tests/data/triage_cases.yaml) and blind-written rounds (tests/data/triage_blind.yaml), and the matcher's development and hold-out cases
 (tests/data/dev_cases.yaml, holdout_cases.yaml), plus ../shared/real-readers/dev.yaml when it
 is there. Each is cleaned and cut to `max_chars` as `Snapshot.decide` does, then timed with
 `time.perf_counter_ns`: one warm-up pass, then ROUNDS timed passes in a shuffled order; a
@@ -44,6 +44,7 @@ SEED = 20261202
 SOURCES = (
     ROOT / "tests" / "data" / "real_triage.yaml",
     ROOT / "tests" / "data" / "triage_cases.yaml",
+    ROOT / "tests" / "data" / "triage_blind.yaml",
     ROOT / "tests" / "data" / "dev_cases.yaml",
     ROOT / "tests" / "data" / "holdout_cases.yaml",
     ROOT.parent / "shared" / "real-readers" / "dev.yaml",
