@@ -59,21 +59,6 @@ def taught(knowledge: Knowledge, cases: list) -> Knowledge:
     return dataclasses.replace(knowledge, entries=entries)
 
 
-def summary(reports: list[Report]) -> dict[str, float]:
-    names = ("covered", "uncovered", "right", "assisted", "wrong", "missed", "false_answers")
-    total = {k: sum(getattr(r, k) for r in reports) / calibrate.REPEATS for k in names}
-    one_tap = sum(r.one_tap * r.covered for r in reports) / calibrate.REPEATS
-    cov, unc = max(total["covered"], 1), max(total["uncovered"], 1)
-    return {
-        **{k: round(v, 1) for k, v in total.items()},
-        "right_rate": round(total["right"] / cov, 4),
-        "right_plus_assisted": round((total["right"] + total["assisted"]) / cov, 4),
-        "one_tap": round(one_tap / cov, 4),
-        "wrong_rate": round(total["wrong"] / cov, 4),
-        "false_answer_rate": round(total["false_answers"] / unc, 4),
-    }
-
-
 def measure(knowledge: Knowledge, meaning: bool) -> dict[str, dict[str, float]]:
     mode = "meaning" if meaning else "words"
     shipped = Snapshot.build(knowledge, meaning=meaning)
@@ -101,7 +86,7 @@ def measure(knowledge: Knowledge, meaning: bool) -> dict[str, dict[str, float]]:
                     return decision.decide(snapshot.matcher.evidence(text), settings)
 
                 reports.append(evaluate(snapshot, test, decide=decide))
-    return {"before": summary(before), "after": summary(after)}
+    return {"before": calibrate.summary(before), "after": calibrate.summary(after)}
 
 
 def main() -> int:

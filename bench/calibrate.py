@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot import decision  # noqa: E402
 from bot.decision import FEATURES  # noqa: E402
-from bot.evaluate import evaluate, load_cases  # noqa: E402
+from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import Decision  # noqa: E402
 from bot.schema import Calibration  # noqa: E402
@@ -166,6 +166,11 @@ def held_aside(snapshot: Snapshot, real: list[dict], team: list[dict], mode: str
                 return decision.decide(by_text[text], settings)
 
             verdicts.append(evaluate(snapshot, test, decide=decide))
+    return summary(verdicts)
+
+
+def summary(verdicts: list[Report]) -> dict[str, float]:
+    """The reports of every fold of every repeat, as counts per pass over the set and rates."""
     names = ("covered", "uncovered", "right", "assisted", "wrong", "missed", "false_answers")
     total = {k: sum(getattr(v, k) for v in verdicts) / REPEATS for k in names}
     one_tap = sum(v.one_tap * v.covered for v in verdicts) / REPEATS
