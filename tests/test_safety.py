@@ -340,8 +340,8 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 
 
 # tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
-# messages made urgent at most). Rounds 1-7 were tuned on after they were measured; rounds 8
-# and 9 were not: they are the held-out figures README "Safety" quotes.
+# messages made urgent at most). Rounds 1-9 were tuned on after they were measured; round 10
+# was not: it is the held-out figure README "Safety" quotes.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -350,8 +350,9 @@ BLIND_FLOORS = {
     5: (0.98, 0.04),
     6: (0.95, 0.02),
     7: (0.98, 0.02),
-    8: (0.81, 0.06),  # held out
-    9: (0.88, 0.18),  # held out
+    8: (0.98, 0.04),
+    9: (0.98, 0.04),
+    10: (0.83, 0.04),  # held out
 }
 
 
