@@ -331,6 +331,15 @@ def test_real_triage_set(check: SafetyCheck) -> None:
     assert over_triage <= REAL_OVER_TRIAGE_CEILING, f"false urgent (indices): {false}"
 
 
+def test_a_procedure_not_had_at_all_is_no_context(check: SafetyCheck) -> None:
+    """ "Haven't had any procedures" names a procedure without one having happened."""
+    flu = "Fever and chills since yesterday, flu at home. Haven't had any procedures in months."
+    assert check.red_flag(flu) is None
+    after = "Fever and chills since yesterday, two days after my lip filler."
+    flag = check.red_flag(after)
+    assert flag is not None and flag.id == "infection-after-procedure"
+
+
 def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
     """ "In the evenings" reads as long-standing, unless the same sentence dates it days ago."""
     flag = check.red_flag("Had masseter botox 3 days ago and I'm seeing double in the evenings")
