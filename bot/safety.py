@@ -224,7 +224,7 @@ class SafetyCheck:
             "long_standing" in f.calm
             and not failing_here
             and self._affirmed(self._long, clause)
-            and not any(self._recent and self._recent.search(c.text) for c in sentence)
+            and not self._says_recent(sentence)
         ):
             return True
         if "not_recent" in f.calm and self._not_recent(message):
@@ -356,8 +356,12 @@ class SafetyCheck:
         if message.not_recent is None:
             message.not_recent = any(
                 self._affirmed(self._long_ago, c.text) for c in message.flat
-            ) and not any(self._recent and self._recent.search(c.text) for c in message.flat)
+            ) and not self._says_recent(message.flat)
         return message.not_recent
+
+    def _says_recent(self, clauses: list[_Clause]) -> bool:
+        """A `recent` cue ("today", "days ago", "suddenly") in any of the clauses."""
+        return self._recent is not None and any(self._recent.search(c.text) for c in clauses)
 
     def _is_treated(self, message: _Message) -> bool:
         if message.treated is None:
