@@ -27,6 +27,10 @@ def check_with(root: Path, texts: dict[Path, str]) -> tuple[Knowledge | None, li
                 target.write_text(texts[path], encoding="utf-8")
             else:
                 shutil.copyfile(path, target)
+        for path, text in texts.items():  # a new topic file
+            target = copy / path.resolve().relative_to(root.resolve())
+            if not target.exists():
+                target.write_text(text, encoding="utf-8")
         return check(copy)
 
 
