@@ -132,8 +132,11 @@ def publish_entry(text: str, entry_id: str, day: str) -> str:
     new_line = None
     if "draft" in keys:
         key, value = keys["draft"]
-        if key.start_mark.line != value.end_mark.line:
-            raise KbWriteError(f"the `draft:` of '{entry_id}' is not on one line: publish by hand")
+        if (
+            key.start_mark.line != value.end_mark.line
+            or lines[key.start_mark.line].strip().split(":")[0] != "draft"
+        ):
+            raise KbWriteError(f"the `draft:` of '{entry_id}' is not on a line of its own")
         column = key.start_mark.column
         if "reviewed" in keys:
             rkey, rvalue = keys["reviewed"]
@@ -154,7 +157,7 @@ def publish_entry(text: str, entry_id: str, day: str) -> str:
         at = _last_line(lines, entry) + 1
         result = _insert(lines, at, [" " * key.start_mark.column + f"reviewed: {day}"], nl)
     after = _entry_data(result, entry_id)
-    expected = {k: v for k, v in before.items() if k != "draft"}
+    expected = {k: v for k, v in before.items() if k not in ("draft", "reviewed")}
     got = {k: v for k, v in after.items() if k != "reviewed"}
     if (
         got != expected
