@@ -98,7 +98,7 @@ def append_entries(text: str, entries: list[dict[str, Any]], comment: str = "") 
     at = _last_line(lines, found.value[-1]) + 1
     result = _insert(lines, at, new, nl)
     _only_added(text, result)
-    data = yaml.safe_load(result)
+    data = _fast_load(result)
     added = (data.get("entries") or [])[-len(entries) :] if entries else []
     if added != entries:
         raise KbWriteError("could not add the entries safely")
@@ -116,7 +116,7 @@ def new_topic_file(title: str, entries: list[dict[str, Any]], comment: str = "")
             body.append("  # " + " ".join(comment.split()))
         body += [("  " + line) if line else "" for line in _dump_entry(entry).splitlines()]
     result = "\n".join(head + body) + "\n"
-    if yaml.safe_load(result) != {"title": title, "entries": entries}:
+    if _fast_load(result) != {"title": title, "entries": entries}:
         raise KbWriteError("could not write the new topic file safely")
     return result
 
@@ -166,6 +166,12 @@ def publish_entry(text: str, entry_id: str, day: str) -> str:
     ):
         raise KbWriteError(f"could not publish '{entry_id}' safely: publish by hand")
     return result
+
+
+def _fast_load(text: str) -> Any:
+    """YAML read with libyaml when PyYAML has it (a 1,000-entry import is checked in a
+    fraction of a second instead of seconds)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def one_line_scalar(value: str) -> str:

@@ -38,22 +38,38 @@ class Duplicate:
 
 
 class Duplicates:
-    """Finds the posts the knowledge (and the import so far) already has."""
+    """Finds the posts the knowledge (and the import so far) already has. `served`: the
+    served entries in the knowledge's order, whose phrasings are then the very list the matcher
+    encodes: their vectors come from the encoder's disk cache when the bot or `kb check` has
+    run on this knowledge."""
 
-    def __init__(self, entries: Iterable[Entry], encoder: Any | None = None) -> None:
+    def __init__(
+        self, served: Iterable[Entry], drafts: Iterable[Entry] = (), encoder: Any | None = None
+    ) -> None:
         self._encoder = encoder
         self._texts: list[str] = []  # every known phrasing, normalised
         self._owner: list[str] = []  # its entry id
         self._originals: list[str] = []
         self._links: dict[str, str] = {}
-        for entry in entries:
-            for text in (entry.question, *entry.alternates):
-                self._know(text, entry.id)
-            if entry.link:
-                self._links.setdefault(entry.link.rstrip("/"), entry.id)
+        served_texts = 0
+        for n, group in enumerate((served, drafts)):
+            for entry in group:
+                for text in (entry.question, *entry.alternates):
+                    self._know(text, entry.id)
+                if entry.link:
+                    self._links.setdefault(entry.link.rstrip("/"), entry.id)
+            if n == 0:
+                served_texts = len(self._originals)
         self._vectors: Any = None
-        if encoder is not None:
-            self._vectors = encoder.encode(self._originals) if self._originals else None
+        if encoder is not None and self._originals:
+            import numpy as np  # the meaning signal is on: numpy is installed
+
+            self._vectors = np.concatenate(
+                [
+                    encoder.encode_cached(self._originals[:served_texts]),
+                    encoder.encode(self._originals[served_texts:]),
+                ]
+            )
 
     def _know(self, text: str, owner: str) -> None:
         self._texts.append(normalise(text))

@@ -1,12 +1,15 @@
 """`expertbot kb import`: posts in, draft entries written into one topic file, adding lines only.
 
 Steps: read every post (bot/kbimport/sources.py: any bad post stops the import before anything
-is written); load and check today's knowledge (it must have no errors); skip the posts the
-knowledge already has (bot/kbimport/duplicates.py); give each new post an id from its title,
-unique in the knowledge; write them as `draft: true` entries at the end of the topic file (a new
-file when there is none), by inserting lines only (bot/kbwrite.py); check the changed folder in
-a temporary copy (bot/kbchange.py) and refuse it when it brings an error or a warning the
-knowledge did not have; then replace the file atomically — unless it is a dry run.
+is written); load today's knowledge (it must have no errors); skip the posts the knowledge
+already has (bot/kbimport/duplicates.py); give each new post an id from its title, unique in
+the knowledge; write them as `draft: true` entries at the end of the topic file (a new file when
+there is none), by inserting lines only (bot/kbwrite.py); load the changed folder in a
+temporary copy (bot/kbchange.py) and refuse it when it brings an error or a warning the
+knowledge did not have; then replace the file atomically — unless it is a dry run. The
+warnings that need the matcher (examples, near-duplicate questions, answer length) are about
+served entries only, which drafts cannot change: they are not run again (a whole `kb check`
+costs seconds per thousand entries; `kb publish` runs it for the drafts it serves).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import kbchange, kbwrite, semantic
-from bot.checks import check, too_long
+from bot.checks import too_long
 from bot.kbfiles import rel_path, topic_files
 from bot.kbimport.duplicates import Duplicate, Duplicates
 from bot.kbimport.post import KbImportError, Post
 from bot.kbimport.sources import read_posts
+from bot.knowledge import load_knowledge
 from bot.schema import SLUG
 
 
@@ -65,7 +69,7 @@ def import_source(
             " and single hyphens)"
         )
     posts = read_posts(Path(source))
-    before, problems = check(root)
+    before, problems = load_knowledge(root)
     if before is None:
         raise KbImportError(
             f"the knowledge in {root} has errors; fix them first (expertbot kb check {root})"
@@ -79,7 +83,9 @@ def import_source(
         taken.add(ids[-1])
     use_meaning = semantic.enabled() if meaning is None else meaning
     encoder = semantic.shared_encoder() if use_meaning else None
-    verdicts = Duplicates(known.values(), encoder).split(posts, ids)
+    verdicts = Duplicates(before.entries.values(), before.drafts.values(), encoder).split(
+        posts, ids
+    )
     path = next((p for p in topic_files(root) if p.stem == topic), None)
     new_file = path is None
     if path is None:
@@ -108,7 +114,7 @@ def import_source(
         raise KbImportError(f"{result.file}: {exc}") from None
     except OSError as exc:
         raise KbImportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    after, after_problems = kbchange.check_with(root, {path: text})
+    after, after_problems = kbchange.check_with(root, {path: text}, full=False)
     new = kbchange.new_problems(problems, after_problems)
     if after is None or new:
         raise KbImportError(f"nothing written: the import would give {kbchange.listed(new)}")
