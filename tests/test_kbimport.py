@@ -450,3 +450,23 @@ def test_cli_bad_input_is_one_line(run_cli, tmp_path: Path, kb_dir: Path) -> Non
         *run_cli("kb", "import", str(source), "--topic", "blog", "--knowledge", str(kb_dir))
     )
     assert "not a WordPress export (WXR .xml), a folder of saved HTML pages" in line
+
+
+def test_a_letter_written_as_paragraphs_between_lead_ins(tmp_path: Path) -> None:
+    """No quote and no "Q:": "Anna writes: …" up to "Dr Vera answers:" is the letter."""
+    source = tmp_path / "export.xml"
+    source.write_text(
+        _wxr_with(
+            "<p>Nadia from Bristol writes: Hello doctor, I swim every morning.</p>\n"
+            "<p>Does pool chlorine dry out my face, and what can I do about it? Nadia</p>\n"
+            "<p>Dr Vera answers:</p>\n"
+            "<p>Chlorine can leave skin dry. Rinse and moisturise after every swim.</p>\n"
+            "<p>Warmly,<br />\nDr Vera</p>",
+            title="Chlorine and my face",
+        ),
+        encoding="utf-8",
+    )
+    (post,) = read_posts(source)
+    assert post.question == "Does pool chlorine dry out my face, and what can I do about it?"
+    assert post.alternates == ("Chlorine and my face",)
+    assert post.answer == "Chlorine can leave skin dry. Rinse and moisturise after every swim."

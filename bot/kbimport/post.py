@@ -54,6 +54,10 @@ _LEAD_IN = re.compile(
     r"^[^.!?]{0,80}\b(?:writes|wrote|asks|asked|answers|replies|responds|says)\s*:?\s*$",
     re.IGNORECASE,
 )
+# the start of a letter written as paragraphs: "Anna from Leeds writes:" (the letter may follow
+# on the same line), and the start of the answer after it: "Dr Vera answers:"
+_ASKS = re.compile(r"^[^.!?:]{0,60}\b(?:writes|wrote|asks|asked)\s*:\s*", re.IGNORECASE)
+_ANSWERS = re.compile(r"^[^.!?:]{0,60}\b(?:answers|replies|responds|says)\s*:?\s*$", re.IGNORECASE)
 # a closing line: "Warmly, Dr Vera", "— Dr. Vera", "Best wishes", "xx Vera"
 _SIGN_OFF = re.compile(
     r"^\W*(?:(?:dr|doctor)\.?\s+[A-Z]\w*|warmly|warm\s+wishes|best\s+wishes|all\s+the\s+best|"
@@ -208,16 +212,35 @@ def _leading_letter(found: list[Block]) -> tuple[list[Block], list[Block]]:
 
 
 def _letter_by_lines(found: list[Block]) -> tuple[list[Block], list[Block]]:
-    """A letter written as paragraphs: from a "Q:" line up to an "A:" line."""
-    start = next((i for i, b in enumerate(found) if _Q_LINE.match(b.text)), None)
+    """A letter written as paragraphs: from a "Q:" line (or a lead-in such as "Anna writes:")
+    up to an "A:" line (or "Dr Vera answers:"), in the first few blocks."""
+    start = next(
+        (i for i, b in enumerate(found[:4]) if _Q_LINE.match(b.text) or _asks(b.text)), None
+    )
     if start is None:
         return [], found
-    end = next((i for i in range(start + 1, len(found)) if _A_LINE.match(found[i].text)), None)
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(found))
+            if _A_LINE.match(found[i].text) or _ANSWERS.match(found[i].text)
+        ),
+        None,
+    )
     if end is None:
         return [], found
-    answer = [Block(found[end].kind, _A_LINE.sub("", found[end].text), found[end].level)]
-    rest = found[:start] + [b for b in answer if b.text] + found[end + 1 :]
-    return found[start:end], rest
+    first = found[end]
+    rest_of_first = "" if _ANSWERS.match(first.text) else _A_LINE.sub("", first.text)
+    kept = [Block(first.kind, rest_of_first, first.level)] if rest_of_first else []
+    letter = found[start:end]
+    if _asks(letter[0].text):  # "Anna writes:" alone, or "Anna writes: I have…"
+        head = _ASKS.sub("", letter[0].text, count=1).strip()
+        letter = ([Block("quote", head)] if head else []) + letter[1:]
+    return letter, found[:start] + kept + found[end + 1 :]
+
+
+def _asks(text: str) -> bool:
+    return bool(_ASKS.match(text))
 
 
 def _trim(found: list[Block]) -> list[Block]:
