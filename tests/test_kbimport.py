@@ -470,3 +470,20 @@ def test_a_letter_written_as_paragraphs_between_lead_ins(tmp_path: Path) -> None
     assert post.question == "Does pool chlorine dry out my face, and what can I do about it?"
     assert post.alternates == ("Chlorine and my face",)
     assert post.answer == "Chlorine can leave skin dry. Rinse and moisturise after every swim."
+
+
+HELD = yaml.safe_load((FIXTURES / "heldout" / "expected.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", HELD, ids=[c["file"] for c in HELD])
+def test_pages_in_other_platforms_shapes(case: dict) -> None:
+    """Blogger, Squarespace, Medium, a "Q:"/"A:" heading page, a clinic page with a P.S., a
+    call-to-action box and a disclaimer. Written after the parser, as a held-aside check: its
+    first run read 3 of 5 questions, 5 of 5 links and 0 of 5 answers exactly (README); the
+    parser was then fixed on them, so they are now regression cases, not a result."""
+    (post,) = read_posts(FIXTURES / "heldout" / case["file"])
+    assert (post.question, post.link, post.answer) == (
+        case["question"],
+        case["link"],
+        case["answer"],
+    )

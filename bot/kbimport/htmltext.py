@@ -36,7 +36,7 @@ NOISE_WORDS = frozenset(
     nav navigation navbar menu breadcrumb breadcrumbs sidebar widget widgets comment comments
     respond reply replies share sharing sharedaddy social shop product products cart basket
     woocommerce store buy related newsletter subscribe subscription signup advert advertisement
-    ad ads banner cta ask askme pagination postnav author byline meta tags tag categories
+    ad ads banner cta ask askme disclaimer pagination postnav author byline meta tags tag categories
     category cookie cookies popup modal promo sponsored jp footer header masthead skip
     """.split()
 )
@@ -78,8 +78,10 @@ class Node:
     children: list[Node | str] = field(default_factory=list)
 
     def words(self) -> set[str]:
-        """The words of its class and id ("entry-content post" -> entry, content, post)."""
-        raw = f"{self.attrs.get('class', '')} {self.attrs.get('id', '')}".lower()
+        """The words of its class and id ("entry-content postMeta" -> entry, content, post,
+        meta)."""
+        raw = f"{self.attrs.get('class', '')} {self.attrs.get('id', '')}"
+        raw = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", raw).lower()
         return set(re.split(r"[^a-z0-9]+", raw)) - {""}
 
     def names(self) -> set[str]:
@@ -262,8 +264,9 @@ def _walk_inline(node: Node, buffer: list[str], inner: list[Block]) -> None:
 
 
 def _emit(raw: str, kind: str, level: int, out: list[Block]) -> None:
-    # a blank line in the source text is a paragraph break (wpautop's rule); a single line
-    # break is a space, a <br> a line break
+    # a blank line in the source text is a paragraph break (wpautop's rule), and so are two
+    # <br> in a row (Blogger's); a single line break is a space, a single <br> a line break
+    raw = re.sub(rf"{BR}[ \t\r\n\f\v\u00a0]*{BR}", "\n\n", raw)  # <br><br>: a new paragraph
     for piece in re.split(r"\n[ \t\r\f\v\u00a0]*\n", raw):
         lines = [clean_line(line) for line in piece.replace("\n", " ").split(BR)]
         text = "\n".join(line for line in lines if line)

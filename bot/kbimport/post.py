@@ -58,6 +58,21 @@ _LEAD_IN = re.compile(
 # on the same line), and the start of the answer after it: "Dr Vera answers:"
 _ASKS = re.compile(r"^[^.!?:]{0,60}\b(?:writes|wrote|asks|asked)\s*:\s*", re.IGNORECASE)
 _ANSWERS = re.compile(r"^[^.!?:]{0,60}\b(?:answers|replies|responds|says)\s*:?\s*$", re.IGNORECASE)
+# headings that open the letter and the answer: "Reader question" … "My answer"
+_Q_HEADING = re.compile(
+    r"^\W*(?:the\s+|a\s+|this\s+week'?s\s+)?(?:reader'?s?\s+|your\s+)?(?:question|letter|query)\W*$"
+    r"|^\W*you\s+asked\W*$",
+    re.IGNORECASE,
+)
+_A_HEADING = re.compile(
+    r"^\W*(?:my|the|our|dr\.?\s+\w+'?s?)?\s*(?:answer|reply|response)\W*$", re.IGNORECASE
+)
+# after the answer: a P.S. or the site's disclaimer
+_AFTERWORD = re.compile(
+    r"^\W*(?:p\.?\s?s\b|disclaimer\b|this\s+(?:answer|post|article|blog)\s+is\s+(?:for\s+)?"
+    r"general|(?:this\s+is\s+)?not\s+(?:a\s+substitute|medical\s+advice))",
+    re.IGNORECASE,
+)
 # a closing line: "Warmly, Dr Vera", "— Dr. Vera", "Best wishes", "xx Vera"
 _SIGN_OFF = re.compile(
     r"^\W*(?:(?:dr|doctor)\.?\s+[A-Z]\w*|warmly|warm\s+wishes|best\s+wishes|all\s+the\s+best|"
@@ -212,10 +227,17 @@ def _leading_letter(found: list[Block]) -> tuple[list[Block], list[Block]]:
 
 
 def _letter_by_lines(found: list[Block]) -> tuple[list[Block], list[Block]]:
-    """A letter written as paragraphs: from a "Q:" line (or a lead-in such as "Anna writes:")
-    up to an "A:" line (or "Dr Vera answers:"), in the first few blocks."""
+    """A letter written as paragraphs, in the first few blocks: from a "Q:" line, a lead-in
+    such as "Anna writes:" or a "Reader question" heading, up to an "A:" line, "Dr Vera
+    answers:" or a "My answer" heading. A "Q:" paragraph with no answer mark after it is the
+    letter by itself."""
     start = next(
-        (i for i, b in enumerate(found[:4]) if _Q_LINE.match(b.text) or _asks(b.text)), None
+        (
+            i
+            for i, b in enumerate(found[:4])
+            if _Q_LINE.match(b.text) or _asks(b.text) or _Q_HEADING.match(b.text)
+        ),
+        None,
     )
     if start is None:
         return [], found
@@ -223,17 +245,22 @@ def _letter_by_lines(found: list[Block]) -> tuple[list[Block], list[Block]]:
         (
             i
             for i in range(start + 1, len(found))
-            if _A_LINE.match(found[i].text) or _ANSWERS.match(found[i].text)
+            if _A_LINE.match(found[i].text)
+            or _ANSWERS.match(found[i].text)
+            or _A_HEADING.match(found[i].text)
         ),
         None,
     )
     if end is None:
-        return [], found
+        if not _Q_LINE.match(found[start].text):
+            return [], found
+        return found[start : start + 1], found[:start] + found[start + 1 :]
     first = found[end]
-    rest_of_first = "" if _ANSWERS.match(first.text) else _A_LINE.sub("", first.text)
+    marker_only = _ANSWERS.match(first.text) or _A_HEADING.match(first.text)
+    rest_of_first = "" if marker_only else _A_LINE.sub("", first.text)
     kept = [Block(first.kind, rest_of_first, first.level)] if rest_of_first else []
-    letter = found[start:end]
-    if _asks(letter[0].text):  # "Anna writes:" alone, or "Anna writes: I have…"
+    letter = [b for b in found[start:end] if not _Q_HEADING.match(b.text)]
+    if letter and _asks(letter[0].text):  # "Anna writes:" alone, or "Anna writes: I have…"
         head = _ASKS.sub("", letter[0].text, count=1).strip()
         letter = ([Block("quote", head)] if head else []) + letter[1:]
     return letter, found[:start] + kept + found[end + 1 :]
@@ -248,8 +275,12 @@ def _trim(found: list[Block]) -> list[Block]:
     found = [b for b in found if b.text.strip()]
     while found and found[0].kind != "li" and _lead_in(found[0].text):
         found = found[1:]
-    for _ in range(3):
-        if found and found[-1].kind != "li" and _sign_off(found[-1].text):
+    for _ in range(4):  # "Best wishes, Dr Noor", then a P.S. or the site's disclaimer
+        if (
+            found
+            and found[-1].kind != "li"
+            and (_sign_off(found[-1].text) or _AFTERWORD.match(found[-1].text))
+        ):
             found = found[:-1]
     if found and _A_LINE.match(found[0].text):
         first = _A_LINE.sub("", found[0].text)

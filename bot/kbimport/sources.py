@@ -182,8 +182,10 @@ def _page(path: Path, data: bytes) -> Post:
     if "<" not in text or not re.search(r"<(?:html|body|p|div|article|h1)\b", text, re.I):
         raise KbImportError(f"{path}: not an HTML page")
     root, comments = parse(text)
-    heading = root.find(lambda n: n.tag == "h1" and "entry-title" in n.names()) or root.find(
-        lambda n: n.tag == "h1"
+    heading = (
+        root.find(lambda n: n.tag in _TITLE_TAGS and bool(n.names() & _TITLE_CLASSES))
+        or _in_article(root, "h1")
+        or root.find(lambda n: n.tag == "h1")
     )
     title = heading.text() if heading is not None else _meta(root, "og:title") or _title(root)
     article = (
@@ -201,6 +203,16 @@ def _page(path: Path, data: bytes) -> Post:
     if heading is not None:  # the title is not part of the answer
         article = _without(article, heading)
     return from_html(title, _link(root, comments), article, str(path.name))
+
+
+_TITLE_TAGS = frozenset({"h1", "h2", "h3"})
+_TITLE_CLASSES = frozenset({"entry-title", "post-title", "article-title", "blogitem-title"})
+
+
+def _in_article(root: Node, tag: str) -> Node | None:
+    """The first `tag` inside an <article> (a page's first <h1> may be the site's name)."""
+    article = root.find(lambda n: n.tag == "article")
+    return article.find(lambda n: n.tag == tag) if article is not None else None
 
 
 def _without(node: Node, gone: Node) -> Node:
