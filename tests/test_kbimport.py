@@ -487,3 +487,23 @@ def test_pages_in_other_platforms_shapes(case: dict) -> None:
         case["link"],
         case["answer"],
     )
+
+
+def test_a_skipped_post_takes_no_id_from_a_written_one(tmp_path: Path, kb_dir: Path) -> None:
+    """Two posts titled "Puffiness": the first asks what the knowledge has (skipped), the
+    second is new and gets the plain id."""
+    first = _wxr_with(
+        "<blockquote><p>Does a jade roller reduce puffiness?</p></blockquote><p>Yes, a bit.</p>",
+        title="Puffiness",
+    )
+    second = _wxr_with(
+        "<blockquote><p>Why are my ankles puffy after a long flight?</p></blockquote>"
+        "<p>Sitting still lets fluid pool.</p>",
+        title="Puffiness",
+    ).replace("https://example.org/x", "https://example.org/y")
+    item = second[second.index("\t<item>") : second.index("</channel>")]
+    source = tmp_path / "export.xml"
+    source.write_text(first.replace("</channel>", item + "</channel>"), encoding="utf-8")
+    result = import_source(source, kb_dir, "blog", meaning=False)
+    assert [d.of for d in result.skipped] == ["jade-roller"]
+    assert [w.id for w in result.written] == ["puffiness"]

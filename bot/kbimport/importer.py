@@ -15,7 +15,7 @@ costs seconds per thousand entries; `kb publish` runs it for the drafts it serve
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +74,25 @@ def import_source(
         raise KbImportError(
             f"the knowledge in {root} has errors; fix them first (expertbot kb check {root})"
         )
-    known = {**before.drafts, **before.entries}
-    taken = set(known)
-    ids = []
-    for post in posts:
-        wanted = post.id if post.id and post.id not in taken else post.title
-        ids.append(post.id if wanted == post.id else kbwrite.unique_slug(wanted, taken))
-        taken.add(ids[-1])
+    existing = set(before.drafts) | set(before.entries)
     use_meaning = semantic.enabled() if meaning is None else meaning
     encoder = semantic.shared_encoder() if use_meaning else None
+    # provisional ids name the posts of this import in the duplicates' reports; the posts
+    # written then get theirs afresh, so a skipped post takes no id from them
+    provisional = _ids(posts, existing)
     verdicts = Duplicates(before.entries.values(), before.drafts.values(), encoder).split(
-        posts, ids
+        posts, provisional
     )
+    kept = [p for p, d in zip(posts, verdicts, strict=True) if d is None]
+    final = dict(
+        zip(
+            (provisional[i] for i, d in enumerate(verdicts) if d is None),
+            _ids(kept, existing),
+            strict=True,
+        )
+    )
+    verdicts = [d if d is None else replace(d, of=final.get(d.of, d.of)) for d in verdicts]
+    ids = [final.get(i, i) for i in provisional]
     path = next((p for p in topic_files(root) if p.stem == topic), None)
     new_file = path is None
     if path is None:
@@ -127,6 +134,18 @@ def import_source(
     if not dry_run:
         _write(path, text, root)
     return result
+
+
+def _ids(posts: list[Post], taken: set[str]) -> list[str]:
+    """An id per post, unused in the knowledge and among these posts: the source's own id
+    (CSV / YAML) when it is free, else one made from the title."""
+    taken = set(taken)
+    ids = []
+    for post in posts:
+        entry_id = post.id if post.id and post.id not in taken else ""
+        ids.append(entry_id or kbwrite.unique_slug(post.title, taken))
+        taken.add(ids[-1])
+    return ids
 
 
 def _entry(post: Post, entry_id: str) -> dict[str, Any]:
