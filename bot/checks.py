@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from rapidfuzz import fuzz
 
 from bot import replies
 from bot.knowledge import Knowledge, Problem, load_knowledge
+from bot.models import Entry
 from bot.render import telegram_html
 from bot.safety import SafetyCheck
 from bot.snapshot import Snapshot
@@ -52,7 +54,7 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
                         f"example of '{entry.id}' does not match it (got {got}): {example!r}",
                     )
                 )
-        if len(telegram_html(replies.entry_card(knowledge, entry))) > 1:
+        if too_long(knowledge, entry):
             file, line = knowledge.where(entry.id, "answer")
             problems.append(
                 Problem(
@@ -63,6 +65,41 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
                 )
             )
     return problems
+
+
+def too_long(knowledge: Knowledge, entry: Entry) -> bool:
+    """The entry's card does not fit one Telegram message (it would be split)."""
+    return len(telegram_html(replies.entry_card(knowledge, entry))) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A draft waiting for review, as `kb check` lists it."""
+
+    file: str
+    line: int
+    id: str
+    too_long: bool
+    has_link: bool
+
+    def __str__(self) -> str:
+        todo = [] if self.has_link else ["add its `link`"]
+        if self.too_long:
+            todo.append("shorten its answer: too long for one Telegram message")
+        then = f"; {', '.join(todo)}" if todo else ""
+        return (
+            f"{self.file}:{self.line}: draft: '{self.id}' waits for review{then}"
+            f" (then: expertbot kb publish {self.id})"
+        )
+
+
+def drafts(knowledge: Knowledge) -> list[Draft]:
+    """Every draft (not served) with its file and line, in file order."""
+    found = []
+    for entry in knowledge.drafts.values():
+        file, line = knowledge.where(entry.id)
+        found.append(Draft(file, line, entry.id, too_long(knowledge, entry), bool(entry.link)))
+    return sorted(found, key=lambda d: (d.file, d.line))
 
 
 def _safety_warnings(knowledge: Knowledge) -> list[Problem]:

@@ -12,12 +12,17 @@ from pathlib import Path
 
 from bot.checks import check
 from bot.kbfiles import Problem, knowledge_files
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, load_knowledge
 
 
-def check_with(root: Path, texts: dict[Path, str]) -> tuple[Knowledge | None, list[Problem]]:
+def check_with(
+    root: Path, texts: dict[Path, str], *, full: bool = True
+) -> tuple[Knowledge | None, list[Problem]]:
     """`kb check` of `root` with `texts` in place of those files (in a copy of the same folder
-    name, so problems name the same files)."""
+    name, so problems name the same files); a path not in the folder yet is a new file.
+    `full=False`: loading only (errors, and the warnings of the files themselves), without the
+    warnings that need the matcher — enough for a change that adds only drafts, which are
+    never served and so cannot change what the matcher does."""
     with tempfile.TemporaryDirectory(prefix="expertbot-accept-") as tmp:
         copy = Path(tmp) / (root.resolve().name or "knowledge")
         (copy / "topics").mkdir(parents=True)
@@ -27,7 +32,11 @@ def check_with(root: Path, texts: dict[Path, str]) -> tuple[Knowledge | None, li
                 target.write_text(texts[path], encoding="utf-8")
             else:
                 shutil.copyfile(path, target)
-        return check(copy)
+        for path, text in texts.items():  # a new topic file
+            target = copy / path.resolve().relative_to(root.resolve())
+            if not target.exists():
+                target.write_text(text, encoding="utf-8")
+        return check(copy) if full else load_knowledge(copy)
 
 
 def new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:

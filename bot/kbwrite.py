@@ -71,28 +71,107 @@ def add_alternate(text: str, entry_id: str, alternate: str) -> str:
 def append_entry(text: str, entry: dict[str, Any], comment: str = "") -> str:
     """`text` (a topic file) with `entry` added after its last entry (a `# comment` line
     above it when given), separated by a blank line when the file's entries are."""
+    return append_entries(text, [entry], comment)
+
+
+def append_entries(text: str, entries: list[dict[str, Any]], comment: str = "") -> str:
+    """`text` with `entries` added after its last entry, in order (one insertion and one
+    check for a whole import); `comment` goes above the first."""
     lines, nl = _lines(text)
     root = _compose(text)
-    entries = _mapping_value(root, "entries")
-    if not isinstance(entries, yaml.SequenceNode) or entries.flow_style or not entries.value:
+    found = _mapping_value(root, "entries")
+    if not isinstance(found, yaml.SequenceNode) or found.flow_style or not found.value:
         raise KbWriteError(
             "its `entries:` is not a list of `- id: …` entries (e.g. `entries: []`):"
             " add an entry by hand first, or pick another topic"
         )
-    last = entries.value[-1]
-    dash = _dash_column(lines, entries.value[0])
-    block = _dump_entry(entry)
-    new = [(" " * dash + line) if line else "" for line in block.splitlines()]
-    if comment:
-        new.insert(0, " " * dash + "# " + " ".join(comment.split()))
-    if _separated(lines, entries):
-        new.insert(0, "")
-    at = _last_line(lines, last) + 1
+    dash = _dash_column(lines, found.value[0])
+    separated = _separated(lines, found)
+    new: list[str] = []
+    for n, entry in enumerate(entries):
+        block = [(" " * dash + line) if line else "" for line in _dump_entry(entry).splitlines()]
+        if n == 0 and comment:
+            block.insert(0, " " * dash + "# " + " ".join(comment.split()))
+        if separated:
+            block.insert(0, "")
+        new += block
+    at = _last_line(lines, found.value[-1]) + 1
     result = _insert(lines, at, new, nl)
     _only_added(text, result)
-    if _entry_data(result, entry["id"]) != entry:
-        raise KbWriteError(f"could not add the entry '{entry['id']}' safely")
+    data = _fast_load(result)
+    added = (data.get("entries") or [])[-len(entries) :] if entries else []
+    if added != entries:
+        raise KbWriteError("could not add the entries safely")
     return result
+
+
+def new_topic_file(title: str, entries: list[dict[str, Any]], comment: str = "") -> str:
+    """A whole new topic file holding `entries`, laid out like the bundled ones."""
+    head = [f"title: {one_line_scalar(title)}", "entries:"]
+    body: list[str] = []
+    for n, entry in enumerate(entries):
+        if n:
+            body.append("")
+        if n == 0 and comment:
+            body.append("  # " + " ".join(comment.split()))
+        body += [("  " + line) if line else "" for line in _dump_entry(entry).splitlines()]
+    result = "\n".join(head + body) + "\n"
+    if _fast_load(result) != {"title": title, "entries": entries}:
+        raise KbWriteError("could not write the new topic file safely")
+    return result
+
+
+def publish_entry(text: str, entry_id: str, day: str) -> str:
+    """`text` with the entry served: its `draft:` line replaced by `reviewed: DAY` (or its
+    `reviewed:` line set to DAY and the `draft:` line removed; or a `reviewed:` line added
+    after the entry). Only those lines change."""
+    lines, nl = _lines(text)
+    entry = _entry_node(text, entry_id)
+    keys = {k.value: (k, v) for k, v in entry.value if isinstance(k, yaml.ScalarNode)}
+    before = _entry_data(text, entry_id)
+    new_line = None
+    if "draft" in keys:
+        key, value = keys["draft"]
+        if (
+            key.start_mark.line != value.end_mark.line
+            or lines[key.start_mark.line].strip().split(":")[0] != "draft"
+        ):
+            raise KbWriteError(f"the `draft:` of '{entry_id}' is not on a line of its own")
+        column = key.start_mark.column
+        if "reviewed" in keys:
+            rkey, rvalue = keys["reviewed"]
+            if rkey.start_mark.line != rvalue.end_mark.line:
+                raise KbWriteError(f"the `reviewed:` of '{entry_id}' is not on one line")
+            lines[rkey.start_mark.line] = (
+                " " * rkey.start_mark.column + f"reviewed: {day}" + ("\r" if nl == "\r\n" else "")
+            )
+            del lines[key.start_mark.line]
+        else:
+            new_line = " " * column + f"reviewed: {day}" + ("\r" if nl == "\r\n" else "")
+            lines[key.start_mark.line] = new_line
+        result = "\n".join(lines)
+    elif "reviewed" in keys:
+        raise KbWriteError(f"'{entry_id}' is already reviewed and not a draft")
+    else:
+        key, _ = keys["question"]
+        at = _last_line(lines, entry) + 1
+        result = _insert(lines, at, [" " * key.start_mark.column + f"reviewed: {day}"], nl)
+    after = _entry_data(result, entry_id)
+    expected = {k: v for k, v in before.items() if k not in ("draft", "reviewed")}
+    got = {k: v for k, v in after.items() if k != "reviewed"}
+    if (
+        got != expected
+        or str(after.get("reviewed")) != day
+        or len(result.splitlines()) - len(text.splitlines()) not in (-1, 0, 1)
+    ):
+        raise KbWriteError(f"could not publish '{entry_id}' safely: publish by hand")
+    return result
+
+
+def _fast_load(text: str) -> Any:
+    """YAML read with libyaml when PyYAML has it (a 1,000-entry import is checked in a
+    fraction of a second instead of seconds)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def one_line_scalar(value: str) -> str:
@@ -108,9 +187,14 @@ def one_line_scalar(value: str) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` at once (a temporary file in the same folder, then
-    os.replace), keeping its permissions: the live reload never sees half a file."""
-    mode = path.stat().st_mode & 0o7777
+    """Replace (or create) `path` with `text` at once (a temporary file in the same folder,
+    then os.replace), keeping its permissions: the live reload never sees half a file."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:  # a new file: the permissions a plain open() would give
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -1,5 +1,6 @@
 """`expertbot kb`: check the knowledge folder; list, accept and reject the proposals for it
-(bot/proposals.py; their texts bot/proposals_terminal.py)."""
+(bot/proposals.py; their texts bot/proposals_terminal.py); import a blog's posts as drafts
+(bot/kbimport/) and publish reviewed drafts (bot/kbpublish.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Annotated, TypeVar
 import typer
 
 from bot import cli, proposals_terminal
-from bot.checks import check
+from bot.checks import check, drafts
 from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
+from bot.kbimport import KbImportError, import_source, report_lines
+from bot.kbpublish import PublishError, publish
 from bot.proposals import ProposalError, ProposalService
 from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
@@ -21,7 +24,8 @@ from bot.storage import Store, StoreError
 T = TypeVar("T")
 
 kb_app = typer.Typer(
-    help="Check the knowledge folder; review the proposals for it.", no_args_is_help=True
+    help="Check the knowledge folder; review the proposals for it; import and publish drafts.",
+    no_args_is_help=True,
 )
 
 ProposalIds = Annotated[list[int], typer.Argument(help="Proposal numbers (see: kb proposals).")]
@@ -53,6 +57,11 @@ def kb_check(
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if knowledge is not None:
+        waiting = drafts(knowledge)
+        for draft in waiting:
+            typer.echo(str(draft))
+        if waiting:
+            typer.echo(f"{len(waiting)} drafts wait for review")
         typer.echo(
             f"{root}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, "
             f"{len(knowledge.drafts)} drafts; {errors} errors, {warnings} warnings"
@@ -111,4 +120,50 @@ def kb_reject(ids: ProposalIds, by: ByOpt = "terminal", db: DbOpt = None) -> Non
     rejected = _proposals(db_path, None, lambda s: s.reject(ids, by))
     echo_lines(proposals_terminal.rejected_lines(ids, rejected))
     if len(rejected) < len(set(ids)):
+        raise typer.Exit(1)
+
+
+@kb_app.command("import")
+def kb_import(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A WordPress export (WXR .xml), a folder of saved HTML pages, or a CSV/YAML"
+            " file of question, answer, link (and alternates)."
+        ),
+    ],
+    topic: Annotated[
+        str, typer.Option(help="The topic file the drafts go to (created when new), e.g. blog.")
+    ],
+    knowledge: KnowledgeOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Import a blog's Q&A posts as draft entries (adding lines only; posts the knowledge
+    already has are skipped)."""
+    root = knowledge or config().knowledge_dir
+    try:
+        result = import_source(source, root, topic, dry_run=dry_run)
+    except KbImportError as exc:
+        raise fail(str(exc)) from None
+    echo_lines(report_lines(result))
+
+
+@kb_app.command("publish")
+def kb_publish(
+    ids: Annotated[list[str], typer.Argument(help="Draft entry ids (see: kb check).")],
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Serve reviewed drafts: set `reviewed` to today and remove `draft` (only those lines)."""
+    root = knowledge or config().knowledge_dir
+    try:
+        result = publish(root, ids)
+    except PublishError as exc:
+        raise fail(str(exc)) from None
+    for entry_id, file, line in result.published:
+        typer.echo(f"{file}:{line}: published {entry_id}")
+    for entry_id, why in result.refused:
+        typer.echo(f"expertbot: not published {entry_id}: {why}", err=True)
+    if result.refused:
         raise typer.Exit(1)
