@@ -56,6 +56,10 @@ SAFETY = 0.25  # then the answer threshold is raised by this much (log-odds) for
 LIKELY_PRECISION = 0.85
 FLOOR_KEEP = 0.99  # the floor keeps this share of covered messages' entries suggestible
 GAP_KEEP = 0.99
+# Choices only when real: `offer`, the confidence under which no list is shown (the question
+# goes to the doctor), is the lowest at which at most this share of the uncovered training
+# messages would be shown choices ("Did you mean…" or "I think you're asking…").
+MAX_CHOICES_UNCOVERED = 0.22
 
 
 def gather(snapshot: Snapshot, cases: list) -> list[dict]:
@@ -129,7 +133,31 @@ def thresholds(rows: list[dict], p: np.ndarray) -> dict[str, float]:
     floor = expected[int((1 - FLOOR_KEEP) * len(expected))] if expected else 0.0
     behind = sorted(r["best"] - r["expected"] for r in rows if r["covered"] and r["expected"])
     gap = behind[min(int(GAP_KEEP * len(behind)), len(behind) - 1)] if behind else 0.1
-    return {"answer": answer, "likely": likely, "floor": round(floor, 4), "gap": round(gap, 4)}
+    offer = offer_floor(rows, p, answer, floor)
+    return {
+        "answer": answer,
+        "likely": likely,
+        "floor": round(floor, 4),
+        "gap": round(gap, 4),
+        "offer": offer,
+    }
+
+
+def offer_floor(rows: list[dict], p: np.ndarray, answer: float, floor: float) -> float:
+    """The lowest confidence at which choices are still offered: uncovered messages shown a
+    list or "I think you're asking" stay within MAX_CHOICES_UNCOVERED of the uncovered ones."""
+    shown = [
+        float(q)
+        for r, q in zip(rows, p, strict=True)
+        if not r["covered"] and q < answer and r["best"] >= floor
+    ]
+    uncovered = sum(1 for r in rows if not r["covered"])
+    allowed = int(MAX_CHOICES_UNCOVERED * uncovered)
+    if len(shown) <= allowed:
+        return 0.0
+    shown.sort(reverse=True)
+    # just above the first uncovered message that would be one too many
+    return round(min(shown[allowed] + 1e-6, answer), 6)
 
 
 def calibrate(real: list[dict], team: list[dict], train: np.ndarray) -> Calibration:
@@ -171,7 +199,17 @@ def held_aside(snapshot: Snapshot, real: list[dict], team: list[dict], mode: str
 
 def summary(verdicts: list[Report]) -> dict[str, float]:
     """The reports of every fold of every repeat, as counts per pass over the set and rates."""
-    names = ("covered", "uncovered", "right", "assisted", "wrong", "missed", "false_answers")
+    names = (
+        "covered",
+        "uncovered",
+        "right",
+        "assisted",
+        "wrong",
+        "missed",
+        "false_answers",
+        "choices_uncovered",
+        "reaches_doctor",
+    )
     total = {k: sum(getattr(v, k) for v in verdicts) / REPEATS for k in names}
     one_tap = sum(v.one_tap * v.covered for v in verdicts) / REPEATS
     cov, unc = max(total["covered"], 1), max(total["uncovered"], 1)
@@ -182,6 +220,8 @@ def summary(verdicts: list[Report]) -> dict[str, float]:
         "one_tap": round(one_tap / cov, 4),
         "wrong_rate": round(total["wrong"] / cov, 4),
         "false_answer_rate": round(total["false_answers"] / unc, 4),
+        "choices_uncovered_rate": round(total["choices_uncovered"] / unc, 4),
+        "reaches_doctor_rate": round(total["reaches_doctor"] / unc, 4),
     }
 
 

@@ -26,6 +26,8 @@ FEATURES = (
     "unexplained",  # share of the message's knowledge words the entry does not explain
     "veto",  # a short question's rarest word the entry leaves unexplained (0..1)
     "specific",  # how many telling words the message has (0..1): "filler?" alone is vague
+    # "asks",  # the closest of the message's question sentences to the entry (0 without one)
+    # "title",  # a first line that is itself a question, its closeness to the entry (else 0)
 )
 
 
@@ -74,6 +76,8 @@ def decide(evidence: Evidence, settings: Matching) -> Decision:
         return Decision(
             Outcome.SUGGEST, score=sure, suggestions=(Scored(best.entry, sure),), likely=True
         )
+    if sure < calibration.offer:  # no entry has a real chance: the doctor, not a list
+        return Decision(Outcome.UNMATCHED, score=sure)
     close = [
         Scored(c.entry, round(c.closeness, 4))
         for c in evidence.candidates

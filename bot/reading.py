@@ -81,7 +81,7 @@ def read(message: str) -> Reading:
         and last[-1] not in "?."
     ):
         pieces = pieces[:-1]  # "… Thanks again! Jessica" on one line
-    questions = [p for p in pieces if _is_question(p)]
+    questions = [p for p in pieces if is_question(p)]
     if title:
         title = _OPENING.sub("", title, count=1).strip() or None
     parts = ([title] if title else []) + pieces
@@ -120,7 +120,8 @@ def _drop_signature(lines: list[str]) -> list[str]:
     return lines
 
 
-def _is_question(sentence: str) -> bool:
+def is_question(sentence: str) -> bool:
+    """A sentence that asks: a question mark, or it starts the way questions do."""
     return "?" in sentence or bool(_QUESTION_START.match(sentence))
 
 

@@ -101,7 +101,8 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
             assert f"Read more: {ask['entry']['link']}" in body
         elif ask["outcome"] == "suggest" and body.startswith("I think you're asking:"):
             [suggestion] = ask["suggestions"]
-            assert body == f"I think you're asking:\n\n{suggestion['question']}"
+            held = "If this isn't it, I'll pass your question to the doctor."
+            assert body == f"I think you're asking:\n\n{suggestion['question']}\n\n{held}"
             assert labels == ["Show the answer", "Not quite — ask the doctor"]
         elif ask["outcome"] == "suggest":
             assert labels[:-1] == [s["question"] for s in ask["suggestions"]]
@@ -118,11 +119,17 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
     ]
     assert stored == expected
     queued = db_rows(db_path, "SELECT text, kind FROM queue ORDER BY id")
-    assert queued == [
+    at_once = [
         (clean(t), d["outcome"])
         for t, d in zip(texts, decided, strict=True)
         if d["outcome"] in ("unmatched", "urgent")
     ]
+    # questions shown choices were held, and went to the doctor when the chat ended
+    held = [
+        (clean(t), "held") for t, d in zip(texts, decided, strict=True) if d["outcome"] == "suggest"
+    ]
+    assert held and queued == at_once + held
+    assert db_rows(db_path, "SELECT COUNT(*) FROM held") == [(0,)]
 
 
 @pytest.fixture(scope="module")

@@ -296,6 +296,7 @@ async def test_forget_deletes_the_readers_rows_everywhere(
         (ask_doctor,) = suggest.buttons[-1]
         await service.press(chat_id, ask_doctor.action, ask_doctor.arg)
         await service.press(chat_id, Action.VOTE_UP, ANSWERED_ID)
+        await service.ask(chat_id, f"{suggest_text}?")  # shown choices: held for the reader
 
     await activity(READER)
     await activity(OTHER)

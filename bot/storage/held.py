@@ -1,0 +1,111 @@
+"""Questions held for the reader: shown choices ("Did you mean…", "I think you're asking…"),
+they wait here until the reader opens an offered answer (settled), asks for the doctor, or
+lets the grace period pass — then they join the doctor's queue by themselves, with the choices
+the reader did not take. Kept in SQLite like the outbox: a restart loses none of them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+from bot.storage.queue import enqueue
+
+HELD_KIND = "held"  # the queue kind of a question that waited out its grace period
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    question_id: int
+    chat_id: int
+    choices: tuple[str, ...]  # the offered entries' questions
+    due: float  # Unix seconds
+
+
+def _choices(lines: Sequence[str]) -> str:
+    return "\n".join(" ".join(line.split()) for line in lines)
+
+
+class HeldQuestions(Database):
+    async def hold(
+        self, question_id: int, chat_id: int, choices: Sequence[str], due: float
+    ) -> None:
+        """Hold an already logged question until `due` (see `Readers.log_question(hold=…)`,
+        which does this in the question's own transaction)."""
+        await self._write(
+            "hold the question",
+            "INSERT OR REPLACE INTO held (question_id, chat_id, choices, due) VALUES (?, ?, ?, ?)",
+            (question_id, chat_id, _choices(choices), due),
+        )
+
+    async def settle_held(self, question_id: int, chat_id: int) -> bool:
+        """The reader opened an offered answer: the question needs nobody else."""
+        changed = await self._write(
+            "settle the held question",
+            "DELETE FROM held WHERE question_id = ? AND chat_id = ?",
+            (question_id, chat_id),
+        )
+        return changed > 0
+
+    async def held(self, chat_id: int | None = None) -> list[Held]:
+        """Held questions (of one reader), soonest due first."""
+        where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
+        rows = await self._read(
+            "the held questions",
+            f"SELECT question_id, chat_id, choices, due FROM held {where} ORDER BY due, question_id",
+            params,
+        )
+        return [
+            Held(
+                int(r["question_id"]),
+                int(r["chat_id"]),
+                tuple(line for line in str(r["choices"]).split("\n") if line),
+                float(r["due"]),
+            )
+            for r in rows
+        ]
+
+    async def next_held_due(self) -> float | None:
+        rows = await self._read("the held questions", "SELECT MIN(due) FROM held")
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def release_held(
+        self,
+        *,
+        at: float | None = None,
+        chat_id: int | None = None,
+        question_id: int | None = None,
+        kind: str = HELD_KIND,
+    ) -> int:
+        """Queue held questions for the doctor, with their choices, in one transaction: those
+        due by `at` (default: now), or every one of `chat_id` (the console chat ending), or
+        one (`question_id`: the reader asked for the doctor; `kind` then says so). Returns how
+        many were queued."""
+        if question_id is not None:
+            where, params = "h.question_id = ?", (question_id,)
+        elif chat_id is not None:
+            where, params = "h.chat_id = ?", (chat_id,)
+        else:
+            where, params = "h.due <= ?", (time.time() if at is None else at,)
+        queued = 0
+        async with self._transaction("queue the held questions", immediate=True) as db:
+            async with db.execute(
+                "SELECT h.question_id, h.chat_id, h.choices, q.text FROM held h"
+                f" JOIN questions q ON q.id = h.question_id WHERE {where}"
+                " ORDER BY h.due, h.question_id",
+                params,
+            ) as cur:
+                rows = list(await cur.fetchall())
+            for row in rows:
+                await enqueue(
+                    db,
+                    int(row["question_id"]),
+                    int(row["chat_id"]),
+                    str(row["text"]),
+                    kind,
+                    choices=str(row["choices"]) or None,
+                )
+                await db.execute("DELETE FROM held WHERE question_id = ?", (row["question_id"],))
+                queued += 1
+        return queued
