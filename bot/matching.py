@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bot import decision
 from bot.analysis import Analyzer, question_kinds
 from bot.models import Decision, Entry, Outcome, Scored
-from bot.reading import Reading, is_question, read
+from bot.reading import Reading, read
 from bot.schema import Matching
 from bot.text import normalise, sentences
 
@@ -305,8 +305,6 @@ class Matcher:
             "specific": min(len(known), 5) / 5,
             "veto": min(vetoes.get(top, 0.0), 5.0) / 5.0,
         }
-        asks, title = self._question_closeness(reading, top)
-        features["asks"], features["title"] = asks, title
         if meaning is not None:
             features["meaning"] = float(meaning[top])
             features["meaning_lead"] = float(meaning[top]) - _second_best(meaning, top)
@@ -316,28 +314,6 @@ class Matcher:
             decision.Candidate(self.entries[i], round(float(closeness[i]), 4)) for i in order[:5]
         )
         return decision.Evidence(candidates, features, meaning=meaning is not None)
-
-    def _question_closeness(self, reading: Reading, entry: int) -> tuple[float, float]:
-        """How close the message's own questions come to the entry: the best of its question
-        sentences, and its title when that is itself a clear question ("Does Botox cause
-        sagging long term?" above a letter). A reader who asks in the entry's words means it,
-        whatever story surrounds the question. Meaning cosine with the encoder, else words."""
-        questions = list(reading.questions[: self.MAX_PARTS])
-        if not questions:
-            return 0.0, 0.0
-        if self.encoder is not None:
-            import numpy as np
-
-            vectors = self.encoder.encode([q[: self.settings.max_chars] for q in questions])
-            sims = np.clip(vectors @ self._phrasings.of_entry(entry).T, 0.0, 1.0).max(axis=1)
-            scores = [float(x) for x in sims]
-        else:
-            scores = [
-                max((self._score_unit(u, entry)[0] for u in self._units(q)), default=0.0)
-                for q in questions
-            ]
-        title = scores[0] if reading.title and is_question(reading.title) else 0.0
-        return max(scores), title
 
     def _blend(self, meaning: Any, words: dict[int, float]) -> tuple[list[int], Any]:
         """Closeness of every entry (numpy: 10,000 entries cost no Python loop) and the best

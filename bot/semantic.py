@@ -320,12 +320,6 @@ class Phrasings:
         self._starts = starts
         self.entries = len(starts)
 
-    def of_entry(self, entry: int) -> Any:
-        """The vectors of one entry's phrasings."""
-        start = int(self._starts[entry])
-        end = int(self._starts[entry + 1]) if entry + 1 < self.entries else len(self.vectors)
-        return self.vectors[start:end]
-
     def best(self, queries: Any) -> Any:
         """(entries,) float32: per entry, the highest cosine of its phrasings with any query."""
         np = self._np

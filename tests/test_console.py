@@ -21,7 +21,14 @@ from tests.conftest import BUNDLED_KB, DATA, RunCli, db_rows
 
 SAMPLE_SIZE = 15
 CONSOLE_CHAT_ID = 0
-SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
+SUGGEST_CANDIDATES = (
+    "botox",
+    "filler",
+    "retinol",
+    "botox side effects",
+    "which laser is best for redness",
+    "retinol and vitamin c together",
+)
 
 
 def sample_cases() -> list[str]:

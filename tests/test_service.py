@@ -22,7 +22,14 @@ OTHER = 202
 ANSWERED_ID = "lip-filler-duration-swelling"
 UNKNOWN = "What is the capital of Peru?"
 URGENT = "How long does lip filler last? my lip went white after the filler and it hurts so much"
-SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
+SUGGEST_CANDIDATES = (
+    "botox",
+    "filler",
+    "retinol",
+    "botox side effects",
+    "which laser is best for redness",
+    "retinol and vitamin c together",
+)
 
 
 def count(db: Path, table: str, chat_id: int | None = None) -> int:
