@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from bench import calibrate
 from bot.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
 from bot.models import Entry, Outcome
 from bot.schema import Calibration, Matching
@@ -73,3 +75,27 @@ def test_the_shipped_calibration_is_loaded_by_default() -> None:
     for calibration in (default.meaning, default.words):
         assert calibration.weights, "bot/calibration.json is missing or unreadable"
         assert 0 < calibration.likely <= calibration.answer < 1
+
+
+def test_under_the_offer_floor_no_choices_are_shown() -> None:
+    """Choices only when real: below `offer` confidence the honest unmatched reply, not a
+    list of entries that do not answer the reader."""
+    floored = CALIBRATION.model_copy(update={"offer": 0.3})
+    settings = Matching(meaning=floored, words=floored)
+    close = [0.7, 0.65, 0.61]
+    assert decide(evidence(close, meaning=0.4), settings).outcome is Outcome.SUGGEST  # 0.31
+    low = decide(evidence(close, meaning=0.35), settings)  # confidence 0.23
+    assert low.outcome is Outcome.UNMATCHED and not low.suggestions
+    assert decide(evidence(close, meaning=0.35), SETTINGS).outcome is Outcome.SUGGEST
+
+
+def test_calibrate_puts_the_offer_floor_where_few_uncovered_see_choices() -> None:
+    rows = [{"covered": False, "best": 0.9} for _ in range(10)]
+    rows += [{"covered": True, "best": 0.9} for _ in range(5)]
+    p = np.array([0.05 * i for i in range(10)] + [0.5] * 5)  # uncovered: 0.00 … 0.45
+    allowed = int(calibrate.MAX_CHOICES_UNCOVERED * 10)
+    floor = calibrate.offer_floor(rows, p, answer=0.9, floor=0.5)
+    shown = [q for q in p[:10] if q >= floor]
+    assert len(shown) == allowed
+    # an uncovered message far from every entry (under the closeness floor) counts for nothing
+    assert calibrate.offer_floor(rows, p, answer=0.9, floor=0.95) == 0.0
