@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot import cli
+from bot import cli, semantic
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.snapshot import Snapshot
@@ -183,3 +183,21 @@ def test_number_after_suggest_picks_that_button(
     outcomes = [o for (o,) in db_rows(db_path, "SELECT outcome FROM questions ORDER BY id")]
     assert outcomes[:2] == ["suggest", "suggest"]
     assert db_rows(db_path, "SELECT text FROM questions ORDER BY id")[2:] == [(last,)]
+
+
+@pytest.mark.skipif(not semantic.available(), reason="needs the default install")
+def test_the_seed_letter_is_answered_directly(run_cli: RunCli, db_path: Path) -> None:
+    """The seed page's reader question, piped into the console of the default install (what
+    `make run` serves without a token): the entry's answer and link, no "did you mean"."""
+    letter = (DATA / "real_seed_message.txt").read_text()
+    code, out, err = run_cli("chat", stdin=letter, env={"EXPERTBOT_SEMANTIC": "auto"}, timeout=90)
+    assert code == 0, err
+    reply = out.split("you> ", 1)[1]
+    assert "Does long-term Botox or Dysport make facial muscles sag or waste away?" in reply
+    assert (
+        "Read more: https://www.skintour.com/q-and-a/botox-dysport-cause-muscle-sagging/" in reply
+    )
+    assert "Did you mean" not in reply and "I think you're asking" not in reply
+    assert db_rows(db_path, "SELECT outcome, entry_id FROM questions") == [
+        ("answer", "botox-dysport-cause-muscle-sagging")
+    ]
