@@ -77,6 +77,8 @@ async def test_a_restart_during_the_grace_period_loses_nothing(
     reader = Chat(tg, 64)
     await reader.say(question)
     ((due,),) = bot.rows("SELECT due FROM held")
+    # (the doctor's /start and the question recorded as handled: not redelivered after the kill)
+    await settled(bot, "SELECT COUNT(*) FROM handled_updates", [(2,)])
     bot.proc.send_signal(signal.SIGKILL)  # the worst moment: killed while it waits
     await bot.wait()
     await until(lambda: time.time() > due, 10, "the grace period to end while the bot is down")
