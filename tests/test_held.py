@@ -5,6 +5,7 @@ removes it; a message answered in part reaches the doctor whole, the open part m
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -199,3 +200,14 @@ def test_the_grace_period_comes_from_bot_yaml_or_the_environment(
     for bad in ("soon", "-1"):
         with pytest.raises(ConfigError, match="EXPERTBOT_CHOICES_GRACE"):
             Config.from_env({"EXPERTBOT_CHOICES_GRACE": bad})
+
+
+async def test_a_held_row_without_its_question_does_not_keep_the_sweeper_awake(
+    service: AnswerService, suggest_text: str, db_path: Path
+) -> None:
+    await service.ask(READER, suggest_text)
+    with sqlite3.connect(db_path) as db:  # as retention in another connection, no cascade
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute("DELETE FROM questions")
+    assert await HeldSweeper(service).sweep() == LONGEST_WAIT
+    assert db_rows(db_path, "SELECT COUNT(*) FROM held") == [(0,)]

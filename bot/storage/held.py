@@ -90,6 +90,9 @@ class HeldQuestions(Database):
             where, params = "h.due <= ?", (time.time() if at is None else at,)
         queued = 0
         async with self._transaction("queue the held questions", immediate=True) as db:
+            # a held question whose question row is gone (retention by another connection)
+            # would stay due for ever and keep the sweeper awake: it goes
+            await db.execute("DELETE FROM held WHERE question_id NOT IN (SELECT id FROM questions)")
             async with db.execute(
                 "SELECT h.question_id, h.chat_id, h.choices, q.text FROM held h"
                 f" JOIN questions q ON q.id = h.question_id WHERE {where}"
