@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import render, review_replies, review_terminal
+from bot import render, review_export, review_replies, review_terminal
 from bot.config import Config, ConfigError
 from bot.held import LONGEST_WAIT, HeldSweeper
 from bot.models import Action, Outcome, QueueItem
@@ -211,3 +211,13 @@ async def test_a_held_row_without_its_question_does_not_keep_the_sweeper_awake(
         db.execute("DELETE FROM questions")
     assert await HeldSweeper(service).sweep() == LONGEST_WAIT
     assert db_rows(db_path, "SELECT COUNT(*) FROM held") == [(0,)]
+
+
+async def test_what_the_doctor_answers_of_a_part_becomes_a_draft_of_that_part(
+    service: AnswerService, store: Store
+) -> None:
+    await service.ask(READER, SEVERAL)
+    (item,) = await store.queue()
+    await store.resolve([item.id], "answered", "dr", answer="Ask a travel clinic.", via="text")
+    data = await review_export.export_data(store, None)
+    assert [d["entry"]["question"] for d in data["drafts"]] == [OPEN_PART]
