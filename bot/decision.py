@@ -78,13 +78,16 @@ def decide(evidence: Evidence, settings: Matching) -> Decision:
         return Decision(
             Outcome.SUGGEST, score=sure, suggestions=(Scored(best.entry, sure),), likely=True
         )
-    if sure < calibration.offer:  # no entry has a real chance: the doctor, not a list
+    # choices only when real: a list only at or above the `offer_sure` confidence, and of entries
+    # at or above the `offer` closeness; else the doctor (a list that does not answer is noise)
+    if sure < calibration.offer_sure:
         return Decision(Outcome.UNMATCHED, score=sure)
+    least = max(calibration.floor, calibration.offer, best.closeness - calibration.gap)
     close = [
-        Scored(c.entry, round(c.closeness, 4))
-        for c in evidence.candidates
-        if c.closeness >= max(calibration.floor, best.closeness - calibration.gap)
+        Scored(c.entry, round(c.closeness, 4)) for c in evidence.candidates if c.closeness >= least
     ]
+    if not close:
+        return Decision(Outcome.UNMATCHED, score=sure)
     return Decision(
         Outcome.SUGGEST, score=sure, suggestions=tuple(close[: settings.max_suggestions])
     )

@@ -162,9 +162,10 @@ class Calibration(_Strict):
     answer: float = Field(0.9, ge=0, le=1)  # confidence to answer directly
     likely: float = Field(0.5, ge=0, le=1)  # confidence for "I think you're asking: …"
     floor: float = Field(0.4, ge=0, le=1)  # closeness below which nothing is suggested
-    # confidence below which no choices are offered at all: the honest "no vetted answer yet",
-    # and the question goes to the doctor (choices that do not answer the reader are noise)
+    # closeness below which no entry is offered in a "Did you mean…" list: with none left, the
+    # honest "no vetted answer yet" and the question goes to the doctor
     offer: float = Field(0.0, ge=0, le=1)
+    offer_sure: float = Field(0.0, ge=0, le=1)  # …and the confidence below which no list is shown
     gap: float = Field(0.1, ge=0, le=1)  # suggestions are within this of the best
 
 
