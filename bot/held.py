@@ -30,13 +30,16 @@ class HeldSweeper:
         self._wake.set()
 
     async def sweep(self) -> float:
-        """Queue what is due; returns the seconds until the next held question is due."""
-        await self.service.release_held()
+        """Queue what is due; returns the seconds until the next held question is due. (A
+        look that finds nothing due only reads: no write lock on every new held question.)"""
         store = self.service.store
         if store is None:
             return LONGEST_WAIT
         try:
             due = await store.next_held_due()
+            if due is not None and due <= time.time():
+                await self.service.release_held()
+                due = await store.next_held_due()
         except StoreError as exc:
             log.error("held questions: %s", exc)
             return LONGEST_WAIT / 6

@@ -203,8 +203,9 @@ def test_the_grace_period_comes_from_bot_yaml_or_the_environment(
 
 
 async def test_a_held_row_without_its_question_does_not_keep_the_sweeper_awake(
-    service: AnswerService, suggest_text: str, db_path: Path
+    bundled_snapshot: Snapshot, store: Store, suggest_text: str, db_path: Path
 ) -> None:
+    service = AnswerService(bundled_snapshot, store, choices_grace=0)  # due at once
     await service.ask(READER, suggest_text)
     with sqlite3.connect(db_path) as db:  # as retention in another connection, no cascade
         db.execute("PRAGMA foreign_keys = OFF")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from bot.storage.db import BUSY_TIMEOUT_MS
 from bot.storage.errors import MAX_STORED_CHARS, StoreError, now, storable
-from bot.storage.held import HELD_KIND, Held, HeldQuestions
+from bot.storage.held import HELD_KIND, HeldQuestions
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.storage.proposals import Proposals, Source, StoredProposal
 from bot.storage.queue import QUEUED_OUTCOMES, Delivery, Queue
@@ -47,7 +47,6 @@ __all__ = [
     "READER_TABLES",
     "SCHEMA_VERSION",
     "Delivery",
-    "Held",
     "Source",
     "Store",
     "StoreError",

@@ -6,8 +6,6 @@ the reader did not take. Kept in SQLite like the outbox: a restart loses none of
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.storage.db import Database
 from bot.storage.queue import enqueue
@@ -15,29 +13,8 @@ from bot.storage.queue import enqueue
 HELD_KIND = "held"  # the queue kind of a question that waited out its grace period
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
-    question_id: int
-    chat_id: int
-    choices: tuple[str, ...]  # the offered entries' questions
-    due: float  # Unix seconds
-
-
-def _choices(lines: Sequence[str]) -> str:
-    return "\n".join(" ".join(line.split()) for line in lines)
-
-
 class HeldQuestions(Database):
-    async def hold(
-        self, question_id: int, chat_id: int, choices: Sequence[str], due: float
-    ) -> None:
-        """Hold an already logged question until `due` (see `Readers.log_question(hold=…)`,
-        which does this in the question's own transaction)."""
-        await self._write(
-            "hold the question",
-            "INSERT OR REPLACE INTO held (question_id, chat_id, choices, due) VALUES (?, ?, ?, ?)",
-            (question_id, chat_id, _choices(choices), due),
-        )
+    """Held questions are written with their question (`Readers.log_question(hold=…)`)."""
 
     async def settle_held(self, question_id: int, chat_id: int) -> bool:
         """The reader opened an offered answer: the question needs nobody else."""
@@ -48,43 +25,15 @@ class HeldQuestions(Database):
         )
         return changed > 0
 
-    async def held(self, chat_id: int | None = None) -> list[Held]:
-        """Held questions (of one reader), soonest due first."""
-        where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
-        rows = await self._read(
-            "the held questions",
-            f"SELECT question_id, chat_id, choices, due FROM held {where} ORDER BY due, question_id",
-            params,
-        )
-        return [
-            Held(
-                int(r["question_id"]),
-                int(r["chat_id"]),
-                tuple(line for line in str(r["choices"]).split("\n") if line),
-                float(r["due"]),
-            )
-            for r in rows
-        ]
-
     async def next_held_due(self) -> float | None:
         rows = await self._read("the held questions", "SELECT MIN(due) FROM held")
         return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    async def release_held(
-        self,
-        *,
-        at: float | None = None,
-        chat_id: int | None = None,
-        question_id: int | None = None,
-        kind: str = HELD_KIND,
-    ) -> int:
+    async def release_held(self, *, at: float | None = None, chat_id: int | None = None) -> int:
         """Queue held questions for the doctor, with their choices, in one transaction: those
-        due by `at` (default: now), or every one of `chat_id` (the console chat ending), or
-        one (`question_id`: the reader asked for the doctor; `kind` then says so). Returns how
-        many were queued."""
-        if question_id is not None:
-            where, params = "h.question_id = ?", (question_id,)
-        elif chat_id is not None:
+        due by `at` (default: now), or every one of `chat_id` (the console chat ending).
+        Returns how many were queued."""
+        if chat_id is not None:
             where, params = "h.chat_id = ?", (chat_id,)
         else:
             where, params = "h.due <= ?", (time.time() if at is None else at,)
@@ -106,7 +55,7 @@ class HeldQuestions(Database):
                     int(row["question_id"]),
                     int(row["chat_id"]),
                     str(row["text"]),
-                    kind,
+                    HELD_KIND,
                     choices=str(row["choices"]) or None,
                 )
                 await db.execute("DELETE FROM held WHERE question_id = ?", (row["question_id"],))
