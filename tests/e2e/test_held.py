@@ -89,3 +89,19 @@ async def test_a_restart_during_the_grace_period_loses_nothing(
     assert "Offered to the reader, not opened:" in (card.text or "")
     await settled(again, "SELECT chat_id, kind FROM queue", [(64, "held")])
     assert again.rows("SELECT COUNT(*) FROM held") == [(0,)]
+
+
+async def test_a_message_answered_in_part_reaches_the_doctor_whole_with_the_part_marked(
+    tg: FakeTelegram, doctor_bot: Doctor
+) -> None:
+    bot = await doctor_bot()
+    answered = "How much sunscreen should I apply?"
+    rest = "Also, what vaccines do I need for a trip to Kenya?"
+    reader = Chat(tg, 65)
+    (reply,) = await reader.say(f"{answered} {rest}")
+    assert "Read more" in (reply.text or "") and rest in (reply.text or "")
+    card = await card_about(tg, rest)
+    text = card.text or ""
+    assert f"{answered} ▶ {rest} ◀" in text  # the whole message, never the fragment alone
+    assert "Part of a message left unanswered" in text
+    await settled(bot, "SELECT kind, part FROM queue", [("part", rest)])
