@@ -56,6 +56,10 @@ SAFETY = 0.25  # then the answer threshold is raised by this much (log-odds) for
 LIKELY_PRECISION = 0.85
 FLOOR_KEEP = 0.99  # the floor keeps this share of covered messages' entries suggestible
 GAP_KEEP = 0.99
+# Choices only when real: a "Did you mean…" list is shown only above a floor (see offer_floors),
+# the lowest at which at most this share of the uncovered training messages would be shown
+# choices ("Did you mean…" or "I think you're asking…").
+MAX_CHOICES_UNCOVERED = 0.22
 
 
 def gather(snapshot: Snapshot, cases: list) -> list[dict]:
@@ -129,7 +133,61 @@ def thresholds(rows: list[dict], p: np.ndarray) -> dict[str, float]:
     floor = expected[int((1 - FLOOR_KEEP) * len(expected))] if expected else 0.0
     behind = sorted(r["best"] - r["expected"] for r in rows if r["covered"] and r["expected"])
     gap = behind[min(int(GAP_KEEP * len(behind)), len(behind) - 1)] if behind else 0.1
-    return {"answer": answer, "likely": likely, "floor": round(floor, 4), "gap": round(gap, 4)}
+    return {
+        "answer": answer,
+        "likely": likely,
+        "floor": round(floor, 4),
+        "gap": round(gap, 4),
+        **offer_floors(rows, p, answer, likely, floor),
+    }
+
+
+def offer_floors(
+    rows: list[dict], p: np.ndarray, answer: float, likely: float, floor: float
+) -> dict[str, float]:
+    """Choices only when real. A "Did you mean…" list is shown only above a floor on one
+    signal: the best entry's closeness (`offer`) or the confidence (`offer_sure`). On each,
+    the floor is the lowest at which the uncovered training messages shown choices — "I think
+    you're asking" (confidence from `likely` to `answer`) or a list — stay within
+    MAX_CHOICES_UNCOVERED of the uncovered ones; of the two, the one that keeps more covered
+    training messages one tap from their entry is used (with the meaning signal that is
+    closeness, words only confidence), the other is 0."""
+    best = np.array([r["best"] for r in rows])
+    found = {}
+    for name, values in (("offer", best), ("offer_sure", p)):
+        t = _floor_on(rows, values, p, answer, likely, floor)
+        one_tap = sum(
+            1
+            for r, q, v in zip(rows, p, values, strict=True)
+            if r["covered"] and r["y"] and r["best"] >= floor and (q >= likely or v >= t)
+        )
+        found[name] = (one_tap, t)
+    pick = max(found, key=lambda n: (found[n][0], n == "offer"))
+    return {name: (round(t, 6) if name == pick else 0.0) for name, (_, t) in found.items()}
+
+
+def _floor_on(
+    rows: list[dict],
+    values: np.ndarray,
+    p: np.ndarray,
+    answer: float,
+    likely: float,
+    floor: float,
+) -> float:
+    """The lowest value at which a list is still shown, by the rule of `offer_floors`."""
+    uncovered = [
+        (float(q), float(v))
+        for r, q, v in zip(rows, p, values, strict=True)
+        if not r["covered"] and r["best"] >= floor
+    ]
+    n_unc = sum(1 for r in rows if not r["covered"])
+    allowed = int(MAX_CHOICES_UNCOVERED * n_unc) - sum(
+        1 for q, _ in uncovered if likely <= q < answer
+    )
+    listed = sorted((v for q, v in uncovered if q < likely), reverse=True)
+    if len(listed) <= max(allowed, 0):
+        return 0.0
+    return listed[max(allowed, 0)] + 1e-6  # just above the first one too many
 
 
 def calibrate(real: list[dict], team: list[dict], train: np.ndarray) -> Calibration:
@@ -171,7 +229,17 @@ def held_aside(snapshot: Snapshot, real: list[dict], team: list[dict], mode: str
 
 def summary(verdicts: list[Report]) -> dict[str, float]:
     """The reports of every fold of every repeat, as counts per pass over the set and rates."""
-    names = ("covered", "uncovered", "right", "assisted", "wrong", "missed", "false_answers")
+    names = (
+        "covered",
+        "uncovered",
+        "right",
+        "assisted",
+        "wrong",
+        "missed",
+        "false_answers",
+        "choices_uncovered",
+        "reaches_doctor",
+    )
     total = {k: sum(getattr(v, k) for v in verdicts) / REPEATS for k in names}
     one_tap = sum(v.one_tap * v.covered for v in verdicts) / REPEATS
     cov, unc = max(total["covered"], 1), max(total["uncovered"], 1)
@@ -182,6 +250,8 @@ def summary(verdicts: list[Report]) -> dict[str, float]:
         "one_tap": round(one_tap / cov, 4),
         "wrong_rate": round(total["wrong"] / cov, 4),
         "false_answer_rate": round(total["false_answers"] / unc, 4),
+        "choices_uncovered_rate": round(total["choices_uncovered"] / unc, 4),
+        "reaches_doctor_rate": round(total["reaches_doctor"] / unc, 4),
     }
 
 

@@ -46,6 +46,9 @@ class Config:
     # EXPERTBOT_WEEKLY_CHART: when the doctors get the weekly chart ("mon 08:00" UTC by
     # default; a number: every N seconds; "off": None). See bot/schedule.py.
     weekly_chart: Schedule | None = field(default_factory=lambda: schedule.parse(None))
+    # EXPERTBOT_CHOICES_GRACE: seconds a question shown choices waits for the reader before it
+    # goes to the doctor; None = bot.yaml's choices_grace (minutes)
+    choices_grace: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -69,6 +72,13 @@ class Config:
             weekly_chart = schedule.parse(env.get("EXPERTBOT_WEEKLY_CHART"))
         except schedule.ScheduleError as exc:
             raise ConfigError(str(exc)) from None
+        grace = env.get("EXPERTBOT_CHOICES_GRACE", "").strip()
+        try:
+            choices_grace = float(grace) if grace else None
+        except ValueError:
+            choices_grace = -1.0
+        if choices_grace is not None and not 0 <= choices_grace < 1e7:
+            raise ConfigError("EXPERTBOT_CHOICES_GRACE must be a number of seconds (0 or more)")
         try:
             review_id = int(review) if review else None
         except ValueError:
@@ -88,4 +98,5 @@ class Config:
             log_format=log_format,
             retention_days=int(retention),
             weekly_chart=weekly_chart,
+            choices_grace=choices_grace,
         )

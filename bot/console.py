@@ -1,6 +1,10 @@
 """`expertbot chat`: the console twin of bot/telegram/reader.py. Type a question, see exactly the
 reply a reader would get (buttons as numbered choices); it logs and queues like the bot. Runs
-with no token and no network; reads piped stdin too and ends at end of input."""
+with no token and no network; reads piped stdin too and ends at end of input.
+
+A question shown choices is held as in Telegram: it goes to the doctor's queue when its grace
+period passes (looked at after every input) or when the chat ends, unless a number opened an
+offered answer."""
 
 from __future__ import annotations
 
@@ -19,9 +23,20 @@ from bot.storage import Store
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
 
 
-async def run_console(snap: Snapshot, store: Store, db_path: Path) -> None:
-    """The conversation, until end of input or /quit (the caller closes the store)."""
-    service = AnswerService(snap, store)
+async def run_console(
+    snap: Snapshot, store: Store, db_path: Path, choices_grace: float | None = None
+) -> None:
+    """The conversation, until end of input or /quit (the caller closes the store).
+    `choices_grace`: seconds (EXPERTBOT_CHOICES_GRACE), else bot.yaml's."""
+    service = AnswerService(snap, store, choices_grace=choices_grace)
+    try:
+        await _converse(service, snap, db_path)
+    finally:  # the chat ends: what the reader left waiting goes to the doctor now
+        await service.release_held(chat_id=CONSOLE_CHAT_ID)
+
+
+async def _converse(service: AnswerService, snap: Snapshot, db_path: Path) -> None:
+    await service.release_held()  # overdue from an earlier chat
     interactive = sys.stdin.isatty()
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not crash input()
@@ -44,6 +59,7 @@ async def run_console(snap: Snapshot, store: Store, db_path: Path) -> None:
         if line in ("/quit", "/exit"):
             break
         reply = await console_step(service, line, last)
+        await service.release_held()  # the grace period of earlier ones may be over
         if not interactive:
             typer.echo(f"you> {line}")
         show(reply)

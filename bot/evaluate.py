@@ -11,6 +11,9 @@ from bot.models import Decision, Outcome
 from bot.snapshot import Snapshot
 from bot.yamlfile import YamlProblem, load_yaml
 
+# outcomes that bring a question to the doctor without the reader tapping anything
+_TO_DOCTOR = frozenset({Outcome.UNMATCHED, Outcome.URGENT, Outcome.SUGGEST})
+
 
 class CasesError(ValueError):
     pass
@@ -64,6 +67,13 @@ class Report:
     urgent_expected: int = 0
     urgent_caught: int = 0
     urgent_false: int = 0
+    # uncovered cases shown a list or "I think you're asking" (noise for those readers), and
+    # uncovered cases that reach the doctor with no tap: unmatched or urgent (queued at once),
+    # or shown choices (held, then queued after the grace period); not a false answer
+    choices_uncovered: int = 0
+    reaches_doctor: int = 0
+    choices_uncovered_rate: float = 0.0
+    reaches_doctor_rate: float = 0.0
     failures: list[Failure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -139,6 +149,8 @@ def evaluate(
         if case.outcome is not None or case.expect is None:
             report.uncovered += 1
             style.uncovered += 1
+            report.choices_uncovered += decision.outcome is Outcome.SUGGEST
+            report.reaches_doctor += decision.outcome in _TO_DOCTOR
             if answered and entry_id not in case.acceptable:
                 report.false_answers += 1
                 style.false_answers += 1
@@ -179,6 +191,8 @@ def evaluate(
         report.one_tap = round(one_tap / report.covered, 4)
     if report.uncovered:
         report.false_answer_rate = round(report.false_answers / report.uncovered, 4)
+        report.choices_uncovered_rate = round(report.choices_uncovered / report.uncovered, 4)
+        report.reaches_doctor_rate = round(report.reaches_doctor / report.uncovered, 4)
     return report
 
 
@@ -193,6 +207,10 @@ def summary(report: Report) -> str:
         f"missed    {report.missed:4d}  {pct(report.missed_rate)}",
         f"false answers {report.false_answers:4d}  {pct(report.false_answer_rate)} of uncovered",
         f"one-tap   {pct(report.one_tap)}   (right, or the expected entry first among suggestions)",
+        f"choices on uncovered {report.choices_uncovered:4d}  "
+        f'{pct(report.choices_uncovered_rate)} of uncovered (a list or "I think you\'re asking")',
+        f"reaches the doctor   {report.reaches_doctor:4d}  "
+        f"{pct(report.reaches_doctor_rate)} of uncovered (with no tap: queued, or held then queued)",
     ]
     if report.urgent_expected or report.urgent_false:
         recall = report.urgent_caught / report.urgent_expected if report.urgent_expected else 1.0

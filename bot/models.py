@@ -181,3 +181,5 @@ class QueueItem:
     delivered: int | None = None  # store.Delivery: 0 owed, 1 sent, 2 undeliverable, -1 sending
     answer_format: str | None = None  # the doctor's formatting of `answer` (bot/rich.py)
     posted_at: str | None = None  # when it was shown in the review chat
+    choices: str | None = None  # the questions the reader was offered and did not take, a line each
+    part: str | None = None  # the part(s) of `text` no entry answered, a line each

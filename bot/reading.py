@@ -48,6 +48,17 @@ _ENGLISH = frozenset(
     how why when which who your our there their they she he her his so if about after
     """.split()
 )
+# A short question that only points back at what was said before ("is it true?", "is that
+# normal?", "what about the other one?", "should I be worried?") asks about the sentence before
+# it: it is not a question of its own, and never reaches the doctor alone.
+_BACK_WORDS = frozenset(
+    """it its it's that that's this these those they them so true normal ok okay right real
+    possible common safe bad serious dangerous worth other one ones the a an is are was were
+    do does did can could should would will be about what how why really also then or and
+    i me my am worried concerned fine too much there something wrong""".split()
+)
+_POINTERS = frozenset("it its it's that that's this these those they them so other".split())
+BACK_MAX_WORDS = 7
 _SIGNATURE = re.compile(r"^[\W_]*[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,3}[\W_]*$")
 
 
@@ -81,7 +92,7 @@ def read(message: str) -> Reading:
         and last[-1] not in "?."
     ):
         pieces = pieces[:-1]  # "… Thanks again! Jessica" on one line
-    questions = [p for p in pieces if _is_question(p)]
+    questions = _questions(pieces)
     if title:
         title = _OPENING.sub("", title, count=1).strip() or None
     parts = ([title] if title else []) + pieces
@@ -120,7 +131,36 @@ def _drop_signature(lines: list[str]) -> list[str]:
     return lines
 
 
-def _is_question(sentence: str) -> bool:
+def _questions(pieces: list[str]) -> list[str]:
+    """The question sentences; one that refers back joins the sentence before it ("I read
+    that Latisse darkens the lids. Is it true?" is one question)."""
+    questions: list[str] = []
+    for i, piece in enumerate(pieces):
+        if not is_question(piece):
+            continue
+        if refers_back(piece) and i > 0:
+            before = pieces[i - 1]
+            if questions and questions[-1] == before:
+                questions.pop()
+            questions.append(f"{before} {piece}")
+        else:
+            questions.append(piece)
+    return questions
+
+
+def refers_back(sentence: str) -> bool:
+    """A short question made only of words that point back ("is it true?", "is that
+    normal?", "what about the other one?"): it means nothing without the sentence before."""
+    words = normalise(sentence).replace("’", "'").split()
+    return (
+        0 < len(words) <= BACK_MAX_WORDS
+        and all(w in _BACK_WORDS for w in words)
+        and any(w in _POINTERS for w in words)
+    )
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks: a question mark, or it starts the way questions do."""
     return "?" in sentence or bool(_QUESTION_START.match(sentence))
 
 

@@ -64,10 +64,17 @@ def for_decision(
     question_id: int | None,
     queued: bool,
     red_flag: RedFlag | None = None,
+    held: bool = False,
 ) -> Reply:
+    """`held`: the question shown choices waits for the reader, and goes to the doctor by
+    itself unless they open an offered answer: the reply says so."""
     reply = _for_decision(
         knowledge, decision, question_id=question_id, queued=queued, red_flag=red_flag
     )
+    if held and reply.outcome is Outcome.SUGGEST:
+        one = len(decision.suggestions) == 1
+        note = _text(knowledge.settings.text("held_one_note" if one else "held_note"))
+        reply = dataclasses.replace(reply, blocks=(*reply.blocks, note))
     if decision.photo and decision.outcome is not Outcome.URGENT:
         note = Block(BlockKind.NOTE, knowledge.settings.text("photo_note"))
         reply = dataclasses.replace(reply, blocks=(*reply.blocks, note))

@@ -86,6 +86,30 @@ class Resolution:
         return None if self.changed else self.item.status
 
 
+PART_OPEN, PART_CLOSE = "▶ ", " ◀"  # around the part of a message no entry answered
+
+
+def marked(item: QueueItem) -> str:
+    """The reader's whole message with the part(s) no entry answered marked inside it, so
+    the doctor reads the question in its context. A part not found word for word (the
+    reading tidied it) is left unmarked here; `unmarked_parts` lists it."""
+    text = item.text
+    for part in (item.part or "").split("\n"):
+        at = text.find(part) if part else -1
+        if at >= 0:
+            text = f"{text[:at]}{PART_OPEN}{part}{PART_CLOSE}{text[at + len(part) :]}"
+    return text
+
+
+def unmarked_parts(item: QueueItem) -> list[str]:
+    return [p for p in (item.part or "").split("\n") if p and p not in item.text]
+
+
+def choices_of(item: QueueItem) -> list[str]:
+    """The questions the reader was offered (and did not open), a line each."""
+    return [c for c in (item.choices or "").split("\n") if c]
+
+
 def reader_label(chat_id: int, salt: str) -> str:
     """A short pseudonym for a reader, the same for all their questions, shown to the doctor
     instead of any name (keyed with a random salt kept in the database)."""

@@ -33,11 +33,12 @@ async def export_data(store: Store, snapshot: Snapshot | None) -> dict[str, Any]
     drafts: list[dict[str, Any]] = []
     for lead_id, items in groups.items():
         items.sort(key=lambda i: (i.id != lead_id, i.id))
-        question = _question_text(items[0].text)
+        # (of a message answered in part, she answered the part: see QueueItem.part)
+        question = _question_text(items[0].part or items[0].text)
         seen = {normalise(question)}
         alternates = []
         for other in items[1:]:
-            text = _question_text(other.text)
+            text = _question_text(other.part or other.text)
             if normalise(text) not in seen:
                 seen.add(normalise(text))
                 alternates.append(text)

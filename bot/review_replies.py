@@ -16,7 +16,16 @@ from typing import Any
 from bot.models import Block, BlockKind, Button, Entry, QueueItem, Reply, ReviewAction
 from bot.reload import ReloadResult
 from bot.replies import Page
-from bot.review import Group, Resolution, duration
+from bot.review import (
+    PART_CLOSE,
+    PART_OPEN,
+    Group,
+    Resolution,
+    choices_of,
+    duration,
+    marked,
+    unmarked_parts,
+)
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
 OTHER_CHARS = 200  # of each similar question listed under it
@@ -34,6 +43,8 @@ _KINDS = {
     "urgent": "🔴 URGENT",
     "unmatched": "❓ New question",
     "asked": "🙋 Asked for you (after suggestions)",
+    "held": "❓ New question (none of the offered answers was opened)",
+    "part": "❓ Part of a message left unanswered",
     "feedback": "👎 Feedback",
 }
 
@@ -69,7 +80,8 @@ def card(
     kind = _KINDS.get(item.kind, "❓ Question")
     readers = len({item.chat_id, *(o.chat_id for o in others)})
     head = card_head(kind, item.id, label, when(item.created_at), group=bool(others))
-    blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(item.text, CARD_CHARS))]
+    blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(marked(item), CARD_CHARS))]
+    blocks += context(item)
     if item.kind == "feedback" and item.entry_id:
         about = f"“{entry.question}” ({item.entry_id})" if entry else item.entry_id
         blocks.append(Block(BlockKind.TEXT, f"The reader tapped 👎 on the answer {about}."))
@@ -93,6 +105,22 @@ def card(
         ),
     )
     return Reply(None, tuple(blocks), buttons)
+
+
+def context(item: QueueItem) -> list[Block]:
+    """Under the reader's message: which part no entry answered, and what they were offered."""
+    blocks = []
+    if item.part:
+        lines = [f"No vetted answer for the part marked {PART_OPEN.strip()} … {PART_CLOSE.strip()}"]
+        lines += [f"- {_line(p, OTHER_CHARS)}" for p in unmarked_parts(item)]
+        lines[0] += "; the rest was answered from the knowledge."
+        blocks.append(Block(BlockKind.TEXT, "\n".join(lines)))
+    choices = choices_of(item)
+    if choices:
+        lines = ["Offered to the reader, not opened:"]
+        lines += [f"- {_line(c, OTHER_CHARS)}" for c in choices]
+        blocks.append(Block(BlockKind.TEXT, "\n".join(lines)))
+    return blocks
 
 
 def card_head(kind: str, item_id: int, label: str, at: str, *, group: bool) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import QueueItem
-from bot.review import Detail, Resolution, duration
+from bot.review import Detail, Resolution, choices_of, duration, marked, unmarked_parts
 from bot.storage import Delivery
 
 DELIVERY_NAMES = {
@@ -43,6 +43,8 @@ def item_dict(item: QueueItem) -> dict[str, Any]:
         "answered_at": item.answered_at,
         "answered_via": item.answered_via,
         "entry_id": item.entry_id,
+        "part": item.part,  # what of `text` no entry answered (a line each), or null
+        "choices": choices_of(item),  # what the reader was offered and did not open
         "delivered": item.delivered == Delivery.SENT,
         "delivery": DELIVERY_NAMES.get(item.delivered),
     }
@@ -60,7 +62,14 @@ def queue_lines(items: Sequence[QueueItem]) -> list[str]:
 def detail_lines(detail: Detail) -> list[str]:
     """`queue show`: the item, its answer, and the pending questions like it."""
     item = detail.item
-    lines = [f"#{item.id} {item.kind} {item.status}, asked {item.created_at}", item.text]
+    lines = [f"#{item.id} {item.kind} {item.status}, asked {item.created_at}", marked(item)]
+    if item.part:
+        lines.append("(no vetted answer for the part marked ▶ … ◀; the rest was answered)")
+        lines += [f"  unanswered: {p}" for p in unmarked_parts(item)]
+    choices = choices_of(item)
+    if choices:
+        lines.append("Offered to the reader, not opened:")
+        lines += [f"  - {c}" for c in choices]
     if item.status == "answered":
         how = f" with entry {item.entry_id}" if item.answered_via == "entry" else ""
         lines.append(f"\nAnswered{how} by {item.answered_by} at {item.answered_at}")

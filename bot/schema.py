@@ -68,6 +68,10 @@ class Texts(_Strict):
     )
     show_answer_button: str = "Show the answer"
     not_quite_button: str = "Not quite — ask {expert}"
+    # under every "Did you mean…" and "I think you're asking…": the question is held, and goes
+    # to the doctor by itself after `choices_grace` unless the reader opens an offered answer
+    held_note: str = "If none of these fits, I'll pass your question to {expert}."
+    held_one_note: str = "If this isn't it, I'll pass your question to {expert}."  # one choice
     photo_note: str = (
         "I can't see photos, so this is based on your words only. To have a photo or a "
         "change in your skin assessed, please see a dermatologist in person."
@@ -158,6 +162,10 @@ class Calibration(_Strict):
     answer: float = Field(0.9, ge=0, le=1)  # confidence to answer directly
     likely: float = Field(0.5, ge=0, le=1)  # confidence for "I think you're asking: …"
     floor: float = Field(0.4, ge=0, le=1)  # closeness below which nothing is suggested
+    # closeness below which no entry is offered in a "Did you mean…" list: with none left, the
+    # honest "no vetted answer yet" and the question goes to the doctor
+    offer: float = Field(0.0, ge=0, le=1)
+    offer_sure: float = Field(0.0, ge=0, le=1)  # …and the confidence below which no list is shown
     gap: float = Field(0.1, ge=0, le=1)  # suggestions are within this of the best
 
 
@@ -194,6 +202,9 @@ class BotSettings(_Strict):
     expert: str = "the doctor"
     reply_time: str = "usually within a few days"
     rate_limit_per_minute: int = Field(6, ge=0)
+    # minutes a question shown choices waits for the reader before it goes to the doctor by
+    # itself (EXPERTBOT_CHOICES_GRACE, in seconds, overrides it)
+    choices_grace: float = Field(30, ge=0, le=7 * 24 * 60)
     texts: Texts = Texts()
     matching: Matching = Matching()
     review: Review = Review()

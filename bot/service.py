@@ -29,12 +29,24 @@ class AnswerService:
         store: Store | None,
         on_queued: Callable[[], None] | None = None,
         on_storage: Callable[[StoreError | None], None] | None = None,
+        *,
+        choices_grace: float | None = None,
+        on_held: Callable[[], None] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.store = store
         self.on_queued = on_queued  # the bot wakes its outbox: the doctor sees it at once
         self.on_storage = on_storage  # saving a question failed (or works again): the bot
         # tells the doctors, once per outage
+        self._grace = choices_grace  # seconds (EXPERTBOT_CHOICES_GRACE); None: bot.yaml's
+        self.on_held = on_held  # a question is held: the sweeper looks at its due time
+
+    @property
+    def choices_grace(self) -> float:
+        """Seconds a question shown choices waits for the reader before it goes to the doctor."""
+        if self._grace is not None:
+            return self._grace
+        return self.knowledge.settings.choices_grace * 60
 
     def _queued(self) -> None:
         if self.on_queued is not None:
@@ -62,24 +74,35 @@ class AnswerService:
         elapsed_ms = (time.perf_counter() - started) * 1000
         question_id: int | None = None
         queued = False
+        held = False
         if self.store is not None and decision.outcome is not Outcome.SMALLTALK:
             entry_id = decision.entry.id if decision.entry else None
+            hold = None
+            if decision.outcome is Outcome.SUGGEST and decision.suggestions:
+                # held for the reader: a tap on an offered answer settles it, else the doctor
+                choices = [s.entry.question for s in decision.suggestions]
+                hold = (choices, time.time() + self.choices_grace)
             try:
                 question_id, queued = await self.store.log_question(
-                    chat_id, text, decision.outcome.value, entry_id, decision.score, elapsed_ms
+                    chat_id,
+                    text,
+                    decision.outcome.value,
+                    entry_id,
+                    decision.score,
+                    elapsed_ms,
+                    hold=hold,
+                    open_parts=decision.open_parts,  # the whole message, the parts marked
                 )
-                for part in decision.open_parts:  # the doctor gets the part, not all again
-                    _, part_queued = await self.store.log_question(
-                        chat_id, part, Outcome.UNMATCHED.value, None, 0.0, 0.0
-                    )
-                    queued = queued or part_queued
             except StoreError as exc:
                 log.error("question not stored: %s", exc)
                 self._storage(exc)
             else:
                 self._storage(None)
+                held = hold is not None
             if queued:
                 self._queued()
+            if held and self.on_held is not None:
+                self.on_held()
         fields = {
             "outcome": decision.outcome.value,
             "entry_id": decision.entry.id if decision.entry else None,
@@ -98,8 +121,28 @@ class AnswerService:
                 queued,
             )
         return replies.for_decision(
-            snapshot.knowledge, decision, question_id=question_id, queued=queued, red_flag=flag
+            snapshot.knowledge,
+            decision,
+            question_id=question_id,
+            queued=queued,
+            red_flag=flag,
+            held=held,
         )
+
+    async def release_held(self, *, chat_id: int | None = None) -> int:
+        """Queue for the doctor the held questions whose grace period is over (or every one
+        of `chat_id`: the console chat ending). Returns how many were queued."""
+        if self.store is None:
+            return 0
+        try:
+            queued = await self.store.release_held(chat_id=chat_id)
+        except StoreError as exc:
+            log.error("held questions not queued: %s", exc)
+            return 0
+        if queued:
+            log.info("%d held question(s) passed to the doctor", queued)
+            self._queued()
+        return queued
 
     async def show_entry(
         self, chat_id: int, entry_id: str, question_id: int | None = None
@@ -112,6 +155,7 @@ class AnswerService:
             return replies.message(knowledge.settings.text("answer_changed"))
         if question_id and self.store is not None:
             try:
+                await self.store.settle_held(question_id, chat_id)  # an offered answer fit
                 text = await self.store.question_text(question_id, chat_id)
                 if text:
                     await self.store.add_alternate(chat_id, entry_id, text)

@@ -64,6 +64,7 @@ class Snapshot:
         """The reply a reader would get, without storing anything (`expertbot ask`)."""
         decision, flag = self.decide(text)
         queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+        held = decision.outcome is Outcome.SUGGEST  # as a reader would be told
         return replies.for_decision(
-            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag
+            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag, held=held
         )

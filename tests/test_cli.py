@@ -255,6 +255,10 @@ REPORT_FIELDS = {
     "wrong_rate",
     "missed_rate",
     "false_answer_rate",
+    "choices_uncovered",
+    "reaches_doctor",
+    "choices_uncovered_rate",
+    "reaches_doctor_rate",
     "failures",
 }
 
@@ -268,6 +272,8 @@ def test_eval_prints_counts(run_cli, kb_dir: Path, tmp_path: Path, db_path: Path
     assert "right        2  66.7%" in out
     assert "missed       1  33.3%" in out
     assert "false answers    0  0.0% of uncovered" in out
+    assert "choices on uncovered    0  0.0% of uncovered" in out
+    assert "reaches the doctor      1  100.0% of uncovered" in out
     failures = out.split("failures:")[1].strip().splitlines()
     assert len(failures) == 1
     assert "missed" in failures[0] and "expect=jade-roller" in failures[0]
@@ -286,6 +292,9 @@ def test_eval_json(run_cli, kb_dir: Path, tmp_path: Path, db_path: Path) -> None
     assert data["right_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert data["missed_rate"] == pytest.approx(1 / 3, abs=1e-3)
     assert data["false_answer_rate"] == 0
+    # the uncovered case is unmatched: no list shown, and it reaches the doctor with no tap
+    assert (data["choices_uncovered"], data["reaches_doctor"]) == (0, 1)
+    assert data["reaches_doctor_rate"] == 1
     for name in REPORT_FIELDS:
         if name.endswith("_rate"):
             assert 0 <= data[name] <= 1

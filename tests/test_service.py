@@ -22,7 +22,14 @@ OTHER = 202
 ANSWERED_ID = "lip-filler-duration-swelling"
 UNKNOWN = "What is the capital of Peru?"
 URGENT = "How long does lip filler last? my lip went white after the filler and it hurts so much"
-SUGGEST_CANDIDATES = ("botox", "filler", "laser", "sunscreen", "retinol")
+SUGGEST_CANDIDATES = (
+    "botox",
+    "filler",
+    "retinol",
+    "botox side effects",
+    "which laser is best for redness",
+    "retinol and vitamin c together",
+)
 
 
 def count(db: Path, table: str, chat_id: int | None = None) -> int:
@@ -296,6 +303,7 @@ async def test_forget_deletes_the_readers_rows_everywhere(
         (ask_doctor,) = suggest.buttons[-1]
         await service.press(chat_id, ask_doctor.action, ask_doctor.arg)
         await service.press(chat_id, Action.VOTE_UP, ANSWERED_ID)
+        await service.ask(chat_id, f"{suggest_text}?")  # shown choices: held for the reader
 
     await activity(READER)
     await activity(OTHER)

@@ -14,7 +14,7 @@ import pytest
 from bot.storage import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from tests.conftest import db_count, db_rows, schema_version, until
 
-TABLES = {"questions", "queue", "votes", "alternates"}
+TABLES = {"questions", "queue", "votes", "alternates", "held"}
 
 
 def tables_with_chat_id(db: Path) -> list[str]:
@@ -204,6 +204,9 @@ async def fill(store: Store, chat_id: int) -> None:
     await store.log_question(chat_id, f"answered for {chat_id}", "answer", "entry-a", 0.9, 1)
     sid, _ = await store.log_question(chat_id, f"close for {chat_id}", "suggest", None, 0.4, 1)
     await store.queue_question(sid, chat_id)
+    await store.log_question(
+        chat_id, f"held for {chat_id}", "suggest", None, 0.4, 1, hold=(["Entry A?"], 9e9)
+    )
     await store.log_question(chat_id, "help me now", "urgent", None, 0, 1)
     await store.vote(chat_id, "entry-a", 1)
     await store.vote(chat_id, "entry-b", -1)

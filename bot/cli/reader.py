@@ -41,8 +41,10 @@ def chat(knowledge: KnowledgeOpt = None, db: DbOpt = None) -> None:
     """Talk to the bot in the terminal, exactly as a reader would in Telegram."""
     setup_logging()
     snap = cli.snapshot(knowledge)
-    db_path = db or config().db_path
-    asyncio.run(on_store(db_path, lambda store: run_console(snap, store, db_path)))
+    cfg = config()
+    db_path = db or cfg.db_path
+    grace = cfg.choices_grace
+    asyncio.run(on_store(db_path, lambda store: run_console(snap, store, db_path, grace)))
 
 
 def ask(

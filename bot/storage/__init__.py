@@ -6,6 +6,7 @@
 - `migrations`: the schema, forward-only, numbered by `PRAGMA user_version`;
 - `readers`: what readers leave — questions (queued when nobody answered), votes, proposed
   alternates — and /forget;
+- `held`: questions shown choices, waiting for the reader until a grace period ends;
 - `queue`: the doctor's queue, what she did with it, and the delivery of her answers;
 - `telegram_state`: the transport's own state (handled updates, review posts, prompts);
 - `proposals`: knowledge proposals (phrasings that could join the knowledge) and the
@@ -21,23 +22,26 @@ from __future__ import annotations
 
 from bot.storage.db import BUSY_TIMEOUT_MS
 from bot.storage.errors import MAX_STORED_CHARS, StoreError, now, storable
+from bot.storage.held import HELD_KIND, HeldQuestions
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.storage.proposals import Proposals, Source, StoredProposal
 from bot.storage.queue import QUEUED_OUTCOMES, Delivery, Queue
-from bot.storage.readers import READER_TABLES, Readers
+from bot.storage.readers import PART_KIND, READER_TABLES, Readers
 from bot.storage.stats import PRUNE_QUEUE_SQL, Stats
 from bot.storage.telegram_state import HANDLED_UPDATES_KEPT, TelegramState
 
 
-class Store(Readers, Queue, Proposals, TelegramState, Stats):
+class Store(Readers, HeldQuestions, Queue, Proposals, TelegramState, Stats):
     """The bot's database: `await Store.open(path)`, then the methods of each part."""
 
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "HANDLED_UPDATES_KEPT",
+    "HELD_KIND",
     "MAX_STORED_CHARS",
     "MIGRATIONS",
+    "PART_KIND",
     "PRUNE_QUEUE_SQL",
     "QUEUED_OUTCOMES",
     "READER_TABLES",

@@ -155,6 +155,24 @@ MIGRATIONS: Sequence[str] = (
     CREATE UNIQUE INDEX proposals_key ON proposals (kind, target, norm);
     CREATE INDEX proposals_state ON proposals (state);
     """,
+    # 7: no reader left hanging. `held`: a question shown choices ("Did you mean…", "I think
+    # you're asking…") waits here for the reader; a tap on an offered answer settles it, "ask
+    # the doctor" or the grace period (`due`, Unix seconds: compared as numbers) queues it.
+    # queue.choices: the questions the reader was offered (one a line), so the doctor sees
+    # what did not fit; queue.part: the part(s) of a several-question message that no entry
+    # answered (one a line), marked inside the whole message the queue item now carries.
+    """
+    CREATE TABLE held (
+        question_id INTEGER PRIMARY KEY REFERENCES questions (id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        choices TEXT NOT NULL,
+        due REAL NOT NULL
+    );
+    CREATE INDEX held_due ON held (due);
+    CREATE INDEX held_chat ON held (chat_id);
+    ALTER TABLE queue ADD COLUMN choices TEXT;
+    ALTER TABLE queue ADD COLUMN part TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -101,7 +101,9 @@ async def _sources(db: aiosqlite.Connection) -> dict[Key, list[Source]]:
                     )
                 )
     async with db.execute(
-        "SELECT id, chat_id, text, answer, answered_at, COALESCE(answer_group, id) AS grp"
+        # (of a message answered in part, what she answered is the part: see queue.part)
+        "SELECT id, chat_id, COALESCE(part, text) AS text, answer, answered_at,"
+        " COALESCE(answer_group, id) AS grp"
         " FROM queue WHERE status = 'answered' AND answered_via = 'text'"
         " AND answer IS NOT NULL ORDER BY grp, id"
     ) as cur:

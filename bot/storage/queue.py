@@ -36,16 +36,26 @@ def item(row: sqlite3.Row) -> QueueItem:
 
 
 async def enqueue(
-    db: aiosqlite.Connection, question_id: int, chat_id: int, text: str, kind: str
+    db: aiosqlite.Connection,
+    question_id: int,
+    chat_id: int,
+    text: str,
+    kind: str,
+    *,
+    choices: str | None = None,
+    part: str | None = None,
 ) -> bool:
     """Queue a question (inside the caller's transaction); a reader repeating a pending
-    question keeps one queue item (a repeat that is urgent makes it urgent)."""
+    question keeps one queue item (a repeat that is urgent makes it urgent). `choices`: what
+    the reader was offered; `part`: what of `text` no entry answered (see QueueItem)."""
     await db.execute(
-        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at, choices, part)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (chat_id, norm) WHERE status = 'pending' DO UPDATE SET"
-        " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END",
-        (question_id, chat_id, text, normalise(text)[:2000], kind, now()),
+        " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END,"
+        " choices = COALESCE(queue.choices, excluded.choices),"
+        " part = COALESCE(queue.part, excluded.part)",
+        (question_id, chat_id, text, normalise(text)[:2000], kind, now(), choices, part),
     )
     return True
 
@@ -98,7 +108,8 @@ class Queue(Database):
         async with self._transaction("update the queue", immediate=True) as db:
             for item_id in item_ids:
                 async with db.execute(
-                    "SELECT chat_id, text FROM queue WHERE id = ? AND status = 'pending'",
+                    "SELECT chat_id, COALESCE(part, text) AS text FROM queue"
+                    " WHERE id = ? AND status = 'pending'",
                     (item_id,),
                 ) as cur:
                     row = await cur.fetchone()

@@ -3,6 +3,8 @@ votes, the phrasings they used for an entry (proposed alternates), and /forget."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.storage import proposals
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
@@ -11,7 +13,8 @@ from bot.storage.queue import QUEUED_OUTCOMES, enqueue
 # every table with a row per reader (chat_id): /forget empties them all (review_posts and
 # review_prompts go with the queue rows they point to; `proposals` keeps no reader's row, only
 # phrasings that other rows stand for, and /forget re-syncs it)
-READER_TABLES = ("queue", "votes", "alternates", "questions")
+READER_TABLES = ("held", "queue", "votes", "alternates", "questions")
+PART_KIND = "part"  # the queue kind of a message answered in part: the rest is for the doctor
 
 
 class Readers(Database):
@@ -23,8 +26,14 @@ class Readers(Database):
         entry_id: str | None,
         score: float,
         elapsed_ms: float,
+        *,
+        hold: tuple[Sequence[str], float] | None = None,
+        open_parts: Sequence[str] = (),
     ) -> tuple[int, bool]:
-        """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
+        """Log one question, queueing it when nobody answered it, in one transaction.
+        `hold` = (the choices offered, due): it waits for the reader (bot/storage/held.py);
+        `open_parts`: the parts no entry answered; the whole message is queued with them
+        marked. Returns (id, queued)."""
         text = storable(text)
         async with self._transaction("save the question") as db:
             async with db.execute(
@@ -36,6 +45,15 @@ class Readers(Database):
             queued = False
             if outcome in QUEUED_OUTCOMES:
                 queued = await enqueue(db, question_id, chat_id, text, outcome)
+            elif open_parts:
+                part = "\n".join(" ".join(p.split()) for p in open_parts)
+                queued = await enqueue(db, question_id, chat_id, text, PART_KIND, part=part)
+            if hold is not None:
+                choices, due = hold
+                await db.execute(
+                    "INSERT INTO held (question_id, chat_id, choices, due) VALUES (?, ?, ?, ?)",
+                    (question_id, chat_id, "\n".join(" ".join(c.split()) for c in choices), due),
+                )
         return question_id, queued
 
     async def question_text(self, question_id: int, chat_id: int) -> str | None:
@@ -47,12 +65,20 @@ class Readers(Database):
         return rows[0]["text"] if rows else None
 
     async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
-        """Queue an already logged question (the reader chose 'ask the doctor')."""
+        """Queue an already logged question (the reader chose 'ask the doctor'), with the
+        choices it was shown when it was held; it is held no more."""
         text = await self.question_text(question_id, chat_id)
         if text is None:
             return False
-        async with self._transaction("queue the question") as db:
-            await enqueue(db, question_id, chat_id, text, kind)
+        async with self._transaction("queue the question", immediate=True) as db:
+            async with db.execute(
+                "SELECT choices FROM held WHERE question_id = ? AND chat_id = ?",
+                (question_id, chat_id),
+            ) as cur:
+                row = await cur.fetchone()
+            choices = str(row["choices"]) or None if row is not None else None
+            await enqueue(db, question_id, chat_id, text, kind, choices=choices)
+            await db.execute("DELETE FROM held WHERE question_id = ?", (question_id,))
         return True
 
     async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:

@@ -5,7 +5,8 @@ Start-up, in order: check the settings (token; in webhook mode the secret and UR
 knowledge, open the database, then reach Telegram (getMe): a token Telegram rejects (401/404)
 ends with exit code 2; network errors and 5xx are retried with backoff until Telegram answers
 or a stop is requested. Then the command menu (setMyCommands), the background tasks
-(`aio.Background`: heartbeat, retention, outbox, knowledge watcher, weekly chart) and either long polling
+(`aio.Background`: heartbeat, retention, outbox, held questions, knowledge watcher, weekly
+chart) and either long polling
 (`updates.Poller`) or the webhook server (`webhook.WebhookServer`). A stop finishes the update
 in hand and exits 0. Every fatal problem is one line on stderr, never a traceback.
 
@@ -35,6 +36,7 @@ from telegram.request import BaseRequest
 from bot import logs, review_replies
 from bot.aio import Background, Backoff, Stopped
 from bot.config import Config
+from bot.held import HeldSweeper
 from bot.models import Reply
 from bot.ops import Heartbeat, retention_job
 from bot.proposals import ProposalService
@@ -132,6 +134,7 @@ class Parts:
     outbox: Outbox
     service: AnswerService
     charts: Charts
+    sweeper: HeldSweeper
 
 
 def build_application(
@@ -161,7 +164,15 @@ def build_application(
     roles = Roles(cfg.doctor_ids, cfg.admin_ids, cfg.review_chat_id)
     # (the outbox reads the knowledge the service serves now: it changes on reload)
     outbox = Outbox(application.bot, store, lambda: service.knowledge, roles)
-    service = AnswerService(snapshot, store, on_queued=outbox.nudge, on_storage=outbox.storage)
+    service = AnswerService(
+        snapshot,
+        store,
+        on_queued=outbox.nudge,
+        on_storage=outbox.storage,
+        choices_grace=cfg.choices_grace,
+        on_held=lambda: sweeper.nudge(),
+    )
+    sweeper = HeldSweeper(service)  # questions shown choices: to the doctor after the grace
     reader = Reader(service, rate_limit=cfg.rate_limit_per_minute)
     review = ReviewService(store, lambda: service.snapshot)
     charts = Charts(
@@ -180,7 +191,7 @@ def build_application(
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
     application.add_error_handler(_on_error)
-    return Parts(application, outbox, service, charts)
+    return Parts(application, outbox, service, charts, sweeper)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -270,6 +281,7 @@ async def _serve(
             "retention", lambda done: retention_job(cfg.db_path, cfg.retention_days, done)
         )
         background.start("outbox", outbox.run)  # (a send in hand is let finish)
+        background.start("held questions", parts.sweeper.run)  # overdue ones first
         background.start("knowledge watcher", lambda done: reloader.watch(done, RELOAD_POLL))
         background.start("weekly chart", charts.run)
         hup = _on_sighup(reloader)

@@ -36,6 +36,7 @@ _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 TOKEN = "123456:TEST-token_e2e"
 SUGGEST_CANDIDATES = (
+    "hand cream or nail oil worth buying?",  # a list of two (a floor keeps choices real)
     "how often exfoliate or moisturiser",
     "exfoliate moisturiser",
     "sunscreen or exfoliating toner",
