@@ -105,6 +105,8 @@ class Action(StrEnum):
     HOW_TO_ASK = "h"
     FORGET = "f"  # confirm /forget
     CANCEL = "x"
+    SHARE = "s"  # send the answer to another chat via inline mode (arg: the entry id; in
+    # Telegram a switch_inline_query button with the id as the query, never callback data)
 
 
 class ReviewAction(StrEnum):
@@ -181,3 +183,4 @@ class QueueItem:
     delivered: int | None = None  # store.Delivery: 0 owed, 1 sent, 2 undeliverable, -1 sending
     answer_format: str | None = None  # the doctor's formatting of `answer` (bot/rich.py)
     posted_at: str | None = None  # when it was shown in the review chat
+    context: str | None = None  # a follow-up's: the question it came after (bot/followup.py)

@@ -8,15 +8,16 @@ an unmatched reply does not pretend the question was queued.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 
-from bot import logs, replies
+from bot import followup, inline, links, logs, replies
 from bot.knowledge import Knowledge
-from bot.models import Action, Button, Outcome, Reply, number
+from bot.models import Action, Button, Entry, Outcome, Reply, number
 from bot.snapshot import Snapshot
-from bot.storage import Store, StoreError
+from bot.storage import INLINE_CHOSEN, INLINE_QUERY, Store, StoreError
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class AnswerService:
         text = clean(text)
         if not text:
             return replies.message(snapshot.knowledge.settings.text("empty"))
+        last = await self._last_turn(chat_id)
         started = time.perf_counter()
-        decision, flag = snapshot.decide(text)
+        reading = followup.read_in_context(snapshot, text, last)
+        decision, flag = reading.decision, reading.flag
         elapsed_ms = (time.perf_counter() - started) * 1000
         question_id: int | None = None
         queued = False
@@ -66,8 +69,16 @@ class AnswerService:
             entry_id = decision.entry.id if decision.entry else None
             try:
                 question_id, queued = await self.store.log_question(
-                    chat_id, text, decision.outcome.value, entry_id, decision.score, elapsed_ms
+                    chat_id,
+                    text,
+                    decision.outcome.value,
+                    entry_id,
+                    decision.score,
+                    elapsed_ms,
+                    context=reading.context,
                 )
+                if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+                    await self.store.remember_answer(chat_id, reading.text, decision.entry.id)
                 for part in decision.open_parts:  # the doctor gets the part, not all again
                     _, part_queued = await self.store.log_question(
                         chat_id, part, Outcome.UNMATCHED.value, None, 0.0, 0.0
@@ -86,6 +97,7 @@ class AnswerService:
             "score": round(decision.score, 3),
             "match_ms": round(elapsed_ms, 1),
             "queued": queued,
+            "followup": reading.context is not None,
         }
         log.debug("question from chat %s: %r -> %s", chat_id, text, fields)  # DEBUG only: text
         if not logs.note(**fields):  # in a Telegram update, its one log line carries these
@@ -117,7 +129,34 @@ class AnswerService:
                     await self.store.add_alternate(chat_id, entry_id, text)
             except StoreError as exc:
                 log.error("alternate not stored: %s", exc)
+        await self._remember(chat_id, entry)
         return replies.entry_card(knowledge, entry)
+
+    # --- the conversation -------------------------------------------------------------------
+
+    async def _remember(self, chat_id: int, entry: Entry) -> None:
+        """An answer opened from a button or a link: a follow-up reads it with the entry's
+        own question (the reader's words may have been a follow-up themselves)."""
+        if self.store is not None and self.knowledge.settings.followup_window:
+            try:
+                await self.store.remember_answer(chat_id, entry.question, entry.id)
+            except StoreError as exc:
+                log.warning("last answer not remembered: %s", exc)
+
+    async def _last_turn(self, chat_id: int) -> followup.Turn | None:
+        """The last answer of this chat, while a follow-up may still lean on it."""
+        window = self.knowledge.settings.followup_window
+        if self.store is None or not window:
+            return None
+        try:
+            last = await self.store.last_answer(chat_id)
+        except StoreError as exc:
+            log.warning("last answer not read: %s", exc)
+            return None
+        if last is None or last.age() > dt.timedelta(minutes=window):
+            return None
+        entry = self.knowledge.get(last.entry_id)
+        return followup.Turn(last.question, entry) if entry is not None else None
 
     async def ask_doctor(self, chat_id: int, question_id: int | None) -> Reply:
         settings = self.knowledge.settings
@@ -183,6 +222,8 @@ class AnswerService:
             return await self.forget(chat_id)
         if action is Action.CANCEL:
             return replies.message(self.knowledge.settings.text("cancelled"))
+        if action is Action.SHARE:  # (in Telegram the button opens inline mode instead)
+            return replies.message(self.knowledge.settings.text("share_elsewhere"))
         return replies.message(self.knowledge.settings.text("answer_changed"))
 
     def notice(self, name: str) -> Reply:
@@ -199,8 +240,37 @@ class AnswerService:
         )
         return Reply(None, replies.message(s.text("forget_confirm")).blocks, buttons)
 
-    def start(self) -> Reply:
+    async def start(self, chat_id: int, payload: str = "") -> Reply:
+        """/start, or a start link (`/start <entry-id>`, bot/links.py): that answer; an
+        unknown payload gets the normal greeting."""
+        knowledge = self.knowledge
+        entry = links.entry_for_payload(knowledge, payload) if payload else None
+        if entry is None:
+            return replies.start(knowledge)
+        await self._remember(chat_id, entry)
+        return replies.entry_card(knowledge, entry)
+
+    def greeting(self) -> Reply:
         return replies.start(self.knowledge)
+
+    # --- inline mode ------------------------------------------------------------------------
+
+    async def inline(self, query: str) -> inline.InlineAnswer:
+        """`@bot query` in any chat: the entries that fit, or the safety text. Only counted
+        (per hour, for /stats): who asked and what is not stored."""
+        await self._count(INLINE_QUERY)
+        return inline.answer(self.snapshot, query)
+
+    async def inline_chosen(self) -> None:
+        """A card was sent from inline mode (Telegram tells only when inline feedback is on)."""
+        await self._count(INLINE_CHOSEN)
+
+    async def _count(self, name: str) -> None:
+        if self.store is not None:
+            try:
+                await self.store.count(name)
+            except StoreError as exc:
+                log.warning("inline query not counted: %s", exc)
 
     def how_to_ask(self) -> Reply:
         return replies.message(self.knowledge.settings.text("how_to_ask"))

@@ -43,12 +43,17 @@ class ApiCall:
     def chat_id(self) -> int:
         return int(self.params.get("chat_id", 0))
 
-    def button_data(self) -> list[str]:
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button of the message's keyboard, as sent."""
         markup = self.params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
         rows = (markup or {}).get("inline_keyboard", [])
-        return [button["callback_data"] for row in rows for button in row]
+        return [button for row in rows for button in row]
+
+    def button_data(self) -> list[str]:
+        """The callback data of the buttons that have some (not Share's inline switch)."""
+        return [b["callback_data"] for b in self.buttons() if "callback_data" in b]
 
 
 class BotApiDouble(BaseRequest):

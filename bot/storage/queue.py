@@ -36,16 +36,31 @@ def item(row: sqlite3.Row) -> QueueItem:
 
 
 async def enqueue(
-    db: aiosqlite.Connection, question_id: int, chat_id: int, text: str, kind: str
+    db: aiosqlite.Connection,
+    question_id: int,
+    chat_id: int,
+    text: str,
+    kind: str,
+    context: str | None = None,
 ) -> bool:
     """Queue a question (inside the caller's transaction); a reader repeating a pending
-    question keeps one queue item (a repeat that is urgent makes it urgent)."""
+    question keeps one queue item (a repeat that is urgent makes it urgent). `context`: the
+    question a follow-up came after (the doctor sees both)."""
     await db.execute(
-        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at, context)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (chat_id, norm) WHERE status = 'pending' DO UPDATE SET"
-        " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END",
-        (question_id, chat_id, text, normalise(text)[:2000], kind, now()),
+        " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END,"
+        " context = COALESCE(excluded.context, queue.context)",
+        (
+            question_id,
+            chat_id,
+            text,
+            normalise(text)[:2000],
+            kind,
+            now(),
+            storable(context) if context else None,
+        ),
     )
     return True
 

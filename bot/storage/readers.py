@@ -11,7 +11,7 @@ from bot.storage.queue import QUEUED_OUTCOMES, enqueue
 # every table with a row per reader (chat_id): /forget empties them all (review_posts and
 # review_prompts go with the queue rows they point to; `proposals` keeps no reader's row, only
 # phrasings that other rows stand for, and /forget re-syncs it)
-READER_TABLES = ("queue", "votes", "alternates", "questions")
+READER_TABLES = ("queue", "votes", "alternates", "questions", "conversations")
 
 
 class Readers(Database):
@@ -23,19 +23,22 @@ class Readers(Database):
         entry_id: str | None,
         score: float,
         elapsed_ms: float,
+        context: str | None = None,
     ) -> tuple[int, bool]:
-        """Log one question, queueing it when nobody answered it. Returns (id, queued)."""
+        """Log one question, queueing it when nobody answered it. Returns (id, queued).
+        `context`: the question a follow-up came after, shown to the doctor with it."""
         text = storable(text)
+        context = storable(context) if context else None
         async with self._transaction("save the question") as db:
             async with db.execute(
                 "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
+                " created_at, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now(), context),
             ) as cur:
                 question_id = int(cur.lastrowid or 0)
             queued = False
             if outcome in QUEUED_OUTCOMES:
-                queued = await enqueue(db, question_id, chat_id, text, outcome)
+                queued = await enqueue(db, question_id, chat_id, text, outcome, context)
         return question_id, queued
 
     async def question_text(self, question_id: int, chat_id: int) -> str | None:
@@ -47,12 +50,18 @@ class Readers(Database):
         return rows[0]["text"] if rows else None
 
     async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
-        """Queue an already logged question (the reader chose 'ask the doctor')."""
-        text = await self.question_text(question_id, chat_id)
-        if text is None:
+        """Queue an already logged question (the reader chose 'ask the doctor'), with the
+        question it followed, if any."""
+        rows = await self._read(
+            "the question",
+            "SELECT text, context FROM questions WHERE id = ? AND chat_id = ?",
+            (question_id, chat_id),
+        )
+        if not rows:
             return False
+        text, context = str(rows[0]["text"]), rows[0]["context"]
         async with self._transaction("queue the question") as db:
-            await enqueue(db, question_id, chat_id, text, kind)
+            await enqueue(db, question_id, chat_id, text, kind, context)
         return True
 
     async def add_alternate(self, chat_id: int, entry_id: str, text: str) -> None:
