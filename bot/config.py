@@ -46,6 +46,9 @@ class Config:
     # EXPERTBOT_WEEKLY_CHART: when the doctors get the weekly chart ("mon 08:00" UTC by
     # default; a number: every N seconds; "off": None). See bot/schedule.py.
     weekly_chart: Schedule | None = field(default_factory=lambda: schedule.parse(None))
+    # TELEGRAM_BOT_USERNAME: the bot's @username, for the start links of `kb links` (the
+    # running bot asks Telegram instead)
+    bot_username: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -88,4 +91,5 @@ class Config:
             log_format=log_format,
             retention_days=int(retention),
             weekly_chart=weekly_chart,
+            bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip() or None,
         )

@@ -45,6 +45,7 @@ def item_dict(item: QueueItem) -> dict[str, Any]:
         "entry_id": item.entry_id,
         "delivered": item.delivered == Delivery.SENT,
         "delivery": DELIVERY_NAMES.get(item.delivered),
+        "context": item.context,  # a follow-up's: the question it came after
     }
 
 
@@ -61,6 +62,8 @@ def detail_lines(detail: Detail) -> list[str]:
     """`queue show`: the item, its answer, and the pending questions like it."""
     item = detail.item
     lines = [f"#{item.id} {item.kind} {item.status}, asked {item.created_at}", item.text]
+    if item.context:
+        lines.append(f"(a follow-up; the reader had just asked: {item.context})")
     if item.status == "answered":
         how = f" with entry {item.entry_id}" if item.answered_via == "entry" else ""
         lines.append(f"\nAnswered{how} by {item.answered_by} at {item.answered_at}")
@@ -116,6 +119,11 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
                 f"  answered by the doctor: {window['answered_by_doctor']}, "
                 f"median time {duration(median)}"
             )
+        inline = window["inline"]
+        lines.append(
+            f"  inline searches: {inline['queries']}, answers sent from them:"
+            f" {inline['cards_sent']} (counted only if inline feedback is on)"
+        )
         if window["top_entries"]:
             lines.append("  top entries:")
             lines += [f"    {e['count']:>5}  {e['id']}" for e in window["top_entries"]]
