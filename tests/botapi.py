@@ -197,3 +197,24 @@ def tap_update(app: Application, user_id: int, data: str, sent: ApiCall) -> Upda
         "message": message,
     }
     return Update.de_json({"update_id": next(_update_ids), "callback_query": query}, app.bot)
+
+
+def inline_update(app: Application, user_id: int, query: str) -> Update:
+    """`@bot query` typed by user `user_id` in some chat (no chat or message in it)."""
+    inline = {
+        "id": f"iq{next(_update_ids)}",
+        "from": {"id": user_id, "is_bot": False, "first_name": "R"},
+        "query": query,
+        "offset": "",
+    }
+    return Update.de_json({"update_id": next(_update_ids), "inline_query": inline}, app.bot)
+
+
+def chosen_update(app: Application, user_id: int, result_id: str, query: str) -> Update:
+    """The user picked result `result_id` of inline mode (sent with inline feedback on)."""
+    chosen = {
+        "result_id": result_id,
+        "from": {"id": user_id, "is_bot": False, "first_name": "R"},
+        "query": query,
+    }
+    return Update.de_json({"update_id": next(_update_ids), "chosen_inline_result": chosen}, app.bot)
