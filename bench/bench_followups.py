@@ -8,7 +8,7 @@ bot.yaml's `followup_window`) and, for comparison, each follow-up read alone (as
 22). Counted like `expertbot eval`: right / assisted (the expected entry among the choices,
 one tap away) / wrong / missed over covered follow-ups; false answers over uncovered ones;
 one-tap (right, or the expected entry *first* among the choices). The bundled knowledge, with
-the meaning signal when it is installed (as the bot serves).
+the meaning signal (the default install) and in the words-only mode (EXPERTBOT_SEMANTIC=off).
 
     .venv/bin/python bench/bench_followups.py
     .venv/bin/python bench/bench_followups.py --json bench/results_followups.json
@@ -24,8 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot import semantic  # noqa: E402
 from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
-from bot.reload import load_snapshot  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
+from bot.snapshot import Snapshot  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "followup_cases.yaml"
 
@@ -60,27 +62,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    snapshot = load_snapshot(ROOT / "knowledge")
-    cases = load_cases(CASES, snapshot)
-    result: dict[str, object] = {
-        "cases": len(cases),
-        "meaning": snapshot.matcher.encoder is not None,
-    }
-    print(f"{len(cases)} follow-up pairs, meaning signal: {result['meaning']}")
-    print(
-        f"{'half':<11} {'reading':<11} covered right assisted wrong missed  r+a    one-tap"
-        f" | uncovered false"
-    )
-    for name, part in halves(cases).items():
-        for how, chosen in (("in_context", part), ("alone", alone(part))):
-            data = figures(evaluate(snapshot, chosen))
-            result[f"{name}/{how}"] = data
-            print(
-                f"{name:<11} {how:<11} {data['covered']:7} {data['right']:5} {data['assisted']:8}"
-                f" {data['wrong']:5} {data['missed']:6}  {data['right_or_one_tap_away']:6.1%}"
-                f" {data['one_tap']:6.1%} | {data['uncovered']:9} {data['false_answers']:3}"
-                f" ({data['false_answer_rate']:.1%})"
-            )
+    knowledge, problems = load_knowledge(ROOT / "knowledge")
+    assert knowledge is not None, problems
+    modes = {"meaning": True, "words": False} if semantic.available() else {"words": False}
+    result: dict[str, object] = {}
+    for mode, meaning in modes.items():
+        snapshot = Snapshot.build(knowledge, meaning=meaning)
+        cases = load_cases(CASES, snapshot)
+        result["cases"] = len(cases)
+        print(f"{len(cases)} follow-up pairs, {mode} mode")
+        print(
+            f"{'half':<11} {'reading':<11} covered right assisted wrong missed  r+a    one-tap"
+            " | uncovered false"
+        )
+        for name, part in halves(cases).items():
+            for how, chosen in (("in_context", part), ("alone", alone(part))):
+                data = figures(evaluate(snapshot, chosen))
+                result[f"{mode}/{name}/{how}"] = data
+                print(
+                    f"{name:<11} {how:<11} {data['covered']:7} {data['right']:5}"
+                    f" {data['assisted']:8} {data['wrong']:5} {data['missed']:6}"
+                    f"  {data['right_or_one_tap_away']:6.1%} {data['one_tap']:6.1%} |"
+                    f" {data['uncovered']:9} {data['false_answers']:3}"
+                    f" ({data['false_answer_rate']:.1%})"
+                )
+        print()
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
