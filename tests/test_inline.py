@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import inline
+from bot import inline, render, review_replies, review_terminal
 from bot.knowledge import Knowledge
 from bot.review import ReviewService
 from bot.service import AnswerService
@@ -112,3 +112,7 @@ async def test_only_a_count_is_stored(
         assert db_rows(db_path, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
     stats = await ReviewService(store, lambda: bundled_snapshot).stats()
     assert stats["24h"]["inline"] == {"queries": 2, "cards_sent": 1}
+    shown = render.plain(review_replies.stats(stats, {}))
+    assert "Inline searches in other chats: 2, answers sent: 1" in shown
+    lines = review_terminal.stats_lines(stats)
+    assert any(line.startswith("  inline searches: 2, answers sent from them: 1") for line in lines)
