@@ -77,8 +77,6 @@ class AnswerService:
                     elapsed_ms,
                     context=reading.context,
                 )
-                if decision.outcome is Outcome.ANSWER and decision.entry is not None:
-                    await self.store.remember_answer(chat_id, reading.text, decision.entry.id)
                 for part in decision.open_parts:  # the doctor gets the part, not all again
                     _, part_queued = await self.store.log_question(
                         chat_id, part, Outcome.UNMATCHED.value, None, 0.0, 0.0
@@ -91,6 +89,8 @@ class AnswerService:
                 self._storage(None)
             if queued:
                 self._queued()
+        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+            await self._remember(chat_id, decision.entry, reading.text)
         fields = {
             "outcome": decision.outcome.value,
             "entry_id": decision.entry.id if decision.entry else None,
@@ -134,12 +134,14 @@ class AnswerService:
 
     # --- the conversation -------------------------------------------------------------------
 
-    async def _remember(self, chat_id: int, entry: Entry) -> None:
-        """An answer opened from a button or a link: a follow-up reads it with the entry's
-        own question (the reader's words may have been a follow-up themselves)."""
+    async def _remember(self, chat_id: int, entry: Entry, question: str | None = None) -> None:
+        """The chat's last answer, for the follow-ups of the next minutes: the question as
+        the decision read it, or for an answer opened from a button or a link the entry's
+        own question (the words before the tap may have been a follow-up themselves). A
+        failure costs only the context."""
         if self.store is not None and self.knowledge.settings.followup_window:
             try:
-                await self.store.remember_answer(chat_id, entry.question, entry.id)
+                await self.store.remember_answer(chat_id, question or entry.question, entry.id)
             except StoreError as exc:
                 log.warning("last answer not remembered: %s", exc)
 

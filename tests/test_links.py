@@ -86,3 +86,11 @@ def test_kb_links_needs_a_username(run_cli: RunCli) -> None:
     assert code == 1 and "give --bot USERNAME or set TELEGRAM_BOT_USERNAME" in err
     code, _, err = run_cli("kb", "links", "-k", str(BUNDLED_KB), "--bot", "not a name")
     assert code == 1 and "is not a Telegram bot username" in err
+
+
+async def test_share_in_the_console_says_what_it_does_in_telegram(
+    bundled_snapshot: Snapshot,
+) -> None:
+    service = AnswerService(bundled_snapshot, None)
+    reply = await service.press(READER, Action.SHARE, "how-long-botox-lasts")
+    assert reply.blocks[0].text == bundled_snapshot.knowledge.settings.text("share_elsewhere")
