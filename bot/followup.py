@@ -18,7 +18,8 @@ reads — the follow-up, then the last question. The same calibrated decision
   (a new question about IPL after a rosacea answer is about IPL);
 - when nothing is close, the follow-up goes to the doctor *with* the previous question.
 
-Safety and small talk read the message alone. Nothing here writes: the service remembers the
+Safety reads the message alone, then with the last question: "and now it's turning white?"
+after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the service remembers the
 last answer per chat (bot/storage/conversation.py) and queues with the context.
 Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
 """
@@ -100,9 +101,11 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     if not looks_like_followup(text):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
-    together, _ = snapshot.decide(combined)
-    if together.outcome is Outcome.URGENT:  # the previous words are not the reader's news
-        together = Decision(Outcome.UNMATCHED)
+    together, together_flag = snapshot.decide(combined)
+    if together.outcome is Outcome.URGENT:
+        # "and now it's turning white?" after a filler answer: a sign that is urgent only
+        # with the procedure the last question named. Safety first: urgent, with the context
+        return Reading(together, together_flag, context=last.question, text=combined)
     together = _names(snapshot, text, together, last)
     alone = _names(snapshot, text, alone, last)
     if alone.outcome is Outcome.ANSWER and _agrees(alone, together):

@@ -121,6 +121,36 @@ def test_a_red_flag_in_a_follow_up_is_urgent(bundled_snapshot: Snapshot) -> None
     assert reading.decision.outcome is Outcome.URGENT and reading.flag is not None
 
 
+@pytest.mark.parametrize("text", ["and now it is turning white?", "and now my vision is blurry?"])
+def test_a_sign_urgent_only_with_the_last_question_is_urgent(
+    bundled_snapshot: Snapshot, text: str
+) -> None:
+    """Alone, "and now it is turning white?" names no procedure; after a lip-filler answer
+    it describes a blocked vessel: safety reads it with the last question too."""
+    assert bundled_snapshot.decide(text)[0].outcome is not Outcome.URGENT
+    last = turn(bundled_snapshot, "How long does lip filler swelling last?")
+    reading = followup.read_in_context(bundled_snapshot, text, last)
+    assert reading.decision.outcome is Outcome.URGENT and reading.flag is not None
+    assert reading.context == last.question
+
+
+async def test_an_urgent_follow_up_reaches_the_doctor_at_once_with_its_context(
+    service: AnswerService, store: Store
+) -> None:
+    await service.ask(READER, "How long does lip filler swelling last?")
+    reply = await service.ask(READER, "and now it is turning white?")
+    assert reply.outcome is Outcome.URGENT and reply.queued
+    (item,) = await store.queue()
+    assert (item.kind, item.context) == ("urgent", "How long does lip filler swelling last?")
+
+
+def test_no_follow_up_of_the_blind_set_is_made_urgent(bundled_snapshot: Snapshot) -> None:
+    """Over-triage: none of the 320 follow-ups describes an emergency."""
+    cases = load_cases(DATA / "followup_cases.yaml", bundled_snapshot)
+    urgent = [c.text for c in cases if in_context(bundled_snapshot, c).outcome is Outcome.URGENT]
+    assert urgent == []
+
+
 def test_the_previous_entry_again_must_be_asked_something_new(
     bundled_snapshot: Snapshot,
 ) -> None:
