@@ -49,6 +49,9 @@ class Config:
     # EXPERTBOT_CHOICES_GRACE: seconds a question shown choices waits for the reader before it
     # goes to the doctor; None = bot.yaml's choices_grace (minutes)
     choices_grace: float | None = None
+    # TELEGRAM_BOT_USERNAME: the bot's @username, for the start links of `kb links` (the
+    # running bot asks Telegram instead)
+    bot_username: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -99,4 +102,5 @@ class Config:
             retention_days=int(retention),
             weekly_chart=weekly_chart,
             choices_grace=choices_grace,
+            bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip() or None,
         )

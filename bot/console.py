@@ -46,7 +46,7 @@ async def _converse(service: AnswerService, snap: Snapshot, db_path: Path) -> No
             f"loaded; database {db_path}.\nType a question; a number picks a button; "
             "/topics, /privacy, /forget, /help; Ctrl-D or /quit to leave.\n"
         )
-    last: Reply | None = service.start()
+    last: Reply | None = service.greeting()
     show(last)
     while True:
         try:
@@ -74,8 +74,8 @@ async def console_step(service: AnswerService, line: str, last: Reply | None) ->
         button = buttons[int(line) - 1]
         return await service.press(chat_id, button.action, button.arg)
     command = line.split()[0].lower() if line.startswith("/") else None
-    if command in ("/start",):
-        return service.start()
+    if command in ("/start",):  # "/start <entry-id>" as a start link opens that answer
+        return await service.start(chat_id, line.split(maxsplit=1)[1] if " " in line else "")
     if command in ("/help",):
         return service.how_to_ask()
     if command == "/topics":

@@ -1,4 +1,7 @@
-"""`expertbot eval`: how often the bot is right on a set of cases (design.md §4). Writes nothing."""
+"""`expertbot eval`: how often the bot is right on a set of cases (design.md §4). Writes nothing.
+
+A case with `previous` (and `previous_expect`, the entry that answered it) is a follow-up: it
+is read in the context of that answer (bot/followup.py), as the bot reads it in a chat."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import followup
 from bot.models import Decision, Outcome
 from bot.snapshot import Snapshot
 from bot.yamlfile import YamlProblem, load_yaml
@@ -26,6 +30,8 @@ class Case:
     outcome: Outcome | None = None  # urgent / smalltalk expected instead
     acceptable: frozenset[str] = frozenset()  # other entries whose answer also serves
     style: str | None = None  # free text: long / short / title_body …
+    previous: str | None = None  # a follow-up's: the message answered just before…
+    previous_expect: str | None = None  # …with this entry (bot/followup.py)
 
 
 @dataclass(slots=True)
@@ -115,6 +121,10 @@ def load_cases(path: Path, snapshot: Snapshot) -> list[Case]:
         if not isinstance(acceptable, list):
             raise CasesError(f"{path}: case {i}: 'acceptable' must be a list of entry ids or links")
         style = item.get("style")
+        previous = item.get("previous")
+        previous_expect = item.get("previous_expect")
+        if previous is not None and previous_expect is None:
+            raise CasesError(f"{path}: case {i}: 'previous' needs 'previous_expect' (an entry)")
         cases.append(
             Case(
                 str(item["text"]),
@@ -122,6 +132,8 @@ def load_cases(path: Path, snapshot: Snapshot) -> list[Case]:
                 Outcome(outcome) if outcome else None,
                 frozenset(entry_id(a, i) for a in acceptable),
                 None if style is None else str(style),
+                None if previous is None else str(previous),
+                None if previous_expect is None else entry_id(previous_expect, i),
             )
         )
     return cases
@@ -136,7 +148,7 @@ def evaluate(
     report = Report(cases=len(cases))
     one_tap = 0
     for case in cases:
-        decision = decide(case.text)
+        decision = decide(case.text) if case.previous is None else in_context(snapshot, case)
         entry_id = decision.entry.id if decision.entry else None
         answered = decision.outcome is Outcome.ANSWER
         style = report.by_style.setdefault(case.style or "-", StyleCounts())
@@ -194,6 +206,16 @@ def evaluate(
         report.choices_uncovered_rate = round(report.choices_uncovered / report.uncovered, 4)
         report.reaches_doctor_rate = round(report.reaches_doctor / report.uncovered, 4)
     return report
+
+
+def in_context(snapshot: Snapshot, case: Case) -> Decision:
+    """A follow-up case: read after `previous` was answered with `previous_expect` (as the
+    service reads it within bot.yaml's followup_window)."""
+    entry = snapshot.knowledge.get(case.previous_expect or "")
+    assert case.previous is not None and entry is not None
+    return followup.read_in_context(
+        snapshot, case.text, followup.Turn(case.previous, entry)
+    ).decision
 
 
 def summary(report: Report) -> str:

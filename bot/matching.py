@@ -358,6 +358,10 @@ class Matcher:
         the knowledge never uses are chatter here ("horrible", "desperate")."""
         return {t for t in self.analyzer.terms(text) if t in self.idf}
 
+    def phrasing_terms(self, entry_id: str) -> frozenset[str]:
+        """The terms of an entry's own phrasings (question and alternates)."""
+        return self._entry_terms[self._index[entry_id]]
+
     def _unexplained(self, known: set[str], entry: int) -> float:
         """The share of the telling words (by weight) that the entry neither asks nor
         answers: "hair loss" in a Botox question that the atrophy entry cannot explain."""

@@ -105,6 +105,8 @@ class Action(StrEnum):
     HOW_TO_ASK = "h"
     FORGET = "f"  # confirm /forget
     CANCEL = "x"
+    SHARE = "s"  # send the answer to another chat via inline mode (arg: the entry id; in
+    # Telegram a switch_inline_query button with the id as the query, never callback data)
 
 
 class ReviewAction(StrEnum):
@@ -183,3 +185,4 @@ class QueueItem:
     posted_at: str | None = None  # when it was shown in the review chat
     choices: str | None = None  # the questions the reader was offered and did not take, a line each
     part: str | None = None  # the part(s) of `text` no entry answered, a line each
+    context: str | None = None  # a follow-up's: the question it came after (bot/followup.py)

@@ -54,6 +54,8 @@ def entry_card(
         related = knowledge.get(rid)
         if related is not None and len(rows) < 4:
             rows.append((Button(f"{s.text('related')}: {related.question}", Action.ENTRY, rid),))
+    # last, so the numbers of the other buttons stay (the console numbers them)
+    rows.append((Button(s.text("share_button"), Action.SHARE, entry.id),))
     return Reply(outcome, blocks, tuple(rows), entry=entry, score=score, question_id=question_id)
 
 

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 from bot import chart, review_export, rich
 from bot.models import Entry, QueueItem, Span
 from bot.snapshot import Snapshot
-from bot.storage import Store
+from bot.storage import INLINE_CHOSEN, INLINE_QUERY, Store
 from bot.text import clean, content_words, normalise
 
 GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100
@@ -299,6 +299,11 @@ class ReviewService:
                 ],
                 "answered_by_doctor": len(times),
                 "median_answer_seconds": statistics.median(times) if times else None,
+                # inline mode (`@bot query` in other chats): counted per hour, nothing else kept
+                "inline": {
+                    "queries": await self.store.counted(INLINE_QUERY, since),
+                    "cards_sent": await self.store.counted(INLINE_CHOSEN, since),
+                },
             }
         result["pending_groups"] = [g.as_dict() for g in (await self.pending_groups())[:10]]
         result["not_stored"] = ["smalltalk"]

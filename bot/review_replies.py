@@ -29,6 +29,7 @@ from bot.review import (
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
 OTHER_CHARS = 200  # of each similar question listed under it
+CONTEXT_CHARS = 600  # of the question a follow-up came after
 OTHERS_SHOWN = 5
 QUEUE_PAGE = 8
 LINE_CHARS = 90
@@ -81,6 +82,9 @@ def card(
     readers = len({item.chat_id, *(o.chat_id for o in others)})
     head = card_head(kind, item.id, label, when(item.created_at), group=bool(others))
     blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(marked(item), CARD_CHARS))]
+    if item.context:  # a follow-up: it means little without the question before it
+        blocks.append(Block(BlockKind.TEXT, "A follow-up. The reader had just asked:"))
+        blocks.append(Block(BlockKind.QUOTE, _cut(item.context, CONTEXT_CHARS)))
     blocks += context(item)
     if item.kind == "feedback" and item.entry_id:
         about = f"“{entry.question}” ({item.entry_id})" if entry else item.entry_id
@@ -253,6 +257,12 @@ def stats(data: dict[str, Any], questions: dict[str, str]) -> Reply:
                 else ""
             ),
         ]
+        inline = w["inline"]
+        if inline["queries"]:
+            lines.append(
+                f"Inline searches in other chats: {inline['queries']}"
+                + (f", answers sent: {inline['cards_sent']}" if inline["cards_sent"] else "")
+            )
         if w["top_entries"]:
             lines.append("Top answers:")
             lines += [

@@ -47,6 +47,7 @@ def item_dict(item: QueueItem) -> dict[str, Any]:
         "choices": choices_of(item),  # what the reader was offered and did not open
         "delivered": item.delivered == Delivery.SENT,
         "delivery": DELIVERY_NAMES.get(item.delivered),
+        "context": item.context,  # a follow-up's: the question it came after
     }
 
 
@@ -63,6 +64,8 @@ def detail_lines(detail: Detail) -> list[str]:
     """`queue show`: the item, its answer, and the pending questions like it."""
     item = detail.item
     lines = [f"#{item.id} {item.kind} {item.status}, asked {item.created_at}", marked(item)]
+    if item.context:
+        lines.append(f"(a follow-up; the reader had just asked: {item.context})")
     if item.part:
         lines.append("(no vetted answer for the part marked ▶ … ◀; the rest was answered)")
         lines += [f"  unanswered: {p}" for p in unmarked_parts(item)]
@@ -125,6 +128,11 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
                 f"  answered by the doctor: {window['answered_by_doctor']}, "
                 f"median time {duration(median)}"
             )
+        inline = window["inline"]
+        lines.append(
+            f"  inline searches: {inline['queries']}, answers sent from them:"
+            f" {inline['cards_sent']} (counted only if inline feedback is on)"
+        )
         if window["top_entries"]:
             lines.append("  top entries:")
             lines += [f"    {e['count']:>5}  {e['id']}" for e in window["top_entries"]]

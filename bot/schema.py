@@ -126,6 +126,11 @@ class Texts(_Strict):
     forget_failed: str = "Sorry, that did not work. Please try /forget again later."
     cancelled: str = "Nothing was deleted."
     vote_thanks: str = "Thanks for the feedback!"
+    share_button: str = "↗️ Share"
+    share_elsewhere: str = (
+        "In Telegram, Share sends this answer to another chat: pick the chat, then the answer."
+    )
+    inline_open_button: str = "Ask {name} more"  # under a card sent in inline mode
     doctor_answered: str = "{expert} answered your question:"
     doctor_linked: str = "{expert} picked this vetted answer for your question:"
     dismissed_note: str = (
@@ -205,12 +210,16 @@ class BotSettings(_Strict):
     # minutes a question shown choices waits for the reader before it goes to the doctor by
     # itself (EXPERTBOT_CHOICES_GRACE, in seconds, overrides it)
     choices_grace: float = Field(30, ge=0, le=7 * 24 * 60)
+    # minutes after an answer in which a short message that does not stand on its own is
+    # read together with the last question (bot/followup.py); 0: every message alone
+    followup_window: int = Field(10, ge=0, le=24 * 60)
     texts: Texts = Texts()
     matching: Matching = Matching()
     review: Review = Review()
 
     def text(self, name: str) -> str:
         raw: str = getattr(self.texts, name)
+        raw = raw.replace("{name}", self.name)
         return raw.replace("{expert}", self.expert).replace("{reply_time}", self.reply_time)
 
 

@@ -8,15 +8,16 @@ an unmatched reply does not pretend the question was queued.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 
-from bot import logs, replies
+from bot import followup, inline, links, logs, replies
 from bot.knowledge import Knowledge
-from bot.models import Action, Button, Outcome, Reply, number
+from bot.models import Action, Button, Entry, Outcome, Reply, number
 from bot.snapshot import Snapshot
-from bot.storage import Store, StoreError
+from bot.storage import INLINE_CHOSEN, INLINE_QUERY, Store, StoreError
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,10 @@ class AnswerService:
         text = clean(text)
         if not text:
             return replies.message(snapshot.knowledge.settings.text("empty"))
+        last = await self._last_turn(chat_id)
         started = time.perf_counter()
-        decision, flag = snapshot.decide(text)
+        reading = followup.read_in_context(snapshot, text, last)
+        decision, flag = reading.decision, reading.flag
         elapsed_ms = (time.perf_counter() - started) * 1000
         question_id: int | None = None
         queued = False
@@ -92,6 +95,7 @@ class AnswerService:
                     elapsed_ms,
                     hold=hold,
                     open_parts=decision.open_parts,  # the whole message, the parts marked
+                    context=reading.context,
                 )
             except StoreError as exc:
                 log.error("question not stored: %s", exc)
@@ -103,12 +107,15 @@ class AnswerService:
                 self._queued()
             if held and self.on_held is not None:
                 self.on_held()
+        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+            await self._remember(chat_id, decision.entry, reading.text)
         fields = {
             "outcome": decision.outcome.value,
             "entry_id": decision.entry.id if decision.entry else None,
             "score": round(decision.score, 3),
             "match_ms": round(elapsed_ms, 1),
             "queued": queued,
+            "followup": reading.context is not None,
         }
         log.debug("question from chat %s: %r -> %s", chat_id, text, fields)  # DEBUG only: text
         if not logs.note(**fields):  # in a Telegram update, its one log line carries these
@@ -161,7 +168,36 @@ class AnswerService:
                     await self.store.add_alternate(chat_id, entry_id, text)
             except StoreError as exc:
                 log.error("alternate not stored: %s", exc)
+        await self._remember(chat_id, entry)
         return replies.entry_card(knowledge, entry)
+
+    # --- the conversation -------------------------------------------------------------------
+
+    async def _remember(self, chat_id: int, entry: Entry, question: str | None = None) -> None:
+        """The chat's last answer, for the follow-ups of the next minutes: the question as
+        the decision read it, or for an answer opened from a button or a link the entry's
+        own question (the words before the tap may have been a follow-up themselves). A
+        failure costs only the context."""
+        if self.store is not None and self.knowledge.settings.followup_window:
+            try:
+                await self.store.remember_answer(chat_id, question or entry.question, entry.id)
+            except StoreError as exc:
+                log.warning("last answer not remembered: %s", exc)
+
+    async def _last_turn(self, chat_id: int) -> followup.Turn | None:
+        """The last answer of this chat, while a follow-up may still lean on it."""
+        window = self.knowledge.settings.followup_window
+        if self.store is None or not window:
+            return None
+        try:
+            last = await self.store.last_answer(chat_id)
+        except StoreError as exc:
+            log.warning("last answer not read: %s", exc)
+            return None
+        if last is None or last.age() > dt.timedelta(minutes=window):
+            return None
+        entry = self.knowledge.get(last.entry_id)
+        return followup.Turn(last.question, entry) if entry is not None else None
 
     async def ask_doctor(self, chat_id: int, question_id: int | None) -> Reply:
         settings = self.knowledge.settings
@@ -227,6 +263,8 @@ class AnswerService:
             return await self.forget(chat_id)
         if action is Action.CANCEL:
             return replies.message(self.knowledge.settings.text("cancelled"))
+        if action is Action.SHARE:  # (in Telegram the button opens inline mode instead)
+            return replies.message(self.knowledge.settings.text("share_elsewhere"))
         return replies.message(self.knowledge.settings.text("answer_changed"))
 
     def notice(self, name: str) -> Reply:
@@ -243,8 +281,37 @@ class AnswerService:
         )
         return Reply(None, replies.message(s.text("forget_confirm")).blocks, buttons)
 
-    def start(self) -> Reply:
+    async def start(self, chat_id: int, payload: str = "") -> Reply:
+        """/start, or a start link (`/start <entry-id>`, bot/links.py): that answer; an
+        unknown payload gets the normal greeting."""
+        knowledge = self.knowledge
+        entry = links.entry_for_payload(knowledge, payload) if payload else None
+        if entry is None:
+            return replies.start(knowledge)
+        await self._remember(chat_id, entry)
+        return replies.entry_card(knowledge, entry)
+
+    def greeting(self) -> Reply:
         return replies.start(self.knowledge)
+
+    # --- inline mode ------------------------------------------------------------------------
+
+    async def inline(self, query: str) -> inline.InlineAnswer:
+        """`@bot query` in any chat: the entries that fit, or the safety text. Only counted
+        (per hour, for /stats): who asked and what is not stored."""
+        await self._count(INLINE_QUERY)
+        return inline.answer(self.snapshot, query)
+
+    async def inline_chosen(self) -> None:
+        """A card was sent from inline mode (Telegram tells only when inline feedback is on)."""
+        await self._count(INLINE_CHOSEN)
+
+    async def _count(self, name: str) -> None:
+        if self.store is not None:
+            try:
+                await self.store.count(name)
+            except StoreError as exc:
+                log.warning("inline query not counted: %s", exc)
 
     def how_to_ask(self) -> Reply:
         return replies.message(self.knowledge.settings.text("how_to_ask"))

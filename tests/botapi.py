@@ -43,12 +43,17 @@ class ApiCall:
     def chat_id(self) -> int:
         return int(self.params.get("chat_id", 0))
 
-    def button_data(self) -> list[str]:
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button of the message's keyboard, as sent."""
         markup = self.params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
         rows = (markup or {}).get("inline_keyboard", [])
-        return [button["callback_data"] for row in rows for button in row]
+        return [button for row in rows for button in row]
+
+    def button_data(self) -> list[str]:
+        """The callback data of the buttons that have some (not Share's inline switch)."""
+        return [b["callback_data"] for b in self.buttons() if "callback_data" in b]
 
 
 class BotApiDouble(BaseRequest):
@@ -192,3 +197,24 @@ def tap_update(app: Application, user_id: int, data: str, sent: ApiCall) -> Upda
         "message": message,
     }
     return Update.de_json({"update_id": next(_update_ids), "callback_query": query}, app.bot)
+
+
+def inline_update(app: Application, user_id: int, query: str) -> Update:
+    """`@bot query` typed by user `user_id` in some chat (no chat or message in it)."""
+    inline = {
+        "id": f"iq{next(_update_ids)}",
+        "from": {"id": user_id, "is_bot": False, "first_name": "R"},
+        "query": query,
+        "offset": "",
+    }
+    return Update.de_json({"update_id": next(_update_ids), "inline_query": inline}, app.bot)
+
+
+def chosen_update(app: Application, user_id: int, result_id: str, query: str) -> Update:
+    """The user picked result `result_id` of inline mode (sent with inline feedback on)."""
+    chosen = {
+        "result_id": result_id,
+        "from": {"id": user_id, "is_bot": False, "first_name": "R"},
+        "query": query,
+    }
+    return Update.de_json({"update_id": next(_update_ids), "chosen_inline_result": chosen}, app.bot)

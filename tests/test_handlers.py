@@ -40,8 +40,18 @@ from bot.telegram.doctor import Reload
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateGate
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
-from tests.botapi import TOKEN, ApiCall, BotApiDouble, bot_message, tap_update, text_update
+from tests.botapi import (
+    TOKEN,
+    ApiCall,
+    BotApiDouble,
+    bot_message,
+    chosen_update,
+    inline_update,
+    tap_update,
+    text_update,
+)
 from tests.conftest import DATA, db_rows, until
+from tests.e2e.fake_telegram import parse_html
 
 DOCTOR = 900
 READER = 41
@@ -178,6 +188,89 @@ async def test_a_photo_gets_the_text_only_note(bot: Bot) -> None:
     photo = [{"file_id": "x", "file_unique_id": "x", "width": 1, "height": 1}]
     (note,) = await bot.says(READER, "", photo=photo)
     assert note.chat_id == READER and note.text
+
+
+# --- conversation: inline mode, start links, Share, follow-ups (issue 22) ---------------------
+
+
+def inline_results(call: ApiCall) -> list[dict]:
+    results = call.params["results"]
+    return json.loads(results) if isinstance(results, str) else results
+
+
+async def test_inline_mode_lists_cards_that_telegram_accepts(bot: Bot) -> None:
+    before = len(bot.api.calls)
+    await bot.handle(inline_update(bot.application, READER, "sunscreen"))
+    (call,) = [c for c in bot.api.calls[before:] if c.method == "answerInlineQuery"]
+    results = inline_results(call)
+    assert 1 <= len(results) <= 10 and results[0]["id"] == "sunscreen-amount"
+    for result in results:
+        assert result["type"] == "article" and result["title"] and result["description"]
+        content = result["input_message_content"]
+        assert content["parse_mode"] == "HTML"
+        text, _ = parse_html(content["message_text"])
+        assert len(text) <= 4096
+        (button,) = [b for row in result["reply_markup"]["inline_keyboard"] for b in row]
+        assert button["url"] == f"https://t.me/TestBot?start={result['id']}"
+    assert not call.params.get("is_personal")
+    # only counted: no question, no reader
+    assert db_rows(bot.db, "SELECT name, n FROM counters") == [("inline_query", 1)]
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM questions") == [(0,)]
+
+
+async def test_a_long_answer_is_one_inline_message(bot: Bot) -> None:
+    before = len(bot.api.calls)
+    await bot.handle(inline_update(bot.application, READER, "tattoo-aftercare-guide"))
+    (call,) = [c for c in bot.api.calls[before:] if c.method == "answerInlineQuery"]
+    (result,) = inline_results(call)
+    text, _ = parse_html(result["input_message_content"]["message_text"])
+    assert len(text) <= 4096 and text.startswith("What is the complete aftercare")
+
+
+async def test_a_red_flag_in_inline_mode_gets_the_safety_text(
+    store: Store, db_path: Path, bundled_snapshot: Snapshot
+) -> None:
+    async with running(store, db_path, bundled_snapshot) as bot:  # (with safety.yaml)
+        text = "I had lip filler yesterday and now the skin on my lip is turning white"
+        await bot.handle(inline_update(bot.application, READER, text))
+    (call,) = bot.api.sent("answerInlineQuery")
+    (result,) = inline_results(call)
+    assert result["id"] == "urgent" and "reply_markup" not in result
+    assert "urgent" in result["input_message_content"]["message_text"].lower()
+
+
+async def test_a_card_sent_from_inline_mode_is_counted(bot: Bot) -> None:
+    await bot.handle(chosen_update(bot.application, READER, "sunscreen-amount", "sunscreen"))
+    assert db_rows(bot.db, "SELECT name, n FROM counters") == [("inline_chosen", 1)]
+
+
+async def test_a_start_link_opens_its_answer_with_a_share_button(bot: Bot) -> None:
+    (card,) = await bot.says(READER, "/start sunscreen-amount")
+    assert card.text.startswith("<b>How much sunscreen should I apply?</b>")
+    (share,) = [b for b in card.buttons() if "switch_inline_query" in b]
+    assert share["switch_inline_query"] == "sunscreen-amount"
+    assert "callback_data" not in share
+    (greeting,) = await bot.says(READER, "/start no-such-entry")
+    assert greeting.text == (await bot.says(READER, "/start"))[0].text
+
+
+async def test_the_bots_own_card_sent_via_inline_mode_is_not_a_question(bot: Bot) -> None:
+    via = {"id": 123456, "is_bot": True, "first_name": "Test", "username": "TestBot"}
+    said = await bot.says(READER, "How much sunscreen should I apply?", via_bot=via)
+    assert said == []
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM questions") == [(0,)]
+
+
+async def test_a_follow_up_in_telegram_and_the_doctor_sees_its_context(bot: Bot) -> None:
+    await bot.says(READER, KNOWN)
+    (offer,) = await bot.says(READER, "and how often?")
+    assert offer.text.startswith("I think you're asking:")
+    (choices,) = await bot.says(READER, "what about my kids?")
+    await bot.taps(READER, button(choices, "q:"), choices)  # "Not quite — ask the doctor"
+    await bot.outbox.work()
+    (card,) = [c for c in bot.api.sent() if c.chat_id == DOCTOR]
+    assert "what about my kids?" in card.text and KNOWN in card.text
+    assert "A follow-up. The reader had just asked:" in card.text
 
 
 # --- the doctor -------------------------------------------------------------------------------

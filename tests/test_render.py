@@ -248,8 +248,8 @@ def test_plain_shows_numbered_buttons(knowledge: Knowledge) -> None:
     assert text.startswith("Is this a question?\n\nFirst line.\n\n• one\n• two\n\n")
     assert "Read more: https://example.org/kb/test-entry" in text
     assert text.endswith(
-        "  [1] 👍\n  [2] 👎\n  [3] Related: Does a jade roller reduce puffiness?"
-    )  # the unknown related id is not offered
+        "  [1] 👍\n  [2] 👎\n  [3] Related: Does a jade roller reduce puffiness?\n  [4] ↗️ Share"
+    )  # the unknown related id is not offered; Share comes last
     assert "[1]" not in render.plain(card)  # buttons only when asked
 
 

@@ -79,7 +79,13 @@ def texts(db: Path, table: str) -> list[str]:
 async def test_prune_deletes_only_rows_outside_the_window(store: Store, db_path: Path) -> None:
     fill(db_path)
     deleted = await store.prune_old(DAYS, at=AT)
-    assert deleted == {"queue": 2, "questions": 1, "votes": 1, "alternates": 1}
+    assert deleted == {
+        "queue": 2,
+        "questions": 1,
+        "votes": 1,
+        "alternates": 1,
+        "conversations": 0,
+    }
     assert texts(db_path, "questions") == [f"question {EDGE}", f"question {INSIDE}"]
     assert texts(db_path, "alternates") == [f"alt {EDGE}", f"alt {INSIDE}"]
     assert texts(db_path, "queue") == [
@@ -141,7 +147,8 @@ def test_db_prune_command(run_cli: RunCli, db_path: Path) -> None:
     code, out, err = run_cli("db", "prune", "--days", "36500")
     assert code == 0, err
     assert out.strip() == (
-        "Deleted what is older than 36500 days: 0 queue, 0 questions, 0 votes, 0 alternates"
+        "Deleted what is older than 36500 days: 0 queue, 0 questions, 0 votes, 0 alternates,"
+        " 0 conversations"
         " (pending questions kept)."
     )
     code, out, err = run_cli("db", "prune", env={"RETENTION_DAYS": "1"})

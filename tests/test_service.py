@@ -90,7 +90,8 @@ async def test_answer_card(
     assert [n.text for n in notes] == [settings.text("disclaimer")]
     assert any(b.kind is BlockKind.TEXT and b.text == entry.answer for b in reply.blocks)
 
-    votes, *related = reply.buttons
+    votes, *related, share = reply.buttons
+    assert [(b.action, b.arg) for b in share] == [(Action.SHARE, entry.id)]
     assert [(b.label, b.action, b.arg) for b in votes] == [
         ("👍", Action.VOTE_UP, entry.id),
         ("👎", Action.VOTE_DOWN, entry.id),
@@ -117,7 +118,7 @@ async def test_at_most_three_related(
     )
     service = AnswerService(dataclasses.replace(bundled_snapshot, knowledge=knowledge), store)
     reply = await service.press(READER, Action.ENTRY, entry.id)
-    related = reply.buttons[1:]
+    related = reply.buttons[1:-1]  # (the last row: Share)
     assert [b.arg for (b,) in related] == list(others[:3])
 
 

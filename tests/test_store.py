@@ -14,7 +14,7 @@ import pytest
 from bot.storage import MAX_STORED_CHARS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from tests.conftest import db_count, db_rows, schema_version, until
 
-TABLES = {"questions", "queue", "votes", "alternates", "held"}
+TABLES = {"questions", "queue", "votes", "alternates", "held", "conversations"}
 
 
 def tables_with_chat_id(db: Path) -> list[str]:
@@ -211,6 +211,7 @@ async def fill(store: Store, chat_id: int) -> None:
     await store.vote(chat_id, "entry-a", 1)
     await store.vote(chat_id, "entry-b", -1)
     await store.add_alternate(chat_id, "entry-a", f"words of {chat_id}")
+    await store.remember_answer(chat_id, f"answered for {chat_id}", "entry-a")
     assert qid
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from bot import cli, proposals_terminal
+from bot import cli, links, proposals_terminal
 from bot.checks import check, drafts
 from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
 from bot.kbimport import KbImportError, import_source, report_lines
@@ -167,3 +167,26 @@ def kb_publish(
         typer.echo(f"expertbot: not published {entry_id}: {why}", err=True)
     if result.refused:
         raise typer.Exit(1)
+
+
+@kb_app.command("links")
+def kb_links(
+    knowledge: KnowledgeOpt = None,
+    bot: Annotated[
+        str | None,
+        typer.Option(
+            "--bot", help="The bot's username (default: $TELEGRAM_BOT_USERNAME).", metavar="NAME"
+        ),
+    ] = None,
+) -> None:
+    """Print every served entry's start link (t.me/<bot>?start=<entry-id>: it opens the bot
+    with that answer), one per line: id, link, question; tab-separated."""
+    raw = bot or config().bot_username
+    if not raw:
+        raise fail("which bot? give --bot USERNAME or set TELEGRAM_BOT_USERNAME")
+    username = links.clean_username(raw)
+    if username is None:
+        raise fail(f"'{raw}' is not a Telegram bot username (5-32 letters, digits or _)")
+    snap = cli.snapshot(knowledge)
+    for entry in snap.knowledge.entries.values():
+        typer.echo(f"{entry.id}\t{links.start_link(username, entry.id)}\t{entry.question}")

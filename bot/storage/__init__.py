@@ -11,6 +11,7 @@
 - `telegram_state`: the transport's own state (handled updates, review posts, prompts);
 - `proposals`: knowledge proposals (phrasings that could join the knowledge) and the
   decisions on them;
+- `conversation`: a chat's last answer (for follow-ups) and inline mode's counts;
 - `stats`: statistics, and retention.
 
 Every write commits before the caller replies to anyone, so a crash never loses what a reader
@@ -20,6 +21,13 @@ copies whole files).
 
 from __future__ import annotations
 
+from bot.storage.conversation import (
+    CONVERSATION_KEPT,
+    INLINE_CHOSEN,
+    INLINE_QUERY,
+    Conversation,
+    LastAnswer,
+)
 from bot.storage.db import BUSY_TIMEOUT_MS
 from bot.storage.errors import MAX_STORED_CHARS, StoreError, now, storable
 from bot.storage.held import HELD_KIND, HeldQuestions
@@ -31,14 +39,17 @@ from bot.storage.stats import PRUNE_QUEUE_SQL, Stats
 from bot.storage.telegram_state import HANDLED_UPDATES_KEPT, TelegramState
 
 
-class Store(Readers, HeldQuestions, Queue, Proposals, TelegramState, Stats):
+class Store(Readers, HeldQuestions, Queue, Proposals, TelegramState, Stats, Conversation):
     """The bot's database: `await Store.open(path)`, then the methods of each part."""
 
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "CONVERSATION_KEPT",
     "HANDLED_UPDATES_KEPT",
     "HELD_KIND",
+    "INLINE_CHOSEN",
+    "INLINE_QUERY",
     "MAX_STORED_CHARS",
     "MIGRATIONS",
     "PART_KIND",
@@ -47,6 +58,7 @@ __all__ = [
     "READER_TABLES",
     "SCHEMA_VERSION",
     "Delivery",
+    "LastAnswer",
     "Source",
     "Store",
     "StoreError",

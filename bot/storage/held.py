@@ -43,7 +43,7 @@ class HeldQuestions(Database):
             # would stay due for ever and keep the sweeper awake: it goes
             await db.execute("DELETE FROM held WHERE question_id NOT IN (SELECT id FROM questions)")
             async with db.execute(
-                "SELECT h.question_id, h.chat_id, h.choices, q.text FROM held h"
+                "SELECT h.question_id, h.chat_id, h.choices, q.text, q.context FROM held h"
                 f" JOIN questions q ON q.id = h.question_id WHERE {where}"
                 " ORDER BY h.due, h.question_id",
                 params,
@@ -57,6 +57,7 @@ class HeldQuestions(Database):
                     str(row["text"]),
                     HELD_KIND,
                     choices=str(row["choices"]) or None,
+                    context=row["context"],
                 )
                 await db.execute("DELETE FROM held WHERE question_id = ?", (row["question_id"],))
                 queued += 1

@@ -173,6 +173,29 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE queue ADD COLUMN choices TEXT;
     ALTER TABLE queue ADD COLUMN part TEXT;
     """,
+    # 8: the conversation (bot/followup.py, bot/inline.py). conversations: per chat, the last
+    # question answered and its entry, so a short follow-up ("and for lips?") is read in its
+    # context for a few minutes; one row per chat, replaced, deleted by /forget and pruned
+    # within a day. questions.context and queue.context: the question a follow-up came after,
+    # for the doctor (also when it is queued later, from "ask the doctor"). counters: per
+    # hour, how many inline queries came and how many cards were sent from them, for /stats;
+    # no reader's id or words (inline mode stores nothing else).
+    """
+    CREATE TABLE conversations (
+        chat_id INTEGER PRIMARY KEY,
+        question TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    ALTER TABLE questions ADD COLUMN context TEXT;
+    ALTER TABLE queue ADD COLUMN context TEXT;
+    CREATE TABLE counters (
+        hour TEXT NOT NULL,
+        name TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (hour, name)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -44,18 +44,31 @@ async def enqueue(
     *,
     choices: str | None = None,
     part: str | None = None,
+    context: str | None = None,
 ) -> bool:
     """Queue a question (inside the caller's transaction); a reader repeating a pending
     question keeps one queue item (a repeat that is urgent makes it urgent). `choices`: what
-    the reader was offered; `part`: what of `text` no entry answered (see QueueItem)."""
+    the reader was offered; `part`: what of `text` no entry answered (see QueueItem);
+    `context`: the question a follow-up came after (the doctor sees both)."""
     await db.execute(
-        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at, choices, part)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO queue (question_id, chat_id, text, norm, kind, created_at, choices, part,"
+        " context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (chat_id, norm) WHERE status = 'pending' DO UPDATE SET"
         " kind = CASE WHEN excluded.kind = 'urgent' THEN 'urgent' ELSE queue.kind END,"
         " choices = COALESCE(queue.choices, excluded.choices),"
-        " part = COALESCE(queue.part, excluded.part)",
-        (question_id, chat_id, text, normalise(text)[:2000], kind, now(), choices, part),
+        " part = COALESCE(queue.part, excluded.part),"
+        " context = COALESCE(excluded.context, queue.context)",
+        (
+            question_id,
+            chat_id,
+            text,
+            normalise(text)[:2000],
+            kind,
+            now(),
+            choices,
+            part,
+            storable(context) if context else None,
+        ),
     )
     return True
 

@@ -13,7 +13,7 @@ from bot.storage.queue import QUEUED_OUTCOMES, enqueue
 # every table with a row per reader (chat_id): /forget empties them all (review_posts and
 # review_prompts go with the queue rows they point to; `proposals` keeps no reader's row, only
 # phrasings that other rows stand for, and /forget re-syncs it)
-READER_TABLES = ("held", "queue", "votes", "alternates", "questions")
+READER_TABLES = ("held", "queue", "votes", "alternates", "questions", "conversations")
 PART_KIND = "part"  # the queue kind of a message answered in part: the rest is for the doctor
 
 
@@ -29,25 +29,30 @@ class Readers(Database):
         *,
         hold: tuple[Sequence[str], float] | None = None,
         open_parts: Sequence[str] = (),
+        context: str | None = None,
     ) -> tuple[int, bool]:
         """Log one question, queueing it when nobody answered it, in one transaction.
         `hold` = (the choices offered, due): it waits for the reader (bot/storage/held.py);
         `open_parts`: the parts no entry answered; the whole message is queued with them
-        marked. Returns (id, queued)."""
+        marked; `context`: the question a follow-up came after, shown to the doctor with it.
+        Returns (id, queued)."""
         text = storable(text)
+        context = storable(context) if context else None
         async with self._transaction("save the question") as db:
             async with db.execute(
                 "INSERT INTO questions (chat_id, text, outcome, entry_id, score, elapsed_ms,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now()),
+                " created_at, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, text, outcome, entry_id, score, round(elapsed_ms, 3), now(), context),
             ) as cur:
                 question_id = int(cur.lastrowid or 0)
             queued = False
             if outcome in QUEUED_OUTCOMES:
-                queued = await enqueue(db, question_id, chat_id, text, outcome)
+                queued = await enqueue(db, question_id, chat_id, text, outcome, context=context)
             elif open_parts:
                 part = "\n".join(" ".join(p.split()) for p in open_parts)
-                queued = await enqueue(db, question_id, chat_id, text, PART_KIND, part=part)
+                queued = await enqueue(
+                    db, question_id, chat_id, text, PART_KIND, part=part, context=context
+                )
             if hold is not None:
                 choices, due = hold
                 await db.execute(
@@ -66,10 +71,16 @@ class Readers(Database):
 
     async def queue_question(self, question_id: int, chat_id: int, kind: str = "asked") -> bool:
         """Queue an already logged question (the reader chose 'ask the doctor'), with the
-        choices it was shown when it was held; it is held no more."""
-        text = await self.question_text(question_id, chat_id)
-        if text is None:
+        choices it was shown when it was held and the question it followed, if any; it is held
+        no more."""
+        rows = await self._read(
+            "the question",
+            "SELECT text, context FROM questions WHERE id = ? AND chat_id = ?",
+            (question_id, chat_id),
+        )
+        if not rows:
             return False
+        text, context = str(rows[0]["text"]), rows[0]["context"]
         async with self._transaction("queue the question", immediate=True) as db:
             async with db.execute(
                 "SELECT choices FROM held WHERE question_id = ? AND chat_id = ?",
@@ -77,7 +88,7 @@ class Readers(Database):
             ) as cur:
                 row = await cur.fetchone()
             choices = str(row["choices"]) or None if row is not None else None
-            await enqueue(db, question_id, chat_id, text, kind, choices=choices)
+            await enqueue(db, question_id, chat_id, text, kind, choices=choices, context=context)
             await db.execute("DELETE FROM held WHERE question_id = ?", (question_id,))
         return True
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot.storage import proposals
+from bot.storage.conversation import CONVERSATION_KEPT
 from bot.storage.db import Database
 
 PRUNE_QUEUE_SQL = (
@@ -80,10 +81,14 @@ class Stats(Database):
             ("votes", "DELETE FROM votes WHERE created_at < ?"),
             ("alternates", "DELETE FROM alternates WHERE created_at < ?"),
         )
+        # a chat's last answer only serves follow-ups for minutes: kept a day at most
+        recent = ((at or dt.datetime.now(dt.UTC)) - CONVERSATION_KEPT).isoformat(timespec="seconds")
         deleted: dict[str, int] = {}
         async with self._transaction("delete old data", immediate=True) as db:
             for table, sql in statements:
                 async with db.execute(sql, (cutoff,)) as cur:
                     deleted[table] = max(cur.rowcount, 0)
+            async with db.execute("DELETE FROM conversations WHERE at < ?", (recent,)) as cur:
+                deleted["conversations"] = max(cur.rowcount, 0)
             await proposals.sync(db)  # phrasings no row stands for any more (unless accepted)
         return deleted

@@ -3,7 +3,10 @@
 - `app.py`: the composition root — `run_bot` (start-up checks, polling or webhook, signals,
   the background tasks) and `build_application` (the Application, its handlers, the outbox,
   the answer service).
-- `reader.py`: the reader's handlers (commands, questions, buttons, non-text, groups).
+- `reader.py`: the reader's handlers (commands, start links, questions, buttons, non-text,
+  groups).
+- `inline.py`: inline mode (`@bot query` in any chat → vetted answers to send), over
+  `AnswerService.inline`.
 - `doctor.py`: the doctor's and admins' handlers (card buttons, replies that answer, /queue,
   /stats, /cancel, /reload, /proposals), and their scoped command menus.
 - `proposals.py`: the admins' /proposals cards and their buttons (✅ Add, 📝 Add as draft and

@@ -47,6 +47,7 @@ from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.charts import Charts
 from bot.telegram.doctor import ADMIN_REFUSAL, Doctor, Reload, set_doctor_commands
+from bot.telegram.inline import Inline
 from bot.telegram.outbox import Outbox, Roles
 from bot.telegram.proposals import RELOAD_REASON, Proposals
 from bot.telegram.reader import COMMANDS, Reader
@@ -190,6 +191,7 @@ def build_application(
     doctor = Doctor(service, review, outbox, roles, reader, reload, charts, proposals)
     application.add_handlers(doctor.handlers())
     application.add_handlers(reader.handlers())
+    application.add_handlers(Inline(service).handlers())
     application.add_error_handler(_on_error)
     return Parts(application, outbox, service, charts, sweeper)
 

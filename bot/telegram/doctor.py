@@ -312,7 +312,8 @@ class Doctor:
             await self.outbox.post(chat_id, prompt, item.id, scope)
         elif action is ReviewAction.ENTRIES:
             await self.store.set_prompt(user.id, chat_id, item.id, scope, "search")
-            picker = review_replies.entry_picker(item, self.review.closest_entries(item.text))
+            words = f"{item.text} {item.context}" if item.context else item.text  # a follow-up
+            picker = review_replies.entry_picker(item, self.review.closest_entries(words))
             await self.outbox.post(chat_id, picker, item.id, f"{scope}:entries")
         elif action is ReviewAction.LINK:
             result = await self.review.link_to_entry(item.id, arg, _by(user), group=group)

@@ -108,9 +108,11 @@ class _Addressed(filters.MessageFilter):
     """Private chats always; groups only when the bot is mentioned or replied to."""
 
     def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        if message.via_bot is not None and message.via_bot.id == bot.id:
+            return False  # a card the reader sent with inline mode (in this chat): not a question
         if message.chat.type == ChatType.PRIVATE:
             return True
-        bot = message.get_bot()
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
             return True
@@ -160,7 +162,11 @@ class Reader:
     # --- commands --------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._send(update, context, self.service.start())
+        """/start, or a start link: t.me/<bot>?start=<entry-id> arrives as /start <entry-id>."""
+        message = update.effective_message
+        assert message is not None
+        payload = context.args[0] if context.args else ""
+        await self._send(update, context, await self.service.start(message.chat_id, payload))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._send(update, context, self.service.how_to_ask())

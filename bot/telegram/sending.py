@@ -40,7 +40,7 @@ from telegram.error import (
 
 from bot import render
 from bot.aio import Backoff, Stopped, sleep_or_stop, until_stopped
-from bot.models import Reply
+from bot.models import Action, Button, Reply
 from bot.telegram.callbacks import encode
 
 log = logging.getLogger(__name__)
@@ -164,12 +164,15 @@ async def answer_query(query: CallbackQuery, text: str | None) -> None:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(button.label, callback_data=encode(button)) for button in row]
-            for row in reply.buttons
-        ]
-    )
+    return InlineKeyboardMarkup([[_button(button) for button in row] for row in reply.buttons])
+
+
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.action is Action.SHARE:
+        # Telegram asks which chat, then opens inline mode there with the entry's id as the
+        # query, which lists that entry alone (bot/inline.py): one more tap sends its card
+        return InlineKeyboardButton(button.label, switch_inline_query=button.arg)
+    return InlineKeyboardButton(button.label, callback_data=encode(button))
 
 
 async def send_reply(

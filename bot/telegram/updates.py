@@ -42,7 +42,7 @@ from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, with_retry
 log = logging.getLogger(__name__)
 
 # Only what the handlers use; edited messages are deliberately not requested (reader.py).
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result"]
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll may wait for news
 STOP_GRACE = 5.0  # seconds the update in hand may still take after a stop (docker: 10 s)
 _RECENT = 2000  # update ids remembered in memory
@@ -103,6 +103,10 @@ def _kind(update: Update) -> tuple[str, str]:
     """(kind of update, default outcome) — never the reader's text."""
     if update.callback_query is not None:
         return "button", "button"
+    if update.inline_query is not None:
+        return "inline", "inline"
+    if update.chosen_inline_result is not None:
+        return "inline_chosen", "inline_chosen"
     message = update.message
     if message is None:
         return "other", "ignored"

@@ -19,6 +19,13 @@ Deliberate choices (see the docstrings for details):
   after entities parsing"); the returned text is not whitespace-trimmed.
 - ``wait_for`` / ``sent_to`` only count successful calls by default: a message Telegram
   rejected was never delivered, so it must not satisfy "the reader got a reply".
+- Inline mode: ``FakeTelegram(inline_mode=True)`` is a bot with /setinline done
+  (``supports_inline_queries``; ``inline_feedback=True`` adds /setinlinefeedback);
+  ``send_inline_query`` injects what a user types, ``answerInlineQuery`` is checked like
+  Telegram (query id, ≤ 50 results, ids ≤ 64 bytes and unique, each message's text and
+  keyboard), and ``choose_inline_result`` plays the user picking a result: the message appears
+  in the chosen chat "via" the bot (delivered to the bot only in its own private chat), then a
+  ``chosen_inline_result`` update when feedback is on.
 """
 
 from __future__ import annotations
@@ -74,8 +81,12 @@ _STRING_PARAMS = frozenset(
         "emoji",
         "query",
         "message_effect_id",
+        "inline_query_id",
+        "next_offset",
     }
 )
+INLINE_RESULTS_LIMIT = 50  # results in one answerInlineQuery
+INLINE_RESULT_ID_LIMIT = 64  # bytes
 
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,32})?")
@@ -481,6 +492,8 @@ class FakeTelegram:
         strict_chats: bool = False,
         first_update_id: int = 100,
         port: int = 0,
+        inline_mode: bool = False,
+        inline_feedback: bool = False,
     ) -> None:
         self.token = token
         self.strict_ampersand = strict_ampersand
@@ -492,8 +505,11 @@ class FakeTelegram:
             "username": bot_username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": inline_mode,
         }
+        self.inline_feedback = inline_feedback
+        # inline query id -> (user id, query, the results the bot answered, or None)
+        self.inline_queries: dict[str, tuple[int, str, list[dict[str, Any]] | None]] = {}
         self._port = port
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -532,6 +548,7 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -700,6 +717,55 @@ class FakeTelegram:
                 "data": data,
             },
         }
+
+    def send_inline_query(self, user_id: int, query: str) -> str:
+        """A user types `@bot query` in some chat; returns the inline query's id. Telegram
+        sends these only to a bot with inline mode on (BotFather's /setinline)."""
+        if not self.bot_user["supports_inline_queries"]:
+            raise ValueError("inline mode is off for this bot: FakeTelegram(inline_mode=True)")
+        update_id = self._allocate_update_id()
+        query_id = f"iq-{update_id}"
+        self.inline_queries[query_id] = (user_id, query, None)
+        inline = {"id": query_id, "from": self.user(user_id), "query": query, "offset": ""}
+        self.send_update({"update_id": update_id, "inline_query": inline})
+        return query_id
+
+    def choose_inline_result(
+        self, query_id: str, result_id: str, chat_id: int | str
+    ) -> dict[str, Any]:
+        """The user picks one of the results the bot answered, in chat `chat_id`: returns the
+        message that appears there (sent by the user, "via" the bot). It reaches the bot as an
+        update only in the bot's private chat with that user; with inline feedback on, the
+        bot then gets a `chosen_inline_result`."""
+        user_id, query, results = self.inline_queries[query_id]
+        if results is None:
+            raise ValueError(f"the bot has not answered inline query {query_id}")
+        result = next(r for r in results if r["id"] == result_id)
+        content = result["input_message_content"]
+        plain, entities = self._render_text(
+            {"text": content["message_text"], "parse_mode": content.get("parse_mode")}
+        )
+        user = self.user(user_id)
+        message: dict[str, Any] = {
+            "message_id": self._allocate_message_id(chat_id),
+            "from": user,
+            "chat": self._chat_from_user(chat_id, user),
+            "date": int(time.time()),
+            "text": plain,
+            "via_bot": dict(self.bot_user),
+        }
+        if entities:
+            message["entities"] = entities
+        if result.get("reply_markup"):
+            message["reply_markup"] = copy.deepcopy(result["reply_markup"])
+        if _norm_chat_id(chat_id) == user_id:  # the bot's own chat with this user
+            self.send_update({"message": message})
+        else:
+            self._store_message(_norm_chat_id(chat_id), message)
+        if self.inline_feedback:
+            chosen = {"result_id": result_id, "from": user, "query": query}
+            self.send_update({"chosen_inline_result": chosen})
+        return copy.deepcopy(message)
 
     def user(self, user_id: int) -> dict[str, Any]:
         """The User object the fake uses for a given id."""
@@ -1324,6 +1390,40 @@ class FakeTelegram:
             raise _bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
+        return True
+
+    def _answer_inline_query(self, params: dict[str, Any]) -> bool:
+        """Checked like Telegram: a known, unanswered query; at most 50 results with unique
+        ids of 1-64 bytes; each a titled article whose message text and keyboard are valid."""
+        query_id = str(params.get("inline_query_id"))
+        known = self.inline_queries.get(query_id)
+        if known is None or known[2] is not None:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > INLINE_RESULTS_LIMIT:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            result_id = str(result.get("id", "")) if isinstance(result, dict) else ""
+            if not 1 <= len(result_id.encode("utf-8")) <= INLINE_RESULT_ID_LIMIT:
+                raise _bad_request("RESULT_ID_INVALID")
+            if result_id in seen:
+                raise _bad_request("RESULT_ID_DUPLICATE")
+            seen.add(result_id)
+            if result.get("type") != "article" or not str(result.get("title", "")).strip():
+                raise _bad_request("RESULT_TYPE_INVALID or empty title")
+            content = result.get("input_message_content")
+            if not isinstance(content, dict) or "message_text" not in content:
+                raise _bad_request("MESSAGE_EMPTY")
+            self._render_text(
+                {"text": content["message_text"], "parse_mode": content.get("parse_mode")}
+            )
+            self._check_markup(result.get("reply_markup"))
+        self.inline_queries[query_id] = (known[0], known[1], copy.deepcopy(results))
         return True
 
     def _send_chat_action(self, params: dict[str, Any]) -> bool:

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import ClientSession, web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -395,3 +403,49 @@ async def test_clear_faults_ends_an_outage(tg: FakeTelegram, bot: Bot) -> None:
     assert tg.clear_faults() == 0
     await bot.send_message(42, "hi")
     assert len(tg.sent_to(42)) == 1
+
+
+# ------------------------------------------------------------------ inline mode
+
+
+def article(result_id: str, text: str, **extra: object) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        result_id, "A title", InputTextMessageContent(text, parse_mode="HTML"), **extra
+    )
+
+
+@pytest.fixture
+async def inline_tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN, inline_mode=True, inline_feedback=True) as server:
+        yield server
+
+
+async def test_inline_queries_need_inline_mode_and_are_answered_once(
+    inline_tg: FakeTelegram,
+) -> None:
+    tg = inline_tg
+    async with Bot(TOKEN, base_url=tg.base_url) as client:
+        assert (await client.get_me()).supports_inline_queries
+        query_id = tg.send_inline_query(7, "botox")
+        (update,) = [Update.de_json(u, client) for u in tg.pending_updates]
+        assert update.inline_query is not None and update.inline_query.query == "botox"
+        for bad, why in (
+            ([article("a", "x"), article("a", "y")], "RESULT_ID_DUPLICATE"),
+            ([article("x" * 65, "x")], "RESULT_ID_INVALID"),
+            ([article("a", "<b>unclosed")], "can't parse entities"),
+            ([article(str(i), "x") for i in range(51)], "RESULTS_TOO_MUCH"),
+        ):
+            with pytest.raises(BadRequest, match=f"(?i){re.escape(why)}"):
+                await client.answer_inline_query(query_id, bad)
+        await client.answer_inline_query(query_id, [article("a", "<b>Hi</b> &amp; bye")])
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await client.answer_inline_query(query_id, [article("a", "again")])
+    shown = tg.choose_inline_result(query_id, "a", -100)
+    assert shown["text"] == "Hi & bye" and shown["via_bot"]["id"] == 123
+    kinds = [next(k for k in u if k != "update_id") for u in tg.pending_updates]
+    assert kinds == ["inline_query", "chosen_inline_result"]  # not the group's message
+
+
+async def test_without_inline_mode_there_are_no_inline_queries(tg: FakeTelegram) -> None:
+    with pytest.raises(ValueError, match="inline mode is off"):
+        tg.send_inline_query(7, "botox")

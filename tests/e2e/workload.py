@@ -21,8 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot import render
-from bot.models import Outcome
+from bot import followup, render, replies
+from bot.models import Entry, Outcome
 
 from .conftest import ROOT, SUGGEST_CANDIDATES, BotProcess, snapshot
 from .fake_telegram import FakeTelegram, parse_html
@@ -91,10 +91,23 @@ def _outcome(text: str) -> Outcome:
 
 
 @cache
-def _replies(text: str) -> tuple[str, ...]:
-    """What the reader sees: the messages as Telegram shows them (HTML parsed)."""
-    html = render.telegram_html(snapshot().probe(text))
-    return tuple(parse_html(message)[0] for message in html)
+def _in_context(
+    text: str, last: tuple[str, str] | None
+) -> tuple[Outcome, tuple[str, ...], Entry | None, str]:
+    """What the bot does with `text` after the reader's last answer (its question and entry;
+    a short message is read with it, bot/followup.py): the outcome, the messages as Telegram
+    shows them, the entry answered, and the text it read."""
+    snap = snapshot()
+    turn = None if last is None else followup.Turn(last[0], snap.knowledge.entries[last[1]])
+    reading = followup.read_in_context(snap, text, turn)
+    decision = reading.decision
+    queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+    reply = replies.for_decision(
+        snap.knowledge, decision, question_id=None, queued=queued, red_flag=reading.flag
+    )
+    html = render.telegram_html(reply)
+    shown = tuple(parse_html(message)[0] for message in html)
+    return decision.outcome, shown, decision.entry, reading.text
 
 
 def _unmatched_text(reader: int, n: int) -> str:
@@ -106,9 +119,12 @@ def _unmatched_text(reader: int, n: int) -> str:
 
 
 def questions_for(chat_id: int, count: int = 10) -> list[Question]:
-    """`count` questions of one reader, in the order they are asked (MIX, repeated)."""
+    """`count` questions of one reader, in the order they are asked (MIX, repeated), each
+    with what the bot does with it in this conversation (a short one right after an answer
+    is read with it)."""
     answered, suggest = _entry_questions(), _suggest_texts()
     out = []
+    last: tuple[str, str] | None = None
     for n in range(count):
         wanted = MIX[n % len(MIX)]
         if wanted is Outcome.ANSWER:
@@ -117,7 +133,10 @@ def questions_for(chat_id: int, count: int = 10) -> list[Question]:
             text = suggest[(chat_id + n) % len(suggest)]
         else:
             text = _unmatched_text(chat_id, n)
-        out.append(Question(chat_id, text, _outcome(text), _replies(text)))
+        outcome, shown, entry, read = _in_context(text, last)
+        if outcome is Outcome.ANSWER and entry is not None:
+            last = (read, entry.id)
+        out.append(Question(chat_id, text, outcome, shown))
     return out
 
 

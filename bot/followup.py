@@ -1,0 +1,173 @@
+"""Follow-ups in context: "and for lips?" right after the Botox-duration answer asks about lips
+*and* Botox duration, not about lips alone.
+
+A step before the decision, kept apart from it: it decides whether a message is a follow-up (a
+short message within bot.yaml's `followup_window` after an answer, that does not stand on its
+own: at most four words, or it starts with "and", "what about", "also", "is that", "does
+it"…, or it points back with "it", "that", "them"), and if so builds the text the decision
+reads — the follow-up, then the last question. The same calibrated decision
+(`Snapshot.decide`) decides on that text; what it finds is never answered outright:
+
+- an entry found only by reading both messages is offered as "I think you're asking: …"
+  (one tap): the reader sees how the bot read them, and a reading of two messages never
+  gives an answer nobody asked for;
+- that entry must name the follow-up's own words in its own phrasings, and the previous
+  entry again must be asked something new ("how about Jeuveau?" is, to the knowledge, the
+  same Botox again), else it is one of the "did you mean" choices;
+- the message read alone still answers when that answer agrees with the reading in context
+  (a new question about IPL after a rosacea answer is about IPL);
+- when nothing is close, the follow-up goes to the doctor *with* the previous question.
+
+Safety reads the message alone, then with the last question: "and now it's turning white?"
+after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the service remembers the
+last answer per chat (bot/storage/conversation.py) and queues with the context.
+Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.models import Decision, Entry, Outcome, Scored
+from bot.schema import RedFlag
+from bot.snapshot import Snapshot
+from bot.text import clean, normalise
+
+SHORT = 4  # a message of at most this many words has no subject of its own to stand on
+MAX_WORDS = 12  # longer messages carry their own subject: read alone
+DEFAULT_WINDOW = dt.timedelta(minutes=10)
+
+# Openings that lean on what came before (matched on the normalised message).
+_CUES = re.compile(
+    r"^(?:and|also|plus|but|or|so|then|what about|how about|what if|same for|same with|"
+    r"same goes for|is that|is it|are they|does it|does that|do they|will it|would it|"
+    r"can it|could it|did it|is this|and if|even|ok and|okay and|and what about)\b"
+)
+# Words that point back instead of naming a subject.
+_POINTERS = frozenset(
+    "it its it's that this these those they them their there one ones same".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What the chat was last answered: the question (as the decision should read it) and
+    the entry that answered it."""
+
+    question: str
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a message was read: the decision, the red flag if any, and the previous question
+    it was read with (None: read alone)."""
+
+    decision: Decision
+    flag: RedFlag | None
+    context: str | None = None  # the previous question, when read as a follow-up
+    text: str = ""  # what the decision read
+
+
+def looks_like_followup(text: str) -> bool:
+    """A short message that leans on the one before: a cue at its start, or a pointer word
+    ("it", "that", "them") and nothing else to name what it is about."""
+    norm = normalise(text)
+    words = norm.split()
+    if not words or len(words) > MAX_WORDS:
+        return False
+    if _CUES.match(norm):
+        return True
+    if len(words) <= SHORT:
+        return True
+    return bool(_POINTERS & set(words))
+
+
+def contextual_text(text: str, previous: str) -> str:
+    """The follow-up with the previous question after it: the decision reads both, the
+    follow-up's own words first."""
+    return f"{clean(text).rstrip()} {clean(previous)}"
+
+
+def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading:
+    """Decide a message, reading it with the last answer when it is a follow-up."""
+    text = clean(text)
+    alone, flag = snapshot.decide(text)
+    if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
+        return Reading(alone, flag, text=text)
+    if not looks_like_followup(text):
+        return Reading(alone, flag, text=text)
+    combined = contextual_text(text, last.question)
+    together, together_flag = snapshot.decide(combined)
+    if together.outcome is Outcome.URGENT:
+        # "and now it's turning white?" after a filler answer: a sign that is urgent only
+        # with the procedure the last question named. Safety first: urgent, with the context
+        return Reading(together, together_flag, context=last.question, text=combined)
+    together = _names(snapshot, text, together, last)
+    alone = _names(snapshot, text, alone, last)
+    if alone.outcome is Outcome.ANSWER and _agrees(alone, together):
+        return Reading(alone, flag, text=text)
+    if together.outcome is Outcome.ANSWER and together.entry is not None:
+        decision = _offer(together, together.entry, likely=True)
+    elif alone.outcome is Outcome.ANSWER and alone.entry is not None:
+        decision = _choices(snapshot, _offer(alone, alone.entry), together)
+    else:
+        decision = _choices(snapshot, together, alone)
+    return Reading(decision, None, context=last.question, text=combined)
+
+
+def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:
+    """An answer turned into a choice of one (likely: "I think you're asking: …")."""
+    return dataclasses.replace(
+        decision,
+        outcome=Outcome.SUGGEST,
+        entry=None,
+        suggestions=(Scored(entry, decision.score),),
+        likely=likely,
+        also=(),
+        open_parts=(),
+    )
+
+
+def _agrees(alone: Decision, together: Decision) -> bool:
+    """The message read alone answers an entry that the reading in context finds too (its
+    answer or one of its choices): "would an IPL photofacial do it?" after rosacea."""
+    close = [together.entry] if together.entry else [s.entry for s in together.suggestions]
+    return alone.entry in close
+
+
+def _choices(snapshot: Snapshot, together: Decision, alone: Decision) -> Decision:
+    """Neither reading answers: the entries either reading finds close, the one read in
+    context first; none: the doctor."""
+    seen: dict[str, Scored] = {}
+    for scored in (*together.suggestions, *alone.suggestions):
+        seen.setdefault(scored.entry.id, scored)
+    suggestions = tuple(seen.values())[: snapshot.knowledge.settings.matching.max_suggestions]
+    if not suggestions:
+        return Decision(Outcome.UNMATCHED, score=together.score)
+    likely = together.likely and len(suggestions) == 1
+    return Decision(Outcome.SUGGEST, score=together.score, suggestions=suggestions, likely=likely)
+
+
+def _names(snapshot: Snapshot, text: str, decision: Decision, last: Turn) -> Decision:
+    """An answer to a follow-up must name the follow-up's own words in its own phrasings
+    (question and alternates): the words are few, and an entry that only mentions "hands"
+    somewhere in its answer does not answer "and sweaty hands?". A word the knowledge never
+    uses is never named. The previous entry again must be asked something new as well:
+    "how about Jeuveau?" (to the knowledge, one more Botox brand) adds nothing that answer
+    was asked about. An answer that fails becomes a "did you mean" of one: a tap away."""
+    if decision.outcome is not Outcome.ANSWER or decision.entry is None:
+        return decision
+    matcher = snapshot.matcher
+    terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
+    if not terms:
+        return decision  # "why?", "how many units?": the previous question says what
+    named = terms <= matcher.phrasing_terms(decision.entry.id)
+    if named and decision.entry == last.entry:
+        named = bool(terms - set(matcher.analyzer.terms(last.question)))
+    if named:
+        return decision
+    return _offer(decision, decision.entry)
