@@ -57,7 +57,7 @@ FLAGS = {
 # categories of the data that are one of CLASSES under another name
 ALIASES = {"toxin_spread": "swallowing", "allergy": "breathing", "allergic": "breathing"}
 FLAG_CATEGORY = {v: k for k, v in FLAGS.items()} | {"allergic-reaction": "breathing"}
-L2 = 0.02
+L2 = 0.003  # chosen on round 11 kept aside (train on rounds 1-10): best separation
 STEPS = 3000
 RATE = 0.5
 MAX_FALSE = 0.02
