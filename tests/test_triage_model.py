@@ -192,3 +192,27 @@ def test_one_encoding_serves_triage_and_matching(
     decision, _ = snapshot.decide("Hi doctor! How long does lip filler usually last? Thanks")
     assert decision.outcome is not Outcome.URGENT
     assert len(texts) == 1  # not once for triage and again for the matcher
+
+
+# tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
+# emergencies caught at least, share of calm messages made urgent at most). Round 12 was never
+# tuned on (README "Safety" quotes it); round 11 was measured at 90.0 % / 10 % before it was
+# trained on.
+TRIAGE_FLOORS = {11: (0.95, 0.10), 12: (0.91, 0.18)}
+
+
+@pytest.mark.parametrize("round_", sorted(TRIAGE_FLOORS))
+def test_blind_rounds_with_the_learned_check(
+    triage: Triage, bundled_knowledge: Knowledge, round_: int
+) -> None:
+    cases = yaml.safe_load((DATA / "triage_blind.yaml").read_text(encoding="utf-8"))
+    cases = [c for c in cases if c["round"] == round_]
+    max_chars = bundled_knowledge.settings.matching.max_chars
+    flagged = [triage.red_flag(clean(c["text"])[:max_chars]) is not None for c in cases]
+    urgent = [c["urgent"] for c in cases]
+    caught = sum(f for f, u in zip(flagged, urgent, strict=True) if u) / sum(urgent)
+    false = sum(f for f, u in zip(flagged, urgent, strict=True) if not u) / (
+        len(cases) - sum(urgent)
+    )
+    recall_floor, false_ceiling = TRIAGE_FLOORS[round_]
+    assert caught >= recall_floor and false <= false_ceiling, (caught, false)
