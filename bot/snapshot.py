@@ -47,10 +47,10 @@ class Snapshot:
     def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
         """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
-        verdict = self.safety.assess(text)
+        kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
+        verdict = self.safety.assess(text, learned=kind is None)
         if verdict.flag is not None:
             return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
-        kind = smalltalk_kind(text)
         if kind is not None:
             return Decision(Outcome.SMALLTALK, smalltalk=kind), None
         reading = verdict.reading

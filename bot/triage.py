@@ -84,8 +84,10 @@ class Triage:
     def red_flag(self, text: str) -> RedFlag | None:
         return self.assess(text).flag
 
-    def assess(self, text: str, reading: Reading | None = None) -> Verdict:
-        """The verdict on `text` (already cleaned and cut to max_chars by the caller)."""
+    def assess(self, text: str, reading: Reading | None = None, *, learned: bool = True) -> Verdict:
+        """The verdict on `text` (already cleaned and cut to max_chars by the caller).
+        `learned=False` skips the learned check (and the encoding): for a message that is
+        only small talk ("thanks!"), which the rules still read."""
         reading = reading or read(text)
         stance = read_stance(text).stance
         ruled = self.rules.red_flag(text)
@@ -94,7 +96,7 @@ class Triage:
             flag: RedFlag | None = ruled
         else:
             flag = None
-        if self.model is None or self.encoder is None:
+        if self.model is None or self.encoder is None or not learned:
             return Verdict(flag, ruled, stance, None, reading)
         vector = self.encoder.encode([reading.text[: self.max_chars]])[0]
         x = features(vector, stance)

@@ -216,3 +216,22 @@ def test_blind_rounds_with_the_learned_check(
     )
     recall_floor, false_ceiling = TRIAGE_FLOORS[round_]
     assert caught >= recall_floor and false <= false_ceiling, (caught, false)
+
+
+def test_small_talk_is_not_encoded(
+    bundled_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = Snapshot.build(bundled_knowledge, meaning=True)
+    encoder = snapshot.safety.encoder
+    calls: list[list[str]] = []
+    real_encode = encoder.encode
+
+    def counting(batch: list[str]) -> Any:
+        calls.append(batch)
+        return real_encode(batch)
+
+    monkeypatch.setattr(encoder, "encode", counting)
+    decision, _ = snapshot.decide("thanks so much!")
+    assert decision.outcome is Outcome.SMALLTALK and calls == []
+    decision, flag = snapshot.decide("thanks! btw my lip went white since the filler")
+    assert decision.outcome is Outcome.URGENT and flag is not None  # the rules read it
