@@ -177,12 +177,6 @@ class SafetyCheck:
                     return f.flag
         return None
 
-    def signs(self, text: str) -> list[RedFlag]:
-        """The flags any of whose signs the message names, calm or not (file order): what
-        the learned check (bot/triage.py) is told besides the verdict."""
-        found = {n for _, n in self._signs.finditer(normalise(text))}
-        return [self._flags[n].flag for n in sorted(found)]
-
     def _split(self, text: str) -> _Message:
         """Sentences; each cut at `breaks` into segments, and at a comma or "and" before one
         of the `subjects` into clauses."""
