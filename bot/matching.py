@@ -265,16 +265,20 @@ class Matcher:
         ranked, _ = self._rank(text[: self.settings.max_chars], limit)
         return [scored for scored, _ in ranked]
 
-    def decide(self, text: str, reading: Reading | None = None) -> Decision:
+    def decide(self, text: str, reading: Reading | None = None, vector: Any = None) -> Decision:
         """answer when one entry surely answers, suggest when some are close, else unmatched.
-        `reading`: the message already read (bot/reading.py), when the caller has it."""
+        `reading`: the message already read (bot/reading.py), when the caller has it;
+        `vector`: its text's meaning vector from this matcher's encoder, when already
+        computed (the triage computes it first: bot/triage.py)."""
         text = text[: self.settings.max_chars]
         exact = self._exact.get(normalise(text))
         if exact is not None:
             return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
-        return decision.decide(self.evidence(text, reading), self.settings)
+        return decision.decide(self.evidence(text, reading, vector), self.settings)
 
-    def evidence(self, text: str, reading: Reading | None = None) -> decision.Evidence:
+    def evidence(
+        self, text: str, reading: Reading | None = None, vector: Any = None
+    ) -> decision.Evidence:
         """The entries ranked by closeness to the message, and the signals about the best one
         that the calibrated decision weighs (bot/decision.py)."""
         reading = reading or read(text[: self.settings.max_chars])
@@ -287,7 +291,7 @@ class Matcher:
                 i = self._index[scored.entry.id]
                 if scored.score > words.get(i, 0.0):
                     words[i], vetoes[i] = scored.score, veto
-        meaning = self.similarity(reading.text) if self.encoder is not None else None
+        meaning = self.similarity(reading.text, vector) if self.encoder is not None else None
         if meaning is not None:
             order, closeness = self._blend(meaning, words)
         else:
@@ -371,11 +375,13 @@ class Matcher:
         explained = self._entry_terms[entry] | self._answer_terms[entry]
         return sum(self.idf[t] for t in known if t not in explained) / total
 
-    def similarity(self, text: str) -> Any:
+    def similarity(self, text: str, vector: Any = None) -> Any:
         """Per entry (a numpy array): the best cosine between the message and any of the
-        entry's phrasings. Needs the encoder."""
+        entry's phrasings. Needs the encoder; `vector`: the text's, when already encoded."""
         assert self.encoder is not None
-        return self._phrasings.best(self.encoder.encode([text[: self.settings.max_chars]]))
+        if vector is None:
+            vector = self.encoder.encode([text[: self.settings.max_chars]])
+        return self._phrasings.best(vector)
 
 
 def _second_best(values: Any, top: int) -> float:

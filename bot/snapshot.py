@@ -13,11 +13,10 @@ from bot import replies, semantic
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
 from bot.models import Decision, Outcome, Reply
-from bot.reading import read
-from bot.safety import SafetyCheck
 from bot.schema import RedFlag
 from bot.smalltalk import smalltalk_kind
 from bot.text import clean
+from bot.triage import Triage
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,7 @@ class Snapshot:
 
     knowledge: Knowledge
     matcher: Matcher
-    safety: SafetyCheck
+    safety: Triage
 
     @classmethod
     def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
@@ -40,21 +39,27 @@ class Snapshot:
             knowledge.settings.matching,
             encoder=encoder,
         )
-        return cls(knowledge, matcher, SafetyCheck(knowledge.red_flags))
+        triage = Triage.build(
+            knowledge.red_flags, meaning=on, max_chars=knowledge.settings.matching.max_chars
+        )
+        return cls(knowledge, matcher, triage)
 
     def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
         """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
-        flag = self.safety.red_flag(text)
-        if flag is not None:
-            return Decision(Outcome.URGENT, red_flag=flag.id), flag
-        kind = smalltalk_kind(text)
+        kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
+        verdict = self.safety.assess(text, learned=kind is None)
+        if verdict.flag is not None:
+            return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
         if kind is not None:
             return Decision(Outcome.SMALLTALK, smalltalk=kind), None
-        reading = read(text)
+        reading = verdict.reading
         if reading.foreign:
             return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
-        decision = self.matcher.decide(text, reading)
+        # the triage's vector is the matcher's too when both use the same (base) encoder
+        shared = verdict.vector is not None and self.safety.encoder is self.matcher.encoder
+        vector = verdict.vector[None, :] if shared else None
+        decision = self.matcher.decide(text, reading, vector)
         if decision.outcome is Outcome.ANSWER and decision.entry is not None:
             also, open_parts = self.matcher.other_parts(reading, decision.entry)
             decision = dataclasses.replace(decision, also=also, open_parts=open_parts)

@@ -348,9 +348,10 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
     assert check.red_flag(calm) is None
 
 
-# tests/data/triage_blind.yaml, per round: (share of emergencies caught at least, share of calm
-# messages made urgent at most). Rounds 1-9 were tuned on after they were measured; round 10
-# was not: it is the held-out figure README "Safety" quotes.
+# tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
+# least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
+# measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
+# round 12 is never tuned on. The whole triage's floors: tests/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -361,7 +362,9 @@ BLIND_FLOORS = {
     7: (0.98, 0.02),
     8: (0.98, 0.04),
     9: (0.98, 0.04),
-    10: (0.83, 0.04),  # held out
+    10: (0.83, 0.04),  # held out from the rules
+    11: (0.81, 0.10),  # held out from the rules
+    12: (0.73, 0.14),  # held out: never tuned on
 }
 
 
