@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from bot import cli, proposals_terminal
-from bot.checks import check
+from bot.checks import check, tuned_note
 from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
 from bot.proposals import ProposalError, ProposalService
 from bot.snapshot import Snapshot
@@ -53,6 +53,9 @@ def kb_check(
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if knowledge is not None:
+        note = tuned_note(knowledge)
+        if note:
+            typer.echo(note)  # not a warning: a new entry is matched too, a little less well
         typer.echo(
             f"{root}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, "
             f"{len(knowledge.drafts)} drafts; {errors} errors, {warnings} warnings"
