@@ -30,7 +30,7 @@ from bot.schema import Matching
 from bot.text import normalise, sentences
 
 if TYPE_CHECKING:
-    from bot.semantic import Encoder
+    from bot.semantic import Encoder, TunedView
 
 
 @dataclass(slots=True)
@@ -81,7 +81,7 @@ class Matcher:
         entries: Sequence[Entry],
         synonyms: dict[str, list[str]] | None = None,
         settings: Matching | None = None,
-        encoder: Encoder | None = None,
+        encoder: Encoder | TunedView | None = None,
     ) -> None:
         self.entries = list(entries)
         self._index = {e.id: i for i, e in enumerate(self.entries)}

@@ -29,11 +29,16 @@ class Snapshot:
     safety: SafetyCheck
 
     @classmethod
-    def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
+    def build(
+        cls, knowledge: Knowledge, *, meaning: bool | None = None, tuned: bool = True
+    ) -> Snapshot:
         """`meaning`: use the sentence-embedding signal; default: when the extra is installed
-        and EXPERTBOT_SEMANTIC is not "off"."""
+        and EXPERTBOT_SEMANTIC is not "off". `tuned`: with the model tuned to the knowledge
+        (bot/tuned/, when it ships); False: the base model (for comparisons)."""
         on = semantic.enabled() if meaning is None else meaning
-        encoder = semantic.shared_encoder() if on else None
+        encoder: semantic.Encoder | semantic.TunedView | None = None
+        if on:
+            encoder = (semantic.tuned_encoder() if tuned else None) or semantic.shared_encoder()
         matcher = Matcher(
             list(knowledge.entries.values()),
             knowledge.synonyms,
