@@ -69,19 +69,19 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
 
 def _near_miss_warnings(knowledge: Knowledge, snapshot: Snapshot, entry: Entry) -> list[Problem]:
     """A near-miss is a question the entry does NOT answer (training data for the tuned meaning
-    model): one that is the entry's own question or alternate contradicts it, and one that the
-    bot answers with the entry shows where the matcher still confuses the two."""
+    model): one that is the entry's own question or alternate contradicts it (a warning); one
+    that the bot answers with the entry shows where the matcher still confuses the two (a note:
+    a known weakness of the matcher, not a mistake in the file)."""
     problems: list[Problem] = []
     own = {normalise(t) for t in (entry.question, *entry.alternates)}
     for i, text in enumerate(entry.near_misses):
         file, line = knowledge.where(entry.id, f"near_misses.{i}")
         if normalise(text) in own:
             message = f"near-miss of '{entry.id}' is its own question or alternate: {text!r}"
+            problems.append(Problem(file, line, "warning", message))
         elif snapshot.decide(text)[0].entry == entry:
             message = f"near-miss of '{entry.id}' is answered by it: {text!r}"
-        else:
-            continue
-        problems.append(Problem(file, line, "warning", message))
+            problems.append(Problem(file, line, "note", message))
     return problems
 
 
@@ -90,7 +90,7 @@ def tuned_note(knowledge: Knowledge) -> str | None:
     question or alternates changed since `make train`); None when all are learned or no tuned
     model ships. Only a note: such entries are matched too, a little less well."""
     manifest = semantic.tuned_manifest()
-    if manifest is None or not semantic.enabled():
+    if manifest is None or not semantic.available():
         return None
     learned = manifest.get("entries", {})
     newer = [

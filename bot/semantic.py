@@ -461,6 +461,16 @@ class TunedView:
         return self.encoder.encode_cached(texts, tuned=True)
 
 
+def tuned_by_default() -> bool:
+    """Whether the matcher uses the tuned model: EXPERTBOT_MEANING_MODEL=tuned (default: base).
+
+    Off by default because, measured held aside, the tuned layers shipped now do not yet beat
+    the base model on real readers' messages (README "Training the meaning model"). Turn it on
+    only with a bot/calibration.json fitted with it on (`EXPERTBOT_MEANING_MODEL=tuned make
+    calibrate`): the decision weighs the tuned model's own features."""
+    return os.environ.get("EXPERTBOT_MEANING_MODEL", "base").strip().lower() == "tuned"
+
+
 def tuned_encoder() -> TunedView | None:
     """The model tuned to this knowledge (what the matcher uses), or None when no tuned layers
     ship (then the matcher uses the base model)."""

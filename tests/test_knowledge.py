@@ -563,6 +563,22 @@ def test_near_misses_load_and_one_that_is_the_entrys_own_question_is_a_warning(
     ]
 
 
+def test_a_near_miss_the_bot_answers_with_its_entry_is_a_note_not_a_warning(
+    kb_dir: Path,
+) -> None:
+    path = kb_dir / "topics" / "basics.yaml"
+    text = path.read_text(encoding="utf-8")
+    marker = "      - how often should i use an exfoliating acid toner\n"
+    near = "    near_misses:\n      - how often should i use an exfoliating acid toner at night\n"
+    path.write_text(text.replace(marker, marker + near), encoding="utf-8")
+    assert warnings(kb_dir) == []  # `kb check --strict` passes
+    _, problems = check(kb_dir)
+    assert [str(p) for p in problems] == [
+        "kb/topics/basics.yaml:18: note: near-miss of 'exfoliate-how-often' is answered by it: "
+        "'how often should i use an exfoliating acid toner at night'"
+    ]
+
+
 def test_answer_too_long_for_one_message(kb_dir: Path) -> None:
     long_answer = " ".join(["Placeholder sentence for a very long answer."] * 120)  # ~5,400
     topic(

@@ -51,7 +51,7 @@ def kb_check(
     for problem in problems:
         typer.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
     if knowledge is not None:
         note = tuned_note(knowledge)
         if note:
