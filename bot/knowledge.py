@@ -243,6 +243,7 @@ def _add_entry(
         alternates=tuple(item.alternates),
         related=tuple(item.related),
         examples=tuple(item.examples),
+        near_misses=tuple(item.near_misses),
         reviewed=item.reviewed,
         topic=topic,
         draft=item.draft,
@@ -269,9 +270,10 @@ def _key_lines(raw: Any) -> dict[str, int]:
     if not isinstance(raw, LineDict):
         return {}
     lines = dict(raw.key_lines)
-    examples = raw.get("examples")
-    if isinstance(examples, LineList):
-        lines.update({f"examples.{i}": n for i, n in enumerate(examples.item_lines)})
+    for key in ("examples", "near_misses"):
+        items = raw.get(key)
+        if isinstance(items, LineList):
+            lines.update({f"{key}.{i}": n for i, n in enumerate(items.item_lines)})
     return lines
 
 

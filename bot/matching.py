@@ -30,7 +30,7 @@ from bot.schema import Matching
 from bot.text import normalise, sentences
 
 if TYPE_CHECKING:
-    from bot.semantic import Encoder
+    from bot.semantic import Encoder, Phrasings, TunedView
 
 
 @dataclass(slots=True)
@@ -72,6 +72,9 @@ class Matcher:
     MAX_PARTS = 4  # questions of one message looked at on their own
     PART_UNEXPLAINED = 0.4  # a question with this share of its words new to the answer is a part
     MEANING_SHARE = 0.8  # of closeness, with meaning on: ranks best on real messages
+    # rank by the tuned model's cosines instead of the base model's (measured held aside with
+    # bench/calibrate.py: README "Training the meaning model")
+    RANK_WITH_TUNED = False
     VETO_MAX_TERMS = 4
     VETO_WEIGHT = 3.0
     UNKNOWN_VETO = 4.0
@@ -81,7 +84,7 @@ class Matcher:
         entries: Sequence[Entry],
         synonyms: dict[str, list[str]] | None = None,
         settings: Matching | None = None,
-        encoder: Encoder | None = None,
+        encoder: Encoder | TunedView | None = None,
     ) -> None:
         self.entries = list(entries)
         self._index = {e.id: i for i, e in enumerate(self.entries)}
@@ -138,15 +141,22 @@ class Matcher:
                 exact[normalise(t)].add(i)
         self._exact = {k: next(iter(v)) for k, v in exact.items() if len(v) == 1}
         self.encoder = encoder
+        self._tuned: Phrasings | None = None
         if encoder is not None:
-            from bot.semantic import Phrasings  # numpy only when the meaning signal is on
+            from bot.semantic import Phrasings, TunedView  # numpy only with the meaning signal
 
             texts = [
                 (i, t) for i, e in enumerate(self.entries) for t in (e.question, *e.alternates)
             ]
-            self._phrasings = Phrasings(
-                encoder.encode_cached([t for _, t in texts]), [i for i, _ in texts]
-            )
+            phrasings, owners = [t for _, t in texts], [i for i, _ in texts]
+            if isinstance(encoder, TunedView):
+                # the base model ranks (it ranks the right entry first slightly more often);
+                # the tuned one tells a right best entry from a near-miss (its own features)
+                self._tuned = Phrasings(encoder.encode_cached(phrasings), owners)
+                base = encoder.encoder.encode_cached(phrasings)
+            else:
+                base = encoder.encode_cached(phrasings)
+            self._phrasings = Phrasings(base, owners)
 
     def weight(self, term: str) -> float:
         if term[0] == "#":
@@ -291,9 +301,10 @@ class Matcher:
                 i = self._index[scored.entry.id]
                 if scored.score > words.get(i, 0.0):
                     words[i], vetoes[i] = scored.score, veto
-        meaning = self.similarity(reading.text, vector) if self.encoder is not None else None
+        meaning, tuned = self._meaning(reading.text, vector)
         if meaning is not None:
-            order, closeness = self._blend(meaning, words)
+            ranking = tuned if self.RANK_WITH_TUNED and tuned is not None else meaning
+            order, closeness = self._blend(ranking, words)
         else:
             closeness = words
             order = sorted((i for i in words if words[i] > 0), key=lambda i: (-words[i], i))
@@ -314,6 +325,9 @@ class Matcher:
             features["meaning_lead"] = float(meaning[top]) - _second_best(meaning, top)
             best_words = min(words, key=lambda i: (-words[i], i)) if words else None
             features["agree"] = float(best_words == top)
+        if tuned is not None:
+            features["tuned"] = float(tuned[top])
+            features["tuned_lead"] = float(tuned[top]) - _second_best(tuned, top)
         candidates = tuple(
             decision.Candidate(self.entries[i], round(float(closeness[i]), 4)) for i in order[:5]
         )
@@ -377,11 +391,26 @@ class Matcher:
 
     def similarity(self, text: str, vector: Any = None) -> Any:
         """Per entry (a numpy array): the best cosine between the message and any of the
-        entry's phrasings. Needs the encoder; `vector`: the text's, when already encoded."""
+        entry's phrasings, by the base model. Needs the encoder; `vector`: the text's base
+        vector, when already encoded (the triage's)."""
         assert self.encoder is not None
-        if vector is None:
-            vector = self.encoder.encode([text[: self.settings.max_chars]])
-        return self._phrasings.best(vector)
+        return self._meaning(text, vector)[0]
+
+    def _meaning(self, text: str, vector: Any = None) -> tuple[Any, Any]:
+        """(base, tuned) cosines per entry, as `similarity`; tuned is None without the tuned
+        model, both None without the meaning signal. One encoder call: the two models share
+        their lower layers (`vector`: the base vector, when already encoded)."""
+        if self.encoder is None:
+            return None, None
+        text = text[: self.settings.max_chars]
+        if self._tuned is None:
+            base = vector if vector is not None else self.encoder.encode([text])
+            return self._phrasings.best(base), None
+        if vector is not None:
+            tuned = self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
+            return self._phrasings.best(vector), self._tuned.best(tuned)
+        base, tuned = self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
+        return self._phrasings.best(base), self._tuned.best(tuned)
 
 
 def _second_best(values: Any, top: int) -> float:

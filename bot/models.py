@@ -26,6 +26,7 @@ class Entry:
     alternates: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    near_misses: tuple[str, ...] = ()  # training data only: questions it does not answer
     reviewed: dt.date | None = None
     topic: str = ""
     draft: bool = False  # marked `draft: true` in its file

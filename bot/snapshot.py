@@ -28,11 +28,17 @@ class Snapshot:
     safety: Triage
 
     @classmethod
-    def build(cls, knowledge: Knowledge, *, meaning: bool | None = None) -> Snapshot:
+    def build(
+        cls, knowledge: Knowledge, *, meaning: bool | None = None, tuned: bool | None = None
+    ) -> Snapshot:
         """`meaning`: use the sentence-embedding signal; default: when the extra is installed
-        and EXPERTBOT_SEMANTIC is not "off"."""
+        and EXPERTBOT_SEMANTIC is not "off". `tuned`: weigh the model tuned to the knowledge
+        too (bot/tuned/, when it ships); default: EXPERTBOT_MEANING_MODEL=tuned (off for now)."""
         on = semantic.enabled() if meaning is None else meaning
-        encoder = semantic.shared_encoder() if on else None
+        tuned = semantic.tuned_by_default() if tuned is None else tuned
+        encoder: semantic.Encoder | semantic.TunedView | None = None
+        if on:
+            encoder = (semantic.tuned_encoder() if tuned else None) or semantic.shared_encoder()
         matcher = Matcher(
             list(knowledge.entries.values()),
             knowledge.synonyms,

@@ -259,6 +259,7 @@ def test_out_of_range_setting_in_bot_yaml(kb_dir: Path) -> None:
         ("reviewed: 2026-13-45", 6, "'entries.0.reviewed'"),  # looks like a date to YAML
         ("reviewed: 2026-02-30", 6, "'entries.0.reviewed'"),
         ("examples: {a: b}", 6, "'entries.0.examples'"),
+        ("near_misses: [[a, b]]", 6, "'entries.0.near_misses.0'"),
     ],
 )
 def test_wrong_type(kb_dir: Path, field_line: str, line: int, where: str) -> None:
@@ -535,6 +536,47 @@ def test_example_that_does_not_match_its_entry(kb_dir: Path) -> None:
         "kb/topics/basics.yaml:17: warning: example of 'exfoliate-how-often' does not match it"
     )
     assert "how much sunscreen should i apply" in found[0]
+
+
+def test_near_misses_load_and_one_that_is_the_entrys_own_question_is_a_warning(
+    kb_dir: Path,
+) -> None:
+    path = kb_dir / "topics" / "basics.yaml"
+    text = path.read_text(encoding="utf-8")
+    marker = "      - how often should i use an exfoliating acid toner\n"
+    near = (
+        "    near_misses:\n"
+        "      - Can I use an exfoliating toner while pregnant?\n"
+        "      - how many times a week can i use a scrub\n"
+    )
+    path.write_text(text.replace(marker, marker + near), encoding="utf-8")
+    knowledge, _ = load_knowledge(kb_dir)
+    assert knowledge is not None
+    assert knowledge.entries["exfoliate-how-often"].near_misses == (
+        "Can I use an exfoliating toner while pregnant?",
+        "how many times a week can i use a scrub",
+    )
+    found = warnings(kb_dir)
+    assert found == [
+        "kb/topics/basics.yaml:19: warning: near-miss of 'exfoliate-how-often' is its own "
+        "question or alternate: 'how many times a week can i use a scrub'"
+    ]
+
+
+def test_a_near_miss_the_bot_answers_with_its_entry_is_a_note_not_a_warning(
+    kb_dir: Path,
+) -> None:
+    path = kb_dir / "topics" / "basics.yaml"
+    text = path.read_text(encoding="utf-8")
+    marker = "      - how often should i use an exfoliating acid toner\n"
+    near = "    near_misses:\n      - how often should i use an exfoliating acid toner at night\n"
+    path.write_text(text.replace(marker, marker + near), encoding="utf-8")
+    assert warnings(kb_dir) == []  # `kb check --strict` passes
+    _, problems = check(kb_dir)
+    assert [str(p) for p in problems] == [
+        "kb/topics/basics.yaml:18: note: near-miss of 'exfoliate-how-often' is answered by it: "
+        "'how often should i use an exfoliating acid toner at night'"
+    ]
 
 
 def test_answer_too_long_for_one_message(kb_dir: Path) -> None:

@@ -611,4 +611,5 @@ async def test_a_week_of_readers_through_the_loop(
     if semantic.available():
         monkeypatch.setenv("EXPERTBOT_SEMANTIC", "auto")
         accepted, problems = check(tmp_path / "knowledge")
-        assert accepted is not None and problems == [], [str(p) for p in problems]
+        strict = [p for p in problems if p.severity != "note"]  # notes never fail --strict
+        assert accepted is not None and strict == [], [str(p) for p in strict]

@@ -6,12 +6,16 @@ always tests the default, lexical matcher.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bot import semantic
+from bot.checks import tuned_note
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.semantic import MAX_TOKENS, Phrasings, shared_encoder
@@ -117,3 +121,118 @@ def test_the_brief_example_is_answered(meaning: Snapshot) -> None:
 @pytest.mark.parametrize("text", ["does botox cause hair loss?", "how much does lip filler cost?"])
 def test_meaning_never_answers_a_near_miss(meaning: Snapshot, text: str) -> None:
     assert meaning.decide(text)[0].outcome is not Outcome.ANSWER
+
+
+# --- the model tuned to the knowledge (bot/tuned/, `make train`) ---------------------------------
+
+# Made by bench/train_meaning.py from the shipped fp16 weights (torch, float32 arithmetic), so the
+# numpy encoder must agree as closely as with the base model.
+TUNED_TOLERANCE = 2e-5
+
+
+def test_tuned_weights_ship_small_and_as_the_manifest_says() -> None:
+    from safetensors.numpy import load_file
+
+    manifest = semantic.tuned_manifest()
+    assert manifest is not None, "bot/tuned/ must ship the tuned layers (make train)"
+    weights = semantic.TUNED_DIR / "meaning.safetensors"
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == manifest["weights_sha256"]
+    assert weights.stat().st_size < 8_000_000  # only the top layers, fp16
+    tensors = load_file(str(weights))
+    assert {v.dtype for v in tensors.values()} == {np.dtype(np.float16)}
+    layers = sorted({int(k.split(".")[2]) for k in tensors})
+    assert layers == manifest["layers"] and layers[-1] == 5 and len(layers) < 6
+
+
+def test_base_vectors_stay_the_base_models() -> None:
+    """The contract with other signals (safety): `encode` is the base model, tuned or not."""
+    encoder = shared_encoder()
+    assert encoder.has_tuned
+    texts = ["How long does Botox last?", "does botox cause hair loss?"]
+    plain = semantic.Encoder()  # no tuned layers at all
+    assert np.abs(encoder.encode(texts) - plain.encode(texts)).max() < 1e-6
+    tuned = encoder.encode(texts, tuned=True)
+    assert np.abs(tuned - plain.encode(texts)).max() > 1e-3
+    with pytest.raises(ValueError):
+        plain.encode(texts, tuned=True)
+
+
+def test_encode_both_shares_the_lower_layers_and_agrees() -> None:
+    encoder = shared_encoder()
+    texts = ["short one", "a much longer sentence about sunscreen on cloudy days", "short one"]
+    base, tuned = encoder.encode_both(texts)
+    assert np.abs(base - encoder.encode(texts)).max() < 1e-6
+    assert np.abs(tuned - encoder.encode(texts, tuned=True)).max() < 1e-6
+    view = semantic.tuned_encoder()
+    assert view is not None
+    assert np.abs(view.encode(texts) - tuned).max() < 1e-6
+
+
+def test_the_disk_cache_keeps_base_and_tuned_apart(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    encoder = shared_encoder()
+    texts = ["How long does Botox last?"]
+    base = encoder.encode_cached(texts)
+    tuned = encoder.encode_cached(texts, tuned=True)
+    assert len(list((tmp_path / "expertbot").glob("vectors-*.npy"))) == 2
+    assert np.abs(base - encoder.encode(texts)).max() < 1e-6
+    assert np.abs(tuned - encoder.encode(texts, tuned=True)).max() < 1e-6
+    assert np.abs(encoder.encode_cached(texts, tuned=True) - tuned).max() == 0
+
+
+def test_tuned_encoder_matches_the_training_model() -> None:
+    reference = json.loads((DATA / "tuned_reference.json").read_text(encoding="utf-8"))
+    manifest = semantic.tuned_manifest()
+    assert manifest is not None and reference["weights_sha256"] == manifest["weights_sha256"]
+    sentences = reference["sentences"]
+    texts = [s["text"] for s in sentences]
+    encoder = shared_encoder()
+    for vectors in (
+        encoder.encode(texts, tuned=True),
+        np.stack([encoder.encode([t], tuned=True)[0] for t in texts]),
+    ):
+        vectors = vectors.astype(np.float64)
+        for row, sentence in zip(vectors, sentences, strict=True):
+            first = np.array(sentence["first"])
+            assert np.abs(row[: len(first)] - first).max() < TUNED_TOLERANCE, sentence["text"]
+        for i, j, cosine in reference["cosines"]:
+            assert abs(vectors[i] @ vectors[j] - cosine) < TUNED_TOLERANCE, (i, j)
+
+
+def test_the_matcher_ranks_with_the_base_model_and_weighs_the_tuned_one(
+    meaning: Snapshot,
+) -> None:
+    """The base model's cosines rank (and stay the `meaning` features); the tuned model's
+    cosine and lead for the best entry are features of their own for the calibrated decision."""
+    assert isinstance(meaning.matcher.encoder, semantic.Encoder)  # off by default, for now
+    assert not semantic.tuned_by_default()
+    tuned = Snapshot.build(meaning.knowledge, meaning=True, tuned=True)
+    assert isinstance(tuned.matcher.encoder, semantic.TunedView)
+    base = Snapshot.build(meaning.knowledge, meaning=True, tuned=False)
+    assert isinstance(base.matcher.encoder, semantic.Encoder)
+    text = "how many months before my wrinkle injections wear off"
+    with_tuned, without = tuned.matcher.evidence(text), base.matcher.evidence(text)
+    assert [c.entry.id for c in with_tuned.candidates] == [c.entry.id for c in without.candidates]
+    assert with_tuned.features["meaning"] == without.features["meaning"]
+    assert "tuned" not in without.features
+    top = with_tuned.candidates[0].entry
+    vectors = shared_encoder().encode([text], tuned=True)[0]
+    phrasings = shared_encoder().encode([top.question, *top.alternates], tuned=True)
+    assert abs(with_tuned.features["tuned"] - float((phrasings @ vectors).max())) < 1e-5
+    assert 0 < with_tuned.features["tuned_lead"] < with_tuned.features["tuned"]
+
+
+def test_kb_check_notes_entries_newer_than_the_tuned_model(
+    bundled_knowledge: Knowledge, kb_dir: Path, run_cli
+) -> None:
+    assert tuned_note(bundled_knowledge) is None  # the shipped model learned every entry
+    changed = dataclasses.replace(
+        bundled_knowledge.entries["how-long-botox-lasts"], alternates=("a new way to ask",)
+    )
+    entries = {**bundled_knowledge.entries, changed.id: changed}
+    note = tuned_note(dataclasses.replace(bundled_knowledge, entries=entries))
+    assert note is not None and note.startswith("note: 1 of 67 served entries are new or changed")
+    assert "make train" in note
+    code, out, _ = run_cli("kb", "check", "--strict", str(kb_dir))
+    assert code == 0, out
+    assert "note: 5 of 5 served entries are new or changed" in out

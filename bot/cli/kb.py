@@ -13,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from bot import cli, links, proposals_terminal
-from bot.checks import check, drafts
+from bot.checks import check, drafts, tuned_note
 from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
 from bot.kbimport import KbImportError, import_source, report_lines
 from bot.kbpublish import PublishError, publish
@@ -55,8 +55,11 @@ def kb_check(
     for problem in problems:
         typer.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
     if knowledge is not None:
+        note = tuned_note(knowledge)
+        if note:
+            typer.echo(note)  # not a warning: a new entry is matched too, a little less well
         waiting = drafts(knowledge)
         for draft in waiting:
             typer.echo(str(draft))
