@@ -102,8 +102,9 @@ def _in_context(
     reading = followup.read_in_context(snap, text, turn)
     decision = reading.decision
     queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+    held = decision.outcome is Outcome.SUGGEST  # shown choices: held for the doctor
     reply = replies.for_decision(
-        snap.knowledge, decision, question_id=None, queued=queued, red_flag=reading.flag
+        snap.knowledge, decision, question_id=None, queued=queued, red_flag=reading.flag, held=held
     )
     html = render.telegram_html(reply)
     shown = tuple(parse_html(message)[0] for message in html)
