@@ -351,7 +351,7 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
 # least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
 # measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
-# round 12 is never tuned on. The whole triage's floors: tests/test_triage_model.py.
+# rounds 12 and 13 are never tuned on. The whole triage's floors: tests/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -365,6 +365,7 @@ BLIND_FLOORS = {
     10: (0.83, 0.04),  # held out from the rules
     11: (0.81, 0.10),  # held out from the rules
     12: (0.73, 0.14),  # held out: never tuned on
+    13: (0.86, 0.18),  # held out: never tuned on (written after the learned check shipped)
 }
 
 

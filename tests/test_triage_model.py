@@ -195,10 +195,10 @@ def test_one_encoding_serves_triage_and_matching(
 
 
 # tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
-# emergencies caught at least, share of calm messages made urgent at most). Round 12 was never
-# tuned on (README "Safety" quotes it); round 11 was measured at 90.0 % / 10 % before it was
-# trained on.
-TRIAGE_FLOORS = {11: (0.95, 0.10), 12: (0.91, 0.18)}
+# emergencies caught at least, share of calm messages made urgent at most). Rounds 12 and 13
+# were never tuned on (README "Safety" quotes them); round 11 was measured at 90.0 % / 10 %
+# before it was trained on.
+TRIAGE_FLOORS = {11: (0.95, 0.10), 12: (0.91, 0.18), 13: (0.93, 0.22)}
 
 
 @pytest.mark.parametrize("round_", sorted(TRIAGE_FLOORS))
