@@ -4,9 +4,8 @@
 A step before the decision, kept apart from it: it decides whether a message is a follow-up (a
 short message within bot.yaml's `followup_window` after an answer, that does not stand on its
 own: at most four words, or it starts with "and", "what about", "also", "is that", "does
-it"…, or it points back with "it", "that", "them", "then"; or a message of up to twelve words
-that nothing in the knowledge is close to alone), and if so builds the text the decision
-reads — the follow-up, then the last question. The same calibrated decision
+it"…, or it points back with "it", "that", "them", "then"), and if so builds the text the
+decision reads — the follow-up, then the last question. The same calibrated decision
 (`Snapshot.decide`) decides on that text; what it finds is never answered outright:
 
 - an entry found only by reading both messages is offered as "I think you're asking: …"
@@ -24,7 +23,8 @@ reads — the follow-up, then the last question. The same calibrated decision
 
 Safety reads the message alone, then with the last question: "and now it's turning white?"
 after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the
-service remembers the last answer per chat (bot/storage/conversation.py) and queues with the context.
+service remembers the last answer per chat (bot/storage/conversation.py) and queues with the
+context.
 Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
 """
 
@@ -103,7 +103,7 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     alone, flag = snapshot.decide(text)
     if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
         return Reading(alone, flag, text=text)
-    if not looks_like_followup(text) and not _lost(alone, text):
+    if not looks_like_followup(text):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
     together, together_flag = snapshot.decide(combined)
@@ -124,12 +124,6 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         else:
             decision = _choices(snapshot, together, alone, named)
     return Reading(decision, None, context=last.question, text=combined)
-
-
-def _lost(alone: Decision, text: str) -> bool:
-    """A message the knowledge finds nothing close to, read alone, short enough to lean on
-    the answer before ("do I need to see a doctor?" after the Latisse answer)."""
-    return alone.outcome is Outcome.UNMATCHED and len(normalise(text).split()) <= MAX_WORDS
 
 
 def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:
@@ -213,7 +207,7 @@ def _named_candidates(
 
     def names(entry_id: str) -> bool:
         named = new & matcher.phrasing_terms(entry_id)
-        return sum(matcher.weight(t) for t in named) >= SHARE * total
+        return bool(named) and sum(matcher.weight(t) for t in named) >= SHARE * total
 
     found: list[Scored] = []
     for rank, scored in enumerate(matcher.closest(combined, len(matcher.entries))):
