@@ -4,8 +4,8 @@
 A step before the decision, kept apart from it: it decides whether a message is a follow-up (a
 short message within bot.yaml's `followup_window` after an answer, that does not stand on its
 own: at most four words, or it starts with "and", "what about", "also", "is that", "does
-it"…, or it points back with "it", "that", "them"), and if so builds the text the decision
-reads — the follow-up, then the last question. The same calibrated decision
+it"…, or it points back with "it", "that", "them", "then"), and if so builds the text the
+decision reads — the follow-up, then the last question. The same calibrated decision
 (`Snapshot.decide`) decides on that text; what it finds is never answered outright:
 
 - an entry found only by reading both messages is offered as "I think you're asking: …"
@@ -16,11 +16,15 @@ reads — the follow-up, then the last question. The same calibrated decision
   same Botox again), else it is one of the "did you mean" choices;
 - the message read alone still answers when that answer agrees with the reading in context
   (a new question about IPL after a rosacea answer is about IPL);
+- when neither reading answers, the places left among the choices go to the entries that
+  name the follow-up's new words (the previous answer's `related` ones first) and to the
+  previous entry: the previous question's words outweigh a short follow-up's;
 - when nothing is close, the follow-up goes to the doctor *with* the previous question.
 
 Safety reads the message alone, then with the last question: "and now it's turning white?"
-after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the service remembers the
-last answer per chat (bot/storage/conversation.py) and queues with the context.
+after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the
+service remembers the last answer per chat (bot/storage/conversation.py) and queues with the
+context.
 Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
 """
 
@@ -48,7 +52,8 @@ _CUES = re.compile(
 )
 # Words that point back instead of naming a subject.
 _POINTERS = frozenset(
-    "it its it's that this these those they them their there one ones same".split()
+    "it its it's that this these those they them their there one ones same then between either"
+    " instead".split()
 )
 
 
@@ -112,10 +117,12 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         return Reading(alone, flag, text=text)
     if together.outcome is Outcome.ANSWER and together.entry is not None:
         decision = _offer(together, together.entry, likely=True)
-    elif alone.outcome is Outcome.ANSWER and alone.entry is not None:
-        decision = _choices(snapshot, _offer(alone, alone.entry), together)
     else:
-        decision = _choices(snapshot, together, alone)
+        named = _named_candidates(snapshot, text, combined, last)
+        if alone.outcome is Outcome.ANSWER and alone.entry is not None:
+            decision = _choices(snapshot, _offer(alone, alone.entry), together, named)
+        else:
+            decision = _choices(snapshot, together, alone, named)
     return Reading(decision, None, context=last.question, text=combined)
 
 
@@ -139,11 +146,14 @@ def _agrees(alone: Decision, together: Decision) -> bool:
     return alone.entry in close
 
 
-def _choices(snapshot: Snapshot, together: Decision, alone: Decision) -> Decision:
+def _choices(
+    snapshot: Snapshot, together: Decision, alone: Decision, named: tuple[Scored, ...] = ()
+) -> Decision:
     """Neither reading answers: the entries either reading finds close, the one read in
-    context first; none: the doctor."""
+    context first, then the entries the follow-up's own words name (`_named_candidates`) in
+    the places left; none: the doctor."""
     seen: dict[str, Scored] = {}
-    for scored in (*together.suggestions, *alone.suggestions):
+    for scored in (*together.suggestions, *alone.suggestions, *named):
         seen.setdefault(scored.entry.id, scored)
     suggestions = tuple(seen.values())[: snapshot.knowledge.settings.matching.max_suggestions]
     if not suggestions:
@@ -171,3 +181,41 @@ def _names(snapshot: Snapshot, text: str, decision: Decision, last: Turn) -> Dec
     if named:
         return decision
     return _offer(decision, decision.entry)
+
+
+SHARE = 0.5  # of the follow-up's new words (by weight) that a candidate's phrasings must name
+FLOOR = 0.5  # closeness to the two messages below which an entry is no candidate…
+CANDIDATES = 8  # …and how many of the closest are searched (the related ones: all)
+
+
+def _named_candidates(
+    snapshot: Snapshot, text: str, combined: str, last: Turn
+) -> tuple[Scored, ...]:
+    """Entries worth a tap when neither reading answers, to fill the places left among the
+    choices: the previous entry itself, and the entries that name the follow-up's new words
+    (half of them by weight, at least) in their own phrasings — first those the previous
+    answer lists as related ("can I stay on it long term?" after Tri-Luma: the hydroquinone
+    entry), then the closest to the two messages read together ("and the puffiness?" after
+    dark circles: the under-eye-bags entry). The previous question's words outweigh a short
+    follow-up's in that reading, so its own choices are often only the previous entry again.
+    Choices only, never an answer: no new false answers."""
+    matcher = snapshot.matcher
+    terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
+    new = terms - set(matcher.analyzer.terms(last.question)) or terms
+    total = sum(matcher.weight(t) for t in new)
+    related = set(last.entry.related)
+
+    def names(entry_id: str) -> bool:
+        named = new & matcher.phrasing_terms(entry_id)
+        return bool(named) and sum(matcher.weight(t) for t in named) >= SHARE * total
+
+    found: list[Scored] = []
+    for rank, scored in enumerate(matcher.closest(combined, len(matcher.entries))):
+        close = rank < CANDIDATES and scored.score >= FLOOR
+        if scored.entry == last.entry:
+            wanted = close
+        else:
+            wanted = (close or scored.entry.id in related) and names(scored.entry.id)
+        if wanted:
+            found.append(scored)
+    return tuple(sorted(found, key=lambda scored: scored.entry.id not in related))

@@ -56,6 +56,8 @@ def turn(snapshot: Snapshot, question: str) -> followup.Turn:
         "why?",
         "how many units?",
         "can I use them every day on my face?",  # points back: "them"
+        "how often should I book a session then?",  # "then"
+        "what would you do for my forehead instead?",  # "instead"
     ],
 )
 def test_short_or_leaning_messages_are_follow_ups(text: str) -> None:
@@ -162,6 +164,42 @@ def test_the_previous_entry_again_must_be_asked_something_new(
     )
     assert reading.decision.outcome is not Outcome.ANSWER
     assert not reading.decision.likely
+
+
+DARK_CIRCLES = "What causes dark circles under my eyes?"
+
+
+def test_the_choices_left_go_to_entries_naming_the_follow_ups_new_words(
+    bundled_snapshot: Snapshot,
+) -> None:
+    """Read with the dark-circles question, "and the puffiness?" finds dark circles again
+    (that question's words outweigh one new word); the places left among the choices go to
+    entries whose own phrasings name "puffiness", never to an answer."""
+    last = turn(bundled_snapshot, DARK_CIRCLES)
+    assert last.entry.id == "dark-under-eye-circles"
+    reading = followup.read_in_context(bundled_snapshot, "and the puffiness?", last)
+    decision = reading.decision
+    assert decision.outcome is Outcome.SUGGEST and decision.entry is None
+    ids = [s.entry.id for s in decision.suggestions]
+    assert ids[0] == "dark-under-eye-circles"  # what the reading found comes first
+    assert "under-eye-bags-puffiness" in ids and len(ids) <= 3
+    matcher = bundled_snapshot.matcher
+    (word,) = matcher.analyzer.terms("puffiness")
+    assert all(word in matcher.phrasing_terms(i) for i in ids[1:])
+
+
+def test_candidates_the_previous_answer_lists_as_related_come_first(
+    bundled_snapshot: Snapshot,
+) -> None:
+    last = turn(bundled_snapshot, DARK_CIRCLES)
+    text = "and the puffiness?"
+    found = followup._named_candidates(
+        bundled_snapshot, text, followup.contextual_text(text, last.question), last
+    )
+    others = [s.entry.id for s in found if s.entry != last.entry]
+    assert others, "an entry names the puffiness"
+    flags = [i in last.entry.related for i in others]
+    assert flags[0] and flags == sorted(flags, reverse=True)  # related ones, then the rest
 
 
 # --- the service: remembered, queued with context, forgotten ----------------------------------
