@@ -82,10 +82,7 @@ def card(
     readers = len({item.chat_id, *(o.chat_id for o in others)})
     head = card_head(kind, item.id, label, when(item.created_at), group=bool(others))
     blocks = [Block(BlockKind.TITLE, head), Block(BlockKind.QUOTE, _cut(marked(item), CARD_CHARS))]
-    if item.context:  # a follow-up: it means little without the question before it
-        blocks.append(Block(BlockKind.TEXT, "A follow-up. The reader had just asked:"))
-        blocks.append(Block(BlockKind.QUOTE, _cut(item.context, CONTEXT_CHARS)))
-    blocks += context(item)
+    blocks += _context(item)
     if item.kind == "feedback" and item.entry_id:
         about = f"“{entry.question}” ({item.entry_id})" if entry else item.entry_id
         blocks.append(Block(BlockKind.TEXT, f"The reader tapped 👎 on the answer {about}."))
@@ -111,9 +108,13 @@ def card(
     return Reply(None, tuple(blocks), buttons)
 
 
-def context(item: QueueItem) -> list[Block]:
-    """Under the reader's message: which part no entry answered, and what they were offered."""
+def _context(item: QueueItem) -> list[Block]:
+    """Under the reader's message: the question a follow-up came after, which part no entry
+    answered, and what they were offered."""
     blocks = []
+    if item.context:  # a follow-up: it means little without the question before it
+        blocks.append(Block(BlockKind.TEXT, "A follow-up. The reader had just asked:"))
+        blocks.append(Block(BlockKind.QUOTE, _cut(item.context, CONTEXT_CHARS)))
     if item.part:
         lines = [f"No vetted answer for the part marked {PART_OPEN.strip()} … {PART_CLOSE.strip()}"]
         lines += [f"- {_line(p, OTHER_CHARS)}" for p in unmarked_parts(item)]

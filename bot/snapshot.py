@@ -62,9 +62,10 @@ class Snapshot:
         reading = verdict.reading
         if reading.foreign:
             return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
-        # the triage's vector is the matcher's too when both use the same (base) encoder
-        shared = verdict.vector is not None and self.safety.encoder is self.matcher.encoder
-        vector = verdict.vector[None, :] if shared else None
+        # the triage's vector is the base model's (semantic.shared_encoder), the one the
+        # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
+        # adds only the tuned vector)
+        vector = verdict.vector[None, :] if verdict.vector is not None else None
         decision = self.matcher.decide(text, reading, vector)
         if decision.outcome is Outcome.ANSWER and decision.entry is not None:
             also, open_parts = self.matcher.other_parts(reading, decision.entry)
