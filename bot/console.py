@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from bot import render
+from bot.held import HeldSweeper
 from bot.models import Reply
 from bot.service import AnswerService
 from bot.snapshot import Snapshot
@@ -36,7 +37,9 @@ async def run_console(
 
 
 async def _converse(service: AnswerService, snap: Snapshot, db_path: Path) -> None:
-    await service.release_held()  # overdue from an earlier chat
+    # the bot's sweeper, one look at a time: it writes only when a held question is due
+    sweeper = HeldSweeper(service)
+    await sweeper.sweep()  # overdue from an earlier chat
     interactive = sys.stdin.isatty()
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not crash input()
@@ -59,7 +62,7 @@ async def _converse(service: AnswerService, snap: Snapshot, db_path: Path) -> No
         if line in ("/quit", "/exit"):
             break
         reply = await console_step(service, line, last)
-        await service.release_held()  # the grace period of earlier ones may be over
+        await sweeper.sweep()  # the grace period of earlier ones may be over
         if not interactive:
             typer.echo(f"you> {line}")
         show(reply)
