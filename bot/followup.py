@@ -103,7 +103,7 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     alone, flag = snapshot.decide(text)
     if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
         return Reading(alone, flag, text=text)
-    if not looks_like_followup(text):
+    if not looks_like_followup(text) and not _leans_back(snapshot, text, alone, last):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
     together, together_flag = snapshot.decide(combined)
@@ -124,6 +124,35 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         else:
             decision = _choices(snapshot, together, alone, named)
     return Reading(decision, None, context=last.question, text=combined)
+
+
+LEAN = 0.5  # of an unmatched message's words (by weight) the previous entry must use
+
+
+def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> bool:
+    """A message the knowledge finds nothing close to alone, short, whose own words are the
+    previous answer's ("do I need to see a doctor?" after Latisse, "why did my teeth ache?"
+    after Ultherapy): it asks about that answer. A new question with a subject of its own
+    uses words the previous entry does not, often words the knowledge never uses at all
+    ("how do I lower my cholesterol without statins?"; such a word weighs as much as in the
+    matcher's veto): read alone. Read in context it gets choices at most, never an answer."""
+    if alone.outcome is not Outcome.UNMATCHED or len(normalise(text).split()) > MAX_WORDS:
+        return False
+    matcher = snapshot.matcher
+    terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
+    if not terms:
+        return False  # a link, a string of digits: nothing to read in any context
+    entry = last.entry
+    used = matcher.phrasing_terms(entry.id) | set(
+        matcher.analyzer.terms(entry.answer, correct=False)
+    )
+    known = matcher.analyzer.vocabulary
+
+    def weight(term: str) -> float:
+        return matcher.weight(term) if term in known else matcher.UNKNOWN_VETO
+
+    total = sum(weight(t) for t in terms)
+    return sum(weight(t) for t in terms & used) >= LEAN * total
 
 
 def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:

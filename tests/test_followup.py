@@ -117,6 +117,42 @@ def test_a_question_that_stands_on_its_own_is_answered_as_before(
     assert reading.decision.outcome is Outcome.ANSWER and reading.context is None
 
 
+LATISSE = "Is there a prescription to make my eyelashes longer?"
+
+
+def test_an_unmatched_message_in_the_last_answers_words_is_read_in_context(
+    bundled_snapshot: Snapshot,
+) -> None:
+    """ "do i need to see a doctor?" (six words, no cue, no pointer) finds nothing alone; its
+    words are the Latisse answer's, so it asks about that answer: the entry is a tap away."""
+    text = "do i need to see a doctor?"
+    assert not followup.looks_like_followup(text)
+    assert bundled_snapshot.decide(text)[0].outcome is Outcome.UNMATCHED
+    reading = followup.read_in_context(bundled_snapshot, text, turn(bundled_snapshot, LATISSE))
+    assert reading.context == LATISSE
+    assert reading.decision.outcome is Outcome.SUGGEST
+    assert [s.entry.id for s in reading.decision.suggestions][:1] == ["latisse-eyelashes"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I lower my cholesterol without statins",  # words the knowledge never uses
+        "what are the early signs of type 2 diabetes",
+        "https://www.example.com/watch?v=abc123",  # no words at all
+    ],
+)
+def test_an_unmatched_question_with_its_own_subject_stays_alone(
+    bundled_snapshot: Snapshot, text: str
+) -> None:
+    alone = bundled_snapshot.decide(text)[0]
+    assert alone.outcome is Outcome.UNMATCHED
+    for question in (LATISSE, ROSACEA, "Can you get lumps after filler?"):
+        reading = followup.read_in_context(bundled_snapshot, text, turn(bundled_snapshot, question))
+        assert reading.context is None, question
+        assert reading.decision == alone
+
+
 def test_a_red_flag_in_a_follow_up_is_urgent(bundled_snapshot: Snapshot) -> None:
     text = "and now I can't breathe and my throat is swelling"
     reading = followup.read_in_context(bundled_snapshot, text, turn(bundled_snapshot, ROSACEA))
