@@ -35,6 +35,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.analysis import question_kinds
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.schema import RedFlag
 from bot.snapshot import Snapshot
@@ -46,7 +47,8 @@ DEFAULT_WINDOW = dt.timedelta(minutes=10)
 
 # Openings that lean on what came before (matched on the normalised message).
 _CUES = re.compile(
-    r"^(?:and|also|plus|but|or|so|then|what about|how about|what if|same for|same with|"
+    r"^(?:(?:ok|okay|ok thx|ok thanks|thx|thanks|thank you|cool|great|got it|i see|right|"
+    r"hmm|oh|ah) )?(?:and|also|plus|but|or|so|then|what about|how about|what if|same for|same with|"
     r"same goes for|is that|is it|are they|does it|does that|do they|will it|would it|"
     r"can it|could it|did it|is this|and if|even|ok and|okay and|and what about)\b"
 )
@@ -120,26 +122,27 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     else:
         named = _named_candidates(snapshot, text, combined, last)
         if alone.outcome is Outcome.ANSWER and alone.entry is not None:
-            decision = _choices(snapshot, _offer(alone, alone.entry), together, named)
+            decision = _choices(snapshot, _offer(alone, alone.entry), together, named, last)
         else:
-            decision = _choices(snapshot, together, alone, named)
+            decision = _choices(snapshot, together, alone, named, last)
     return Reading(decision, None, context=last.question, text=combined)
 
 
-LEAN = 0.5  # of an unmatched message's words (by weight) the previous entry must use
+LEAN = 0.5  # of a lost message's words (by weight) the previous entry must use
 
 
 def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> bool:
-    """A message the knowledge finds nothing close to alone, short, whose own words are the
-    previous answer's ("do I need to see a doctor?" after Latisse, "why did my teeth ache?"
-    after Ultherapy): it asks about that answer. A new question with a subject of its own
-    uses words the previous entry does not, often words the knowledge never uses at all
-    ("how do I lower my cholesterol without statins?"; such a word weighs as much as in the
-    matcher's veto): read alone. Read in context it gets choices at most, never an answer."""
-    if alone.outcome is not Outcome.UNMATCHED or len(normalise(text).split()) > MAX_WORDS:
+    """A short message the knowledge finds nothing close to alone, whose own words are the
+    previous answer's ("do I need to see a doctor?" after Latisse) or that asks only a kind
+    of question ("how long before I see anything?"): it asks about that answer. A new
+    question with a subject of its own uses words the previous entry does not, often words
+    the knowledge never uses at all ("how do I lower my cholesterol without statins?"; such
+    a word weighs as much as in the matcher's veto): read alone. Read in context a message
+    gets choices at most, never an answer."""
+    if alone.outcome not in LOST or len(normalise(text).split()) > MAX_WORDS:
         return False
     matcher = snapshot.matcher
-    terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
+    terms = set(matcher.analyzer.terms(text)) | {f"#{k}" for k in question_kinds(text)}
     if not terms:
         return False  # a link, a string of digits: nothing to read in any context
     entry = last.entry
@@ -149,10 +152,14 @@ def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> b
     known = matcher.analyzer.vocabulary
 
     def weight(term: str) -> float:
-        return matcher.weight(term) if term in known else matcher.UNKNOWN_VETO
+        return matcher.weight(term) if term in known or term[0] == "#" else matcher.UNKNOWN_VETO
 
     total = sum(weight(t) for t in terms)
-    return sum(weight(t) for t in terms & used) >= LEAN * total
+    explained = sum(weight(t) for t in terms if t in used or t[0] == "#")
+    return explained >= LEAN * total
+
+
+LOST = (Outcome.UNMATCHED,)
 
 
 def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:
@@ -176,15 +183,25 @@ def _agrees(alone: Decision, together: Decision) -> bool:
 
 
 def _choices(
-    snapshot: Snapshot, together: Decision, alone: Decision, named: tuple[Scored, ...] = ()
+    snapshot: Snapshot,
+    together: Decision,
+    alone: Decision,
+    named: tuple[Scored, ...] = (),
+    last: Turn | None = None,
 ) -> Decision:
     """Neither reading answers: the entries either reading finds close, the one read in
     context first, then the entries the follow-up's own words name (`_named_candidates`) in
-    the places left; none: the doctor."""
+    the places left; when the readings fill them all without the entry those words name
+    first, it takes the last place ("and botox for my 11s, that's out too?" after melasma in
+    pregnancy: Botox in pregnancy, not a third melasma entry). None: the doctor."""
     seen: dict[str, Scored] = {}
     for scored in (*together.suggestions, *alone.suggestions, *named):
         seen.setdefault(scored.entry.id, scored)
-    suggestions = tuple(seen.values())[: snapshot.knowledge.settings.matching.max_suggestions]
+    limit = snapshot.knowledge.settings.matching.max_suggestions
+    suggestions = tuple(seen.values())[:limit]
+    first = next((s.entry.id for s in named if last is None or s.entry != last.entry), None)
+    if first and len(suggestions) == limit and first not in {s.entry.id for s in suggestions}:
+        suggestions = (*suggestions[: limit - 1], seen[first])
     if not suggestions:
         return Decision(Outcome.UNMATCHED, score=together.score)
     likely = together.likely and len(suggestions) == 1
@@ -231,7 +248,9 @@ def _named_candidates(
     matcher = snapshot.matcher
     terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
     new = terms - set(matcher.analyzer.terms(last.question)) or terms
-    total = sum(matcher.weight(t) for t in new)
+    new |= {f"#{k}" for k in question_kinds(text) - question_kinds(last.question)}
+    # a word no phrasing uses is named by none: it does not count against the others
+    total = sum(matcher.weight(t) for t in new if t[0] == "#" or t in matcher.idf)
     related = set(last.entry.related)
 
     def names(entry_id: str) -> bool:

@@ -58,6 +58,8 @@ def turn(snapshot: Snapshot, question: str) -> followup.Turn:
         "can I use them every day on my face?",  # points back: "them"
         "how often should I book a session then?",  # "then"
         "what would you do for my forehead instead?",  # "instead"
+        "ok thanks. and how long does each round last usually",  # thanks, then the cue
+        "Got it, also is it okay for teenagers who have oily skin",
     ],
 )
 def test_short_or_leaning_messages_are_follow_ups(text: str) -> None:
@@ -132,6 +134,46 @@ def test_an_unmatched_message_in_the_last_answers_words_is_read_in_context(
     assert reading.context == LATISSE
     assert reading.decision.outcome is Outcome.SUGGEST
     assert [s.entry.id for s in reading.decision.suggestions][:1] == ["latisse-eyelashes"]
+
+
+def test_a_message_asking_only_a_kind_of_question_is_read_in_context(
+    bundled_snapshot: Snapshot,
+) -> None:
+    """ "how long until I see anything" names no subject, only asks "how long": about the
+    answer just given."""
+    text = "how long until I see anything"
+    assert not followup.looks_like_followup(text)
+    reading = followup.read_in_context(bundled_snapshot, text, turn(bundled_snapshot, LATISSE))
+    assert reading.context == LATISSE
+    assert [s.entry.id for s in reading.decision.suggestions][:1] == ["latisse-eyelashes"]
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["meaning", "words"])
+def both_modes(request: pytest.FixtureRequest, bundled_knowledge: Knowledge) -> Snapshot:
+    """The bundled knowledge with the meaning signal and in the words-only mode."""
+    return Snapshot.build(bundled_knowledge, meaning=request.param)
+
+
+def test_a_new_kind_of_question_names_the_entry_that_asks_it(both_modes: Snapshot) -> None:
+    """ "how long does each round last" after Botox and the muscles: the follow-up's new
+    words are a kind of question ("how long") and a word no phrasing uses ("round"); the
+    entry whose phrasings ask "how long" of Botox is among the choices."""
+    text = "ok thanks. and how long does each round last usually"
+    last = turn(both_modes, "Does Botox weaken my forehead muscles for good after years of it?")
+    reading = followup.read_in_context(both_modes, text, last)
+    assert reading.decision.outcome is Outcome.SUGGEST
+    assert "how-long-botox-lasts" in [s.entry.id for s in reading.decision.suggestions]
+
+
+def test_the_entry_the_new_words_name_first_gets_the_last_place(both_modes: Snapshot) -> None:
+    """After melasma in pregnancy, "and botox for my frown lines, also a no?": the readings
+    find melasma and Botox entries enough to fill every place; the entry the new words name
+    first (Botox in pregnancy, the previous answer's neighbour) must not be left out."""
+    last = turn(both_modes, "What can I safely do about melasma while pregnant?")
+    reading = followup.read_in_context(both_modes, "and botox for my frown lines, also a no?", last)
+    choices = [s.entry.id for s in reading.decision.suggestions]
+    assert reading.decision.outcome is Outcome.SUGGEST and len(choices) <= 3
+    assert "botox-pregnancy-breastfeeding" in choices
 
 
 @pytest.mark.parametrize(
