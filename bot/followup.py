@@ -113,9 +113,10 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         # "and now it's turning white?" after a filler answer: a sign that is urgent only
         # with the procedure the last question named. Safety first: urgent, with the context
         return Reading(together, together_flag, context=last.question, text=combined)
+    raw = together
     together = _names(snapshot, text, together, last)
     alone = _names(snapshot, text, alone, last)
-    if alone.outcome is Outcome.ANSWER and _agrees(alone, together):
+    if alone.outcome is Outcome.ANSWER and _agrees(snapshot, alone, raw, together):
         return Reading(alone, flag, text=text)
     if together.outcome is Outcome.ANSWER and together.entry is not None:
         decision = _offer(together, together.entry, likely=True)
@@ -175,9 +176,15 @@ def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decisio
     )
 
 
-def _agrees(alone: Decision, together: Decision) -> bool:
+def _agrees(snapshot: Snapshot, alone: Decision, raw: Decision, together: Decision) -> bool:
     """The message read alone answers an entry that the reading in context finds too (its
-    answer or one of its choices): "would an IPL photofacial do it?" after rosacea."""
+    answer or one of its choices): "would an IPL photofacial do it?" after rosacea. Without
+    the meaning signal (words-only mode), which cannot tell a near-miss by what it means, the
+    reading in context (`raw`, as the decision made it) must answer that entry too: "could
+    they have used Sculptra there instead?" after tear-trough filler names the Sculptra entry
+    word for word, yet in context is only one of its choices: offered, not answered."""
+    if snapshot.matcher.encoder is None:
+        return raw.outcome is Outcome.ANSWER and raw.entry == alone.entry
     close = [together.entry] if together.entry else [s.entry for s in together.suggestions]
     return alone.entry in close
 

@@ -422,3 +422,20 @@ def test_the_follow_up_set_is_the_blind_one_with_its_split_stated() -> None:
     text = (DATA / "followup_cases.yaml").read_text(encoding="utf-8")
     assert "ODD positions" in text and "HELD ASIDE" in text
     assert text.count("\n- text: ") == 320
+
+
+def test_in_words_only_mode_an_answer_the_context_only_lists_is_offered(
+    bundled_knowledge: Knowledge,
+) -> None:
+    """Without the meaning signal, "would Sculptra have been better there instead?" after
+    tear-trough filler names the Sculptra entry word for word; read in context it is only one
+    of the choices: offered a tap away, not answered (words alone cannot tell a near-miss)."""
+    words = Snapshot.build(bundled_knowledge, meaning=False)
+    text = "would Sculptra have been better there instead?"
+    alone = words.decide(text)[0]
+    assert alone.outcome is Outcome.ANSWER and alone.entry is not None
+    assert alone.entry.id == "sculptra-vs-ha-filler"
+    last = turn(words, "My under-eye filler looks puffy and a bit blue, why is that?")
+    reading = followup.read_in_context(words, text, last)
+    assert reading.decision.outcome is Outcome.SUGGEST and reading.context == last.question
+    assert "sculptra-vs-ha-filler" in [s.entry.id for s in reading.decision.suggestions]
