@@ -4,7 +4,9 @@
 A step before the decision, kept apart from it: it decides whether a message is a follow-up (a
 short message within bot.yaml's `followup_window` after an answer, that does not stand on its
 own: at most four words, or it starts with "and", "what about", "also", "is that", "does
-it"…, or it points back with "it", "that", "them", "then"), and if so builds the text the
+it"… (after an "ok thanks"), or it points back with "it", "that", "them", "then"; or,
+nothing in the knowledge close to it alone, its words are the last answer's or it only asks
+a kind of question: "how long until I see anything?"), and if so builds the text the
 decision reads — the follow-up, then the last question. The same calibrated decision
 (`Snapshot.decide`) decides on that text; what it finds is never answered outright:
 
@@ -15,17 +17,20 @@ decision reads — the follow-up, then the last question. The same calibrated de
   entry again must be asked something new ("how about Jeuveau?" is, to the knowledge, the
   same Botox again), else it is one of the "did you mean" choices;
 - the message read alone still answers when that answer agrees with the reading in context
-  (a new question about IPL after a rosacea answer is about IPL);
+  (a new question about IPL after a rosacea answer is about IPL; in the words-only mode the
+  reading in context must answer it too, not only list it);
 - when neither reading answers, the places left among the choices go to the entries that
-  name the follow-up's new words (the previous answer's `related` ones first) and to the
-  previous entry: the previous question's words outweigh a short follow-up's;
+  name the follow-up's new words (its new kind of question too; the previous answer's
+  `related` ones first) and to the previous entry: the previous question's words outweigh a
+  short follow-up's; the entry the new words name first always gets a place;
 - when nothing is close, the follow-up goes to the doctor *with* the previous question.
 
 Safety reads the message alone, then with the last question: "and now it's turning white?"
 after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the
 service remembers the last answer per chat (bot/storage/conversation.py) and queues with the
 context.
-Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
+Measured on tests/data/followup_cases.yaml and followup_cases2.yaml (bench/bench_followups.py;
+README).
 """
 
 from __future__ import annotations
@@ -140,7 +145,7 @@ def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> b
     the knowledge never uses at all ("how do I lower my cholesterol without statins?"; such
     a word weighs as much as in the matcher's veto): read alone. Read in context a message
     gets choices at most, never an answer."""
-    if alone.outcome not in LOST or len(normalise(text).split()) > MAX_WORDS:
+    if alone.outcome is not Outcome.UNMATCHED or len(normalise(text).split()) > MAX_WORDS:
         return False
     matcher = snapshot.matcher
     terms = set(matcher.analyzer.terms(text)) | {f"#{k}" for k in question_kinds(text)}
@@ -158,9 +163,6 @@ def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> b
     total = sum(weight(t) for t in terms)
     explained = sum(weight(t) for t in terms if t in used or t[0] == "#")
     return explained >= LEAN * total
-
-
-LOST = (Outcome.UNMATCHED,)
 
 
 def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:

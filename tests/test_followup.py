@@ -224,11 +224,15 @@ async def test_an_urgent_follow_up_reaches_the_doctor_at_once_with_its_context(
     assert (item.kind, item.context) == ("urgent", "How long does lip filler swelling last?")
 
 
-def test_no_follow_up_of_the_blind_set_is_made_urgent(bundled_snapshot: Snapshot) -> None:
-    """Over-triage: none of the 320 follow-ups describes an emergency."""
-    cases = load_cases(DATA / "followup_cases.yaml", bundled_snapshot)
-    urgent = [c.text for c in cases if in_context(bundled_snapshot, c).outcome is Outcome.URGENT]
-    assert urgent == []
+@pytest.mark.parametrize("name", ["followup_cases.yaml", "followup_cases2.yaml"])
+def test_no_follow_up_of_the_blind_sets_is_made_urgent(
+    bundled_snapshot: Snapshot, name: str
+) -> None:
+    """Over-triage: none of the 320 + 200 follow-ups describes an emergency. Counted only
+    (the second set's held half is never read case by case)."""
+    cases = load_cases(DATA / name, bundled_snapshot)
+    urgent = sum(in_context(bundled_snapshot, c).outcome is Outcome.URGENT for c in cases)
+    assert urgent == 0
 
 
 def test_the_previous_entry_again_must_be_asked_something_new(
@@ -418,10 +422,15 @@ def test_eval_reads_cases_with_previous_in_context(
         load_cases(cases_file, bundled_snapshot)
 
 
-def test_the_follow_up_set_is_the_blind_one_with_its_split_stated() -> None:
-    text = (DATA / "followup_cases.yaml").read_text(encoding="utf-8")
-    assert "ODD positions" in text and "HELD ASIDE" in text
-    assert text.count("\n- text: ") == 320
+@pytest.mark.parametrize(
+    ("name", "size"), [("followup_cases.yaml", 320), ("followup_cases2.yaml", 200)]
+)
+def test_the_follow_up_sets_are_the_blind_ones_with_their_split_stated(
+    name: str, size: int
+) -> None:
+    text = (DATA / name).read_text(encoding="utf-8")
+    assert "ODD positions" in text and "HELD ASIDE" in text and "another helper" in text
+    assert text.count("\n- text: ") == size
 
 
 def test_in_words_only_mode_an_answer_the_context_only_lists_is_offered(
