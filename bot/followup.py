@@ -4,7 +4,9 @@
 A step before the decision, kept apart from it: it decides whether a message is a follow-up (a
 short message within bot.yaml's `followup_window` after an answer, that does not stand on its
 own: at most four words, or it starts with "and", "what about", "also", "is that", "does
-it"…, or it points back with "it", "that", "them", "then"), and if so builds the text the
+it"… (after an "ok thanks"), or it points back with "it", "that", "them", "then"; or,
+nothing in the knowledge close to it alone, its words are the last answer's or it only asks
+a kind of question: "how long until I see anything?"), and if so builds the text the
 decision reads — the follow-up, then the last question. The same calibrated decision
 (`Snapshot.decide`) decides on that text; what it finds is never answered outright:
 
@@ -15,17 +17,20 @@ decision reads — the follow-up, then the last question. The same calibrated de
   entry again must be asked something new ("how about Jeuveau?" is, to the knowledge, the
   same Botox again), else it is one of the "did you mean" choices;
 - the message read alone still answers when that answer agrees with the reading in context
-  (a new question about IPL after a rosacea answer is about IPL);
+  (a new question about IPL after a rosacea answer is about IPL; in the words-only mode the
+  reading in context must answer it too, not only list it);
 - when neither reading answers, the places left among the choices go to the entries that
-  name the follow-up's new words (the previous answer's `related` ones first) and to the
-  previous entry: the previous question's words outweigh a short follow-up's;
+  name the follow-up's new words (its new kind of question too; the previous answer's
+  `related` ones first) and to the previous entry: the previous question's words outweigh a
+  short follow-up's; the entry the new words name first always gets a place;
 - when nothing is close, the follow-up goes to the doctor *with* the previous question.
 
 Safety reads the message alone, then with the last question: "and now it's turning white?"
 after a lip-filler answer is urgent. Small talk reads it alone. Nothing here writes: the
 service remembers the last answer per chat (bot/storage/conversation.py) and queues with the
 context.
-Measured on tests/data/followup_cases.yaml (bench/bench_followups.py; README).
+Measured on tests/data/followup_cases.yaml and followup_cases2.yaml (bench/bench_followups.py;
+README).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.analysis import question_kinds
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.schema import RedFlag
 from bot.snapshot import Snapshot
@@ -46,7 +52,8 @@ DEFAULT_WINDOW = dt.timedelta(minutes=10)
 
 # Openings that lean on what came before (matched on the normalised message).
 _CUES = re.compile(
-    r"^(?:and|also|plus|but|or|so|then|what about|how about|what if|same for|same with|"
+    r"^(?:(?:ok|okay|ok thx|ok thanks|thx|thanks|thank you|cool|great|got it|i see|right|"
+    r"hmm|oh|ah) )?(?:and|also|plus|but|or|so|then|what about|how about|what if|same for|same with|"
     r"same goes for|is that|is it|are they|does it|does that|do they|will it|would it|"
     r"can it|could it|did it|is this|and if|even|ok and|okay and|and what about)\b"
 )
@@ -103,7 +110,7 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     alone, flag = snapshot.decide(text)
     if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
         return Reading(alone, flag, text=text)
-    if not looks_like_followup(text):
+    if not looks_like_followup(text) and not _leans_back(snapshot, text, alone, last):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
     together, together_flag = snapshot.decide(combined)
@@ -111,19 +118,51 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         # "and now it's turning white?" after a filler answer: a sign that is urgent only
         # with the procedure the last question named. Safety first: urgent, with the context
         return Reading(together, together_flag, context=last.question, text=combined)
+    raw = together
     together = _names(snapshot, text, together, last)
     alone = _names(snapshot, text, alone, last)
-    if alone.outcome is Outcome.ANSWER and _agrees(alone, together):
+    if alone.outcome is Outcome.ANSWER and _agrees(snapshot, alone, raw, together):
         return Reading(alone, flag, text=text)
     if together.outcome is Outcome.ANSWER and together.entry is not None:
         decision = _offer(together, together.entry, likely=True)
     else:
         named = _named_candidates(snapshot, text, combined, last)
         if alone.outcome is Outcome.ANSWER and alone.entry is not None:
-            decision = _choices(snapshot, _offer(alone, alone.entry), together, named)
+            decision = _choices(snapshot, _offer(alone, alone.entry), together, named, last)
         else:
-            decision = _choices(snapshot, together, alone, named)
+            decision = _choices(snapshot, together, alone, named, last)
     return Reading(decision, None, context=last.question, text=combined)
+
+
+LEAN = 0.5  # of a lost message's words (by weight) the previous entry must use
+
+
+def _leans_back(snapshot: Snapshot, text: str, alone: Decision, last: Turn) -> bool:
+    """A short message the knowledge finds nothing close to alone, whose own words are the
+    previous answer's ("do I need to see a doctor?" after Latisse) or that asks only a kind
+    of question ("how long before I see anything?"): it asks about that answer. A new
+    question with a subject of its own uses words the previous entry does not, often words
+    the knowledge never uses at all ("how do I lower my cholesterol without statins?"; such
+    a word weighs as much as in the matcher's veto): read alone. Read in context a message
+    gets choices at most, never an answer."""
+    if alone.outcome is not Outcome.UNMATCHED or len(normalise(text).split()) > MAX_WORDS:
+        return False
+    matcher = snapshot.matcher
+    terms = set(matcher.analyzer.terms(text)) | {f"#{k}" for k in question_kinds(text)}
+    if not terms:
+        return False  # a link, a string of digits: nothing to read in any context
+    entry = last.entry
+    used = matcher.phrasing_terms(entry.id) | set(
+        matcher.analyzer.terms(entry.answer, correct=False)
+    )
+    known = matcher.analyzer.vocabulary
+
+    def weight(term: str) -> float:
+        return matcher.weight(term) if term in known or term[0] == "#" else matcher.UNKNOWN_VETO
+
+    total = sum(weight(t) for t in terms)
+    explained = sum(weight(t) for t in terms if t in used or t[0] == "#")
+    return explained >= LEAN * total
 
 
 def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decision:
@@ -139,23 +178,39 @@ def _offer(decision: Decision, entry: Entry, *, likely: bool = False) -> Decisio
     )
 
 
-def _agrees(alone: Decision, together: Decision) -> bool:
+def _agrees(snapshot: Snapshot, alone: Decision, raw: Decision, together: Decision) -> bool:
     """The message read alone answers an entry that the reading in context finds too (its
-    answer or one of its choices): "would an IPL photofacial do it?" after rosacea."""
+    answer or one of its choices): "would an IPL photofacial do it?" after rosacea. Without
+    the meaning signal (words-only mode), which cannot tell a near-miss by what it means, the
+    reading in context (`raw`, as the decision made it) must answer that entry too: "could
+    they have used Sculptra there instead?" after tear-trough filler names the Sculptra entry
+    word for word, yet in context is only one of its choices: offered, not answered."""
+    if snapshot.matcher.encoder is None:
+        return raw.outcome is Outcome.ANSWER and raw.entry == alone.entry
     close = [together.entry] if together.entry else [s.entry for s in together.suggestions]
     return alone.entry in close
 
 
 def _choices(
-    snapshot: Snapshot, together: Decision, alone: Decision, named: tuple[Scored, ...] = ()
+    snapshot: Snapshot,
+    together: Decision,
+    alone: Decision,
+    named: tuple[Scored, ...] = (),
+    last: Turn | None = None,
 ) -> Decision:
     """Neither reading answers: the entries either reading finds close, the one read in
     context first, then the entries the follow-up's own words name (`_named_candidates`) in
-    the places left; none: the doctor."""
+    the places left; when the readings fill them all without the entry those words name
+    first, it takes the last place ("and botox for my 11s, that's out too?" after melasma in
+    pregnancy: Botox in pregnancy, not a third melasma entry). None: the doctor."""
     seen: dict[str, Scored] = {}
     for scored in (*together.suggestions, *alone.suggestions, *named):
         seen.setdefault(scored.entry.id, scored)
-    suggestions = tuple(seen.values())[: snapshot.knowledge.settings.matching.max_suggestions]
+    limit = snapshot.knowledge.settings.matching.max_suggestions
+    suggestions = tuple(seen.values())[:limit]
+    first = next((s.entry.id for s in named if last is None or s.entry != last.entry), None)
+    if first and len(suggestions) == limit and first not in {s.entry.id for s in suggestions}:
+        suggestions = (*suggestions[: limit - 1], seen[first])
     if not suggestions:
         return Decision(Outcome.UNMATCHED, score=together.score)
     likely = together.likely and len(suggestions) == 1
@@ -202,7 +257,9 @@ def _named_candidates(
     matcher = snapshot.matcher
     terms = {t for t in matcher.analyzer.terms(text) if t[0] != "#"}
     new = terms - set(matcher.analyzer.terms(last.question)) or terms
-    total = sum(matcher.weight(t) for t in new)
+    new |= {f"#{k}" for k in question_kinds(text) - question_kinds(last.question)}
+    # a word no phrasing uses is named by none: it does not count against the others
+    total = sum(matcher.weight(t) for t in new if t[0] == "#" or t in matcher.idf)
     related = set(last.entry.related)
 
     def names(entry_id: str) -> bool:
