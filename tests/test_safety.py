@@ -743,3 +743,24 @@ def test_readme_safety_example_is_valid(kb_dir: Path) -> None:
     found = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert found is not None
     assert _write(kb_dir, found.group(1)) == []
+
+
+def test_signs_name_the_reason_each_sign_is_calm() -> None:
+    """`signs` is what `red_flag` reads: every sign found, with why it does not count."""
+    check = _check()
+    assert [s.calm for s in check.signs("no white patch")] == ["negated"]
+    assert [s.calm for s in check.signs("can filler cause white skin")] == ["question"]
+    assert [s.calm for s in check.signs("white and on antibiotics")] == ["treated"]
+    assert [s.calm for s in check.signs("white for years")] == ["long_standing"]
+    assert [s.calm for s in check.signs("it went white and then it went away")] == ["resolved"]
+    # lazily: red_flag stops at the first sign that counts; every=True reads them all
+    text = "no white patch, my lip is white. it is white"
+    assert [s.calm for s in check.signs(text)] == ["negated", None]
+    assert [s.calm for s in check.signs(text, every=True)] == ["negated", None, None]
+    assert all(s.flag.id == "x" and s.words == "white" for s in check.signs(text))
+
+
+def test_a_sign_whose_context_is_missing_is_listed_as_such() -> None:
+    check = _check(context=["filler"])
+    assert [s.calm for s in check.signs("my lip is white")] == ["no_context"]
+    assert check.red_flag("my lip is white") is None
