@@ -31,7 +31,8 @@ knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here
    `still` cues in the sign's clause ("still", "again") cancel resolved, long_standing and
    treated; `failing` cues ("getting worse", "not working") cancel resolved and
    long_standing in the sign's clause, and treated anywhere in the message.
-The first flag (in file order) with a sign that counts is the answer. Phrases are compiled once and indexed
+The first flag (in file order) with a sign that counts is the answer (`red_flag`); `signs` lists
+the signs found with the reason that calms each (for tests and experiments). Phrases are compiled once and indexed
 by the words they can start with, so a message is read word by word and costs well under a
 millisecond (bench/bench_safety.py).
 
