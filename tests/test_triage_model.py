@@ -92,6 +92,14 @@ def test_the_shipped_model_is_small_and_records_its_training() -> None:
     assert set(model.flags.values()) <= {f.id for f in _bundled_flags()}
 
 
+def test_the_newest_blind_round_is_never_trained_on() -> None:
+    """The protocol: the newest round is the reported figure (README "Safety")."""
+    cases = yaml.safe_load((DATA / "triage_blind.yaml").read_text(encoding="utf-8"))
+    model = TriageModel.load()
+    assert model is not None
+    assert max(c["round"] for c in cases) in model.info["held_out_rounds"]
+
+
 def _bundled_flags() -> list[Any]:
     from bot.knowledge import load_knowledge
 
