@@ -31,7 +31,8 @@ knowledge/safety.yaml (knowledge/README.md explains them); the mechanism is here
    `still` cues in the sign's clause ("still", "again") cancel resolved, long_standing and
    treated; `failing` cues ("getting worse", "not working") cancel resolved and
    long_standing in the sign's clause, and treated anywhere in the message.
-The first flag (in file order) with a sign that counts is the answer. Phrases are compiled once and indexed
+The first flag (in file order) with a sign that counts is the answer (`red_flag`); `signs` lists
+the signs found with the reason that calms each (for tests and experiments). Phrases are compiled once and indexed
 by the words they can start with, so a message is read word by word and costs well under a
 millisecond (bench/bench_safety.py).
 
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.phrases import Phrases, compile_any, phrase_regex
@@ -74,6 +75,15 @@ def _prepare(text: str) -> str:
 
 def _words(prepared: str) -> str:
     return " ".join(_NON_WORD.sub(" ", prepared).replace("_", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class Sign:
+    """A sign the rules found: its flag, the words, and why it is calm (None: it counts)."""
+
+    flag: RedFlag
+    words: str
+    calm: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +167,14 @@ class SafetyCheck:
     # --- the pipeline ----------------------------------------------------------------------
 
     def red_flag(self, text: str) -> RedFlag | None:
+        return next((s.flag for s in self.signs(text) if s.calm is None), None)
+
+    def signs(self, text: str, *, every: bool = False) -> Iterator[Sign]:
+        """The signs found, flag by flag in file order, each with the reason that calms it
+        (None: it counts). Lazy: `red_flag` stops at the first that counts; `every=True`
+        goes on after one counts (the learned check reads how each sign was said)."""
         if not self._signs.search(normalise(text)):  # most messages have no sign at all
-            return None
+            return
         message = self._split(text)
         found: dict[int, list[tuple[list[_Clause], int, re.Match[str]]]] = {}
         for sentence in message.sentences:
@@ -168,14 +184,16 @@ class SafetyCheck:
         for n in sorted(found):
             f = self._flags[n]
             if f.context is not None and not self._has_context(f.context, message):
+                yield Sign(f.flag, found[n][0][2].group(), "no_context")
                 continue
             for sentence, i, sign in found[n]:
                 clause = sentence[i].text
                 if f.ignore is not None and f.ignore.overlaps(clause, sign.span()):
                     continue
-                if not self._calm(f, sign, sentence, i, message):
-                    return f.flag
-        return None
+                calm = self._calm(f, sign, sentence, i, message)
+                yield Sign(f.flag, sign.group(), calm)
+                if calm is None and not every:
+                    return
 
     def _split(self, text: str) -> _Message:
         """Sentences; each cut at `breaks` into segments, and at a comma or "and" before one
@@ -202,34 +220,37 @@ class SafetyCheck:
 
     def _calm(
         self, f: _Flag, sign: re.Match[str], sentence: list[_Clause], i: int, message: _Message
-    ) -> bool:
+    ) -> str | None:
+        """The `calm_when` reason that calms this sign, or None when it counts."""
         clause = sentence[i].text
         start = sign.start()
         if "negated" in f.calm and (
             self._negated(clause, start) or self._negated_inside(clause, sign)
         ):
-            return True
+            return "negated"
         if "question" in f.calm and self._hypothetical(sentence, i, start, self._question):
-            return True
+            return "question"
         if self._still is not None and self._still.search(clause):
-            return False
+            return None
         failing_here = self._affirmed(self._failing, clause, sign.span())
         if (
             "resolved" in f.calm
             and not failing_here
             and self._is_resolved(f, sign, sentence, i, message)
         ):
-            return True
+            return "resolved"
         if (
             "long_standing" in f.calm
             and not failing_here
             and self._affirmed(self._long, clause)
             and not self._says_recent(sentence)
         ):
-            return True
+            return "long_standing"
         if "not_recent" in f.calm and self._not_recent(message):
-            return True
-        return "treated" in f.calm and self._is_treated(message)
+            return "not_recent"
+        if "treated" in f.calm and self._is_treated(message):
+            return "treated"
+        return None
 
     # --- the context checks -----------------------------------------------------------------
 

@@ -351,7 +351,8 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
 # least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
 # measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
-# rounds 12 and 13 are never tuned on. The whole triage's floors: tests/test_triage_model.py.
+# rounds 12, 13 and 15 are never tuned on, round 14 was after its measurement. The whole
+# triage's floors: tests/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -366,6 +367,8 @@ BLIND_FLOORS = {
     11: (0.81, 0.10),  # held out from the rules
     12: (0.73, 0.14),  # held out: never tuned on
     13: (0.86, 0.18),  # held out: never tuned on (written after the learned check shipped)
+    14: (0.81, 0.14),  # measured at 81.7 % / 18 % on arrival, then tuned on
+    15: (0.76, 0.26),  # held out: never tuned on (measured on arrival and at the end)
 }
 
 
@@ -743,3 +746,24 @@ def test_readme_safety_example_is_valid(kb_dir: Path) -> None:
     found = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert found is not None
     assert _write(kb_dir, found.group(1)) == []
+
+
+def test_signs_name_the_reason_each_sign_is_calm() -> None:
+    """`signs` is what `red_flag` reads: every sign found, with why it does not count."""
+    check = _check()
+    assert [s.calm for s in check.signs("no white patch")] == ["negated"]
+    assert [s.calm for s in check.signs("can filler cause white skin")] == ["question"]
+    assert [s.calm for s in check.signs("white and on antibiotics")] == ["treated"]
+    assert [s.calm for s in check.signs("white for years")] == ["long_standing"]
+    assert [s.calm for s in check.signs("it went white and then it went away")] == ["resolved"]
+    # lazily: red_flag stops at the first sign that counts; every=True reads them all
+    text = "no white patch, my lip is white. it is white"
+    assert [s.calm for s in check.signs(text)] == ["negated", None]
+    assert [s.calm for s in check.signs(text, every=True)] == ["negated", None, None]
+    assert all(s.flag.id == "x" and s.words == "white" for s in check.signs(text))
+
+
+def test_a_sign_whose_context_is_missing_is_listed_as_such() -> None:
+    check = _check(context=["filler"])
+    assert [s.calm for s in check.signs("my lip is white")] == ["no_context"]
+    assert check.red_flag("my lip is white") is None
