@@ -65,7 +65,13 @@ from bot.models import Entry  # noqa: E402
 from bot.semantic import MAX_TOKENS, base_model_dir, entry_fingerprint  # noqa: E402
 from bot.semantic import TUNED_DIR as OUT_DIR  # noqa: E402
 
-TEAM = [ROOT / "tests" / "data" / "dev_cases.yaml", ROOT / "tests" / "data" / "hard_examples.yaml"]
+TEAM = [
+    ROOT / "tests" / "data" / "dev_cases.yaml",
+    ROOT / "tests" / "data" / "hard_examples.yaml",
+    # long chatty letters written blind from the entries only (covered ones and uncovered
+    # look-alikes): the shape of real readers' messages, none of their words
+    ROOT / "tests" / "data" / "written_letters.yaml",
+]
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"  # measured on, never trained on
 REFERENCE = ROOT / "tests" / "data" / "tuned_reference.json"
 RESULTS = ROOT / "bench" / "results_train.json"
