@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import decision  # noqa: E402
+from bot import decision, semantic  # noqa: E402
 from bot.decision import FEATURES  # noqa: E402
 from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
@@ -171,6 +171,7 @@ def tuned_gate(rows: list[dict], p: np.ndarray, answer: float) -> dict[str, floa
     strictest. Off (1.0) when no pair adds a right answer."""
     cos = np.array([r["features"].get("tuned", 0.0) for r in rows])
     lead = np.array([r["features"].get("tuned_lead", 0.0) for r in rows])
+    agree = np.array([r["features"].get("meaning_lead", 0.0) >= 0 for r in rows])  # base too
     y = np.array([bool(r["y"]) for r in rows])
     covered = np.array([r["covered"] for r in rows])
     n_cov, n_unc = max(covered.sum(), 1), max((~covered).sum(), 1)
@@ -181,7 +182,7 @@ def tuned_gate(rows: list[dict], p: np.ndarray, answer: float) -> dict[str, floa
     grid_b = np.unique(np.r_[0.0, np.quantile(lead[lead > 0], q)]) if (lead > 0).any() else [0.0]
     best: tuple = (base_right, 0, 0.0, 0.0, 1.0, 1.0)
     for a, b in itertools.product(grid_a, grid_b):
-        answered = already | ((cos >= a) & (lead >= b))
+        answered = already | (agree & (cos >= a) & (lead >= b))
         wrong = int((answered & covered & ~y).sum())
         false = int((answered & ~covered & ~y).sum())
         if wrong / n_cov > GATE_MAX_WRONG or false / n_unc > GATE_MAX_FALSE:
@@ -328,8 +329,11 @@ def main() -> int:
         return 1
     result: dict[str, dict] = {}
     report: dict[str, dict] = {}
-    for mode, meaning in (("meaning", True), ("words", False)):
-        snapshot = Snapshot.build(knowledge, meaning=meaning)
+    modes = (("tuned", True, True), ("meaning", True, False), ("words", False, False))
+    for mode, meaning, tuned in modes:
+        if tuned and semantic.tuned_encoder() is None:
+            continue  # no tuned layers ship (bot/tuned/)
+        snapshot = Snapshot.build(knowledge, meaning=meaning, tuned=tuned)
         real = gather(snapshot, load_cases(REAL, snapshot))
         team = gather(snapshot, load_cases(TEAM, snapshot))
         report[mode] = held_aside(snapshot, real, team, mode)

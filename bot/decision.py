@@ -70,8 +70,10 @@ def confidence(calibration: Calibration, features: Mapping[str, float]) -> float
 def tuned_gate(calibration: Calibration, features: Mapping[str, float]) -> bool:
     """The tuned model's own verdict: close to the best entry, and clearly closer to it than
     to any other. Trained to keep near-misses under a "none of them" level, its cosine and lead
-    tell a right best entry from a near-miss better than the calibrated blend of signals."""
-    if "tuned" not in features:
+    tell a right best entry from a near-miss better than the calibrated blend of signals. The
+    base model must rank the entry first too ("does Botox cause hair loss?" is closest to the
+    hair-thinning entry for the tuned model, to a Botox entry for the base one: a near-miss)."""
+    if "tuned" not in features or features.get("meaning_lead", 0.0) < 0:
         return False
     return (
         features["tuned"] >= calibration.tuned_answer
@@ -80,7 +82,9 @@ def tuned_gate(calibration: Calibration, features: Mapping[str, float]) -> bool:
 
 
 def decide(evidence: Evidence, settings: Matching) -> Decision:
-    calibration = settings.meaning if evidence.meaning else settings.words
+    calibration = settings.words
+    if evidence.meaning:  # with the tuned model's signals, the calibration fitted with them
+        calibration = settings.tuned if "tuned" in evidence.features else settings.meaning
     best = evidence.best
     if best is None or best.closeness < calibration.floor:
         return Decision(Outcome.UNMATCHED, score=best.closeness if best else 0.0)

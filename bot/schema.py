@@ -197,6 +197,9 @@ class Matching(_Strict):
 
     max_suggestions: int = Field(3, ge=1, le=3)
     max_chars: int = Field(2000, ge=100)
+    # with the tuned meaning model on (bot/tuned/, the default when it ships), with the base
+    # meaning model alone (EXPERTBOT_MEANING_MODEL=base), and words only (light mode)
+    tuned: Calibration = Field(default_factory=lambda: _fitted("tuned"))
     meaning: Calibration = Field(default_factory=lambda: _fitted("meaning"))
     words: Calibration = Field(default_factory=lambda: _fitted("words"))
 

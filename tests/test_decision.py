@@ -16,7 +16,7 @@ ENTRIES = [
 CALIBRATION = Calibration(
     bias=-4.0, weights={"meaning": 8.0}, answer=0.9, likely=0.6, floor=0.4, gap=0.1
 )
-SETTINGS = Matching(meaning=CALIBRATION, words=CALIBRATION)
+SETTINGS = Matching(tuned=CALIBRATION, meaning=CALIBRATION, words=CALIBRATION)
 
 
 def evidence(closeness: list[float], meaning: float, *, with_meaning: bool = True) -> Evidence:
@@ -65,9 +65,17 @@ def test_words_alone_never_answer_past_the_veto() -> None:
 
 def test_each_signal_set_has_its_own_calibration() -> None:
     strict = Calibration(bias=-4.0, weights={"meaning": 8.0}, answer=0.999, floor=0.4)
-    settings = Matching(meaning=CALIBRATION, words=strict)
+    settings = Matching(tuned=strict, meaning=CALIBRATION, words=strict)
     assert decide(evidence([0.9], 0.9), settings).outcome is Outcome.ANSWER
     assert decide(evidence([0.9], 0.9, with_meaning=False), settings).outcome is Outcome.SUGGEST
+    # the tuned model's signals: its own calibration
+    with_tuned = Evidence(
+        (Candidate(ENTRIES[0], 0.9),), {"meaning": 0.9, "tuned": 0.5, "tuned_lead": 0.0}, True
+    )
+    assert decide(with_tuned, settings).outcome is Outcome.SUGGEST
+    assert decide(with_tuned, Matching(meaning=strict, tuned=CALIBRATION)).outcome is (
+        Outcome.ANSWER
+    )
 
 
 def test_the_shipped_calibration_is_loaded_by_default() -> None:
@@ -75,6 +83,9 @@ def test_the_shipped_calibration_is_loaded_by_default() -> None:
     for calibration in (default.meaning, default.words):
         assert calibration.weights, "bot/calibration.json is missing or unreadable"
         assert 0 < calibration.likely <= calibration.answer < 1
+    # with the tuned model, the tuned model's gate answers (the confidence: the rest)
+    assert default.tuned.weights and 0 < default.tuned.likely < 1
+    assert 0 < default.tuned.tuned_answer < 1 and 0 < default.tuned.tuned_lead < 1
 
 
 def test_under_the_offer_floors_no_choices_are_shown() -> None:
@@ -132,7 +143,7 @@ def tuned_evidence(tuned: float, lead: float) -> Evidence:
 
 
 def test_the_tuned_gate_answers_only_when_close_and_clearly_ahead() -> None:
-    gated = Matching(meaning=GATED, words=CALIBRATION)
+    gated = Matching(tuned=GATED, meaning=CALIBRATION, words=CALIBRATION)
     answered = decide(tuned_evidence(0.7, 0.25), gated)
     assert answered.outcome is Outcome.ANSWER and answered.entry == ENTRIES[0]
     # close but not ahead (a near-miss beside another entry), or ahead but not close: as before
