@@ -4,7 +4,8 @@
                                                    # bot/calibration.json
     .venv/bin/python bench/calibrate.py --dry-run  # the report only
 
-What it does, for each signal set (with the meaning signal, and words only):
+What it does, for each signal set (with the tuned meaning model — the default, when
+bot/tuned/ ships —, with the base meaning model alone, and words only):
 1. gathers the matcher's evidence for every case of the training files (real readers'
    messages, `tests/data/real_dev.yaml`, and the team's own `tests/data/dev_cases.yaml`);
 2. fits a logistic model: does the best entry answer the message (the case's `expect` or one
