@@ -44,8 +44,8 @@ calibrate: install
 train-safety: install
 	$(BIN)/python bench/train_safety.py
 
-## train: tune the meaning model's top layers to the knowledge (bench/train_meaning.py; torch,
-## CPU, a few minutes), write bot/tuned/; then `make calibrate` refits the decision on it.
+## train: tune the meaning model to the knowledge (bench/train_meaning.py; torch,
+## CPU, about 10 minutes), write bot/tuned/; then `make calibrate` refits the decision on it.
 ## Re-run after adding many entries (`kb check` says how many the model has not learned).
 train: install
 	$(BIN)/python -m pip install --quiet -e ".[train]"

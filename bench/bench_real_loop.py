@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import calibrate  # noqa: E402
 
-from bot import decision  # noqa: E402
+from bot import decision, semantic  # noqa: E402
 from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
 from bot.snapshot import Snapshot  # noqa: E402
@@ -60,8 +60,10 @@ def taught(knowledge: Knowledge, cases: list) -> Knowledge:
 
 
 def measure(knowledge: Knowledge, meaning: bool) -> dict[str, dict[str, float]]:
-    mode = "meaning" if meaning else "words"
     shipped = Snapshot.build(knowledge, meaning=meaning)
+    mode = "words"  # the calibration that decides for these signals (bot/decision.py)
+    if meaning:
+        mode = "tuned" if isinstance(shipped.matcher.encoder, semantic.TunedView) else "meaning"
     cases = [c for c in load_cases(calibrate.REAL, shipped) if c.outcome is None]
     real = calibrate.gather(shipped, cases)
     team = calibrate.gather(shipped, load_cases(calibrate.TEAM, shipped))

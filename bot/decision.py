@@ -67,14 +67,30 @@ def confidence(calibration: Calibration, features: Mapping[str, float]) -> float
     return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
 
+def tuned_gate(calibration: Calibration, features: Mapping[str, float]) -> bool:
+    """The tuned model's own verdict: close to the best entry, and clearly closer to it than
+    to any other. Trained to keep near-misses under a "none of them" level, its cosine and lead
+    tell a right best entry from a near-miss better than the calibrated blend of signals. The
+    base model must rank the entry first too ("does Botox cause hair loss?" is closest to the
+    hair-thinning entry for the tuned model, to a Botox entry for the base one: a near-miss)."""
+    if "tuned" not in features or features.get("meaning_lead", 0.0) < 0:
+        return False
+    return (
+        features["tuned"] >= calibration.tuned_answer
+        and features.get("tuned_lead", 0.0) >= calibration.tuned_lead
+    )
+
+
 def decide(evidence: Evidence, settings: Matching) -> Decision:
-    calibration = settings.meaning if evidence.meaning else settings.words
+    calibration = settings.words
+    if evidence.meaning:  # with the tuned model's signals, the calibration fitted with them
+        calibration = settings.tuned if "tuned" in evidence.features else settings.meaning
     best = evidence.best
     if best is None or best.closeness < calibration.floor:
         return Decision(Outcome.UNMATCHED, score=best.closeness if best else 0.0)
     sure = confidence(calibration, evidence.features)
     vetoed = not evidence.meaning and evidence.features.get("veto", 0.0) >= WORDS_VETO
-    if sure >= calibration.answer and not vetoed:
+    if (sure >= calibration.answer or tuned_gate(calibration, evidence.features)) and not vetoed:
         return Decision(Outcome.ANSWER, entry=best.entry, score=sure)
     if sure >= calibration.likely:
         return Decision(
@@ -83,6 +99,8 @@ def decide(evidence: Evidence, settings: Matching) -> Decision:
     # choices only when real: a list only at or above the `offer_sure` confidence, and of entries
     # at or above the `offer` closeness; else the doctor (a list that does not answer is noise)
     if sure < calibration.offer_sure:
+        return Decision(Outcome.UNMATCHED, score=sure)
+    if evidence.features.get("tuned", 1.0) < calibration.offer_tuned:
         return Decision(Outcome.UNMATCHED, score=sure)
     least = max(calibration.floor, calibration.offer, best.closeness - calibration.gap)
     close = [

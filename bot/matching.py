@@ -72,9 +72,9 @@ class Matcher:
     MAX_PARTS = 4  # questions of one message looked at on their own
     PART_UNEXPLAINED = 0.4  # a question with this share of its words new to the answer is a part
     MEANING_SHARE = 0.8  # of closeness, with meaning on: ranks best on real messages
-    # rank by the tuned model's cosines instead of the base model's (measured held aside with
-    # bench/calibrate.py: README "Training the meaning model")
-    RANK_WITH_TUNED = False
+    # of the meaning part of closeness, the tuned model's share (the rest the base model's):
+    # measured held aside with bench/calibrate.py, README "Training the meaning model"
+    TUNED_SHARE = 0.5
     VETO_MAX_TERMS = 4
     VETO_WEIGHT = 3.0
     UNKNOWN_VETO = 4.0
@@ -303,7 +303,9 @@ class Matcher:
                     words[i], vetoes[i] = scored.score, veto
         meaning, tuned = self._meaning(reading.text, vector)
         if meaning is not None:
-            ranking = tuned if self.RANK_WITH_TUNED and tuned is not None else meaning
+            ranking = meaning
+            if tuned is not None and self.TUNED_SHARE > 0:
+                ranking = (1 - self.TUNED_SHARE) * meaning + self.TUNED_SHARE * tuned
             order, closeness = self._blend(ranking, words)
         else:
             closeness = words

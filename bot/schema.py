@@ -172,6 +172,13 @@ class Calibration(_Strict):
     offer: float = Field(0.0, ge=0, le=1)
     offer_sure: float = Field(0.0, ge=0, le=1)  # …and the confidence below which no list is shown
     gap: float = Field(0.1, ge=0, le=1)  # suggestions are within this of the best
+    # the tuned meaning model's gate (bot/tuned/): answer directly, whatever the confidence,
+    # when its cosine with the best entry reaches `tuned_answer` and its lead over every other
+    # entry reaches `tuned_lead` (the tuned model then ranks that entry first too); 1.0: off
+    tuned_answer: float = Field(1.0, ge=0, le=1)
+    tuned_lead: float = Field(1.0, ge=0, le=1)
+    # the tuned model's cosine below which no list is shown (0: the floor is another signal's)
+    offer_tuned: float = Field(0.0, ge=0, le=1)
 
 
 @cache
@@ -190,6 +197,9 @@ class Matching(_Strict):
 
     max_suggestions: int = Field(3, ge=1, le=3)
     max_chars: int = Field(2000, ge=100)
+    # with the tuned meaning model on (bot/tuned/, the default when it ships), with the base
+    # meaning model alone (EXPERTBOT_MEANING_MODEL=base), and words only (light mode)
+    tuned: Calibration = Field(default_factory=lambda: _fitted("tuned"))
     meaning: Calibration = Field(default_factory=lambda: _fitted("meaning"))
     words: Calibration = Field(default_factory=lambda: _fitted("words"))
 

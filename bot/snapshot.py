@@ -33,7 +33,7 @@ class Snapshot:
     ) -> Snapshot:
         """`meaning`: use the sentence-embedding signal; default: when the extra is installed
         and EXPERTBOT_SEMANTIC is not "off". `tuned`: weigh the model tuned to the knowledge
-        too (bot/tuned/, when it ships); default: EXPERTBOT_MEANING_MODEL=tuned (off for now)."""
+        too (bot/tuned/, when it ships); default: yes, unless EXPERTBOT_MEANING_MODEL=base."""
         on = semantic.enabled() if meaning is None else meaning
         tuned = semantic.tuned_by_default() if tuned is None else tuned
         encoder: semantic.Encoder | semantic.TunedView | None = None

@@ -417,9 +417,11 @@ def test_eval_bad_cases_in_a_real_process(run_cli, kb_dir: Path, tmp_path: Path)
 # --- chat -------------------------------------------------------------------------------------
 
 
-def chat(run_cli, kb: Path, *lines: str, env_db: Path | None = None) -> tuple[int, str, str]:
+def chat(
+    run_cli, kb: Path, *lines: str, env_db: Path | None = None, env: dict | None = None
+) -> tuple[int, str, str]:
     """A console session fed from stdin, one line per argument, then end of input."""
-    env = {"EXPERTBOT_DB": str(env_db)} if env_db else None
+    env = {**(env or {}), **({"EXPERTBOT_DB": str(env_db)} if env_db else {})} or None
     stdin = "".join(line + "\n" for line in lines)
     return run_cli("chat", "-k", str(kb), stdin=stdin, env=env)
 
@@ -796,7 +798,7 @@ def test_the_loop_from_a_fresh_clone(run_cli, tmp_path: Path, db_path: Path) -> 
     lines = [WRINKLE]
     if probe["outcome"] == "suggest":  # "None of these — ask the doctor" is the last button
         lines.append(str(len(probe["suggestions"]) + 1))
-    code, out, err = chat(run_cli, kb, *lines)
+    code, out, err = chat(run_cli, kb, *lines, env=meaning)  # decided as the probe was
     assert code == 0, err
     (item,) = json.loads(run_cli("queue", "list", "--json")[1])
     assert item["text"] == WRINKLE

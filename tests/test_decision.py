@@ -16,7 +16,7 @@ ENTRIES = [
 CALIBRATION = Calibration(
     bias=-4.0, weights={"meaning": 8.0}, answer=0.9, likely=0.6, floor=0.4, gap=0.1
 )
-SETTINGS = Matching(meaning=CALIBRATION, words=CALIBRATION)
+SETTINGS = Matching(tuned=CALIBRATION, meaning=CALIBRATION, words=CALIBRATION)
 
 
 def evidence(closeness: list[float], meaning: float, *, with_meaning: bool = True) -> Evidence:
@@ -65,9 +65,17 @@ def test_words_alone_never_answer_past_the_veto() -> None:
 
 def test_each_signal_set_has_its_own_calibration() -> None:
     strict = Calibration(bias=-4.0, weights={"meaning": 8.0}, answer=0.999, floor=0.4)
-    settings = Matching(meaning=CALIBRATION, words=strict)
+    settings = Matching(tuned=strict, meaning=CALIBRATION, words=strict)
     assert decide(evidence([0.9], 0.9), settings).outcome is Outcome.ANSWER
     assert decide(evidence([0.9], 0.9, with_meaning=False), settings).outcome is Outcome.SUGGEST
+    # the tuned model's signals: its own calibration
+    with_tuned = Evidence(
+        (Candidate(ENTRIES[0], 0.9),), {"meaning": 0.9, "tuned": 0.5, "tuned_lead": 0.0}, True
+    )
+    assert decide(with_tuned, settings).outcome is Outcome.SUGGEST
+    assert decide(with_tuned, Matching(meaning=strict, tuned=CALIBRATION)).outcome is (
+        Outcome.ANSWER
+    )
 
 
 def test_the_shipped_calibration_is_loaded_by_default() -> None:
@@ -75,6 +83,9 @@ def test_the_shipped_calibration_is_loaded_by_default() -> None:
     for calibration in (default.meaning, default.words):
         assert calibration.weights, "bot/calibration.json is missing or unreadable"
         assert 0 < calibration.likely <= calibration.answer < 1
+    # with the tuned model, the tuned model's gate answers (the confidence: the rest)
+    assert default.tuned.weights and 0 < default.tuned.likely < 1
+    assert 0 < default.tuned.tuned_answer < 1 and 0 < default.tuned.tuned_lead < 1
 
 
 def test_under_the_offer_floors_no_choices_are_shown() -> None:
@@ -120,3 +131,53 @@ def test_calibrate_puts_the_offer_floor_where_few_uncovered_see_choices() -> Non
     floors = calibrate.offer_floors(uncovered + covered_far, p2, answer=0.9, likely=0.8, floor=0.5)
     assert floors["offer"] == 0.0 and floors["offer_sure"] > 0
     assert sum(1 for q in p2[:10] if q >= floors["offer_sure"]) == allowed
+
+
+GATED = CALIBRATION.model_copy(update={"answer": 1.0, "tuned_answer": 0.6, "tuned_lead": 0.2})
+
+
+def tuned_evidence(tuned: float, lead: float) -> Evidence:
+    candidates = tuple(Candidate(e, c) for e, c in zip(ENTRIES, [0.7, 0.65], strict=False))
+    features = {"meaning": 0.6, "tuned": tuned, "tuned_lead": lead}
+    return Evidence(candidates, features, meaning=True)
+
+
+def test_the_tuned_gate_answers_only_when_close_and_clearly_ahead() -> None:
+    gated = Matching(tuned=GATED, meaning=CALIBRATION, words=CALIBRATION)
+    answered = decide(tuned_evidence(0.7, 0.25), gated)
+    assert answered.outcome is Outcome.ANSWER and answered.entry == ENTRIES[0]
+    # close but not ahead (a near-miss beside another entry), or ahead but not close: as before
+    for tuned, lead in ((0.7, 0.1), (0.55, 0.3), (0.7, -0.05)):
+        assert decide(tuned_evidence(tuned, lead), gated).outcome is Outcome.SUGGEST
+    # off (the defaults) or without the tuned model's signals, the gate never answers
+    assert decide(tuned_evidence(0.99, 0.9), SETTINGS).outcome is Outcome.SUGGEST
+    assert decide(evidence([0.7, 0.65], meaning=0.6), gated).outcome is Outcome.SUGGEST
+
+
+def test_calibrate_picks_the_gate_that_answers_most_within_the_limits() -> None:
+    # 10 covered messages rightly first (tuned 0.70..0.79, lead 0.3), 1 covered wrongly first
+    # at 0.75, and 20 uncovered (two of them close: 0.72 and 0.78, lead 0.1)
+    rows = [
+        {"covered": True, "y": 1.0, "features": {"tuned": 0.70 + 0.01 * i, "tuned_lead": 0.3}}
+        for i in range(10)
+    ]
+    rows.append({"covered": True, "y": 0.0, "features": {"tuned": 0.75, "tuned_lead": 0.05}})
+    rows += [
+        {"covered": False, "y": 0.0, "features": {"tuned": 0.3 + 0.01 * i, "tuned_lead": 0.02}}
+        for i in range(18)
+    ]
+    rows += [
+        {"covered": False, "y": 0.0, "features": {"tuned": t, "tuned_lead": 0.1}}
+        for t in (0.72, 0.78)
+    ]
+    gate = calibrate.tuned_gate(rows, np.zeros(len(rows)), answer=1.0)
+    # all ten right ones pass; neither the wrong one nor the close uncovered ones do
+    assert gate["tuned_answer"] <= 0.70 and 0.1 < gate["tuned_lead"] <= 0.3
+    cos = np.array([r["features"]["tuned"] for r in rows])
+    lead = np.array([r["features"]["tuned_lead"] for r in rows])
+    answered = (cos >= gate["tuned_answer"]) & (lead >= gate["tuned_lead"])
+    assert answered[:10].all() and not answered[10:].any()
+    # no pair adds a right answer: the gate stays off
+    none_right = [dict(r, y=0.0) for r in rows]
+    off = calibrate.tuned_gate(none_right, np.zeros(len(rows)), answer=1.0)
+    assert off == {"tuned_answer": 1.0, "tuned_lead": 1.0}

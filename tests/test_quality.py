@@ -84,11 +84,22 @@ def test_the_teams_own_sets(meaning: Snapshot, name: str) -> None:
 
 def test_a_message_with_a_covered_and_an_uncovered_question(meaning: Snapshot) -> None:
     decision, _ = meaning.decide(
-        "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?"
+        "Does diet have any effect on my acne? Also, how often should I exfoliate?"
     )
     assert decision.outcome is Outcome.ANSWER
-    assert decision.entry is not None and decision.entry.id == "botox-pregnancy-breastfeeding"
-    assert [e.id for e in decision.also] == ["retinoids-in-pregnancy"]
+    assert decision.entry is not None and decision.entry.id == "diet-dairy-sugar-acne"
+    assert [e.id for e in decision.also] == ["how-often-exfoliate-aha"]
+    # two questions on one subject (pregnancy): the tuned model's lead for the first entry is
+    # small (the second pulls towards its own), so its gate does not answer: one tap away,
+    # where the base model alone (EXPERTBOT_MEANING_MODEL=base) answers and offers the other
+    text = "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?"
+    tuned, _ = meaning.decide(text)
+    assert tuned.outcome is Outcome.SUGGEST and tuned.likely
+    assert tuned.suggestions[0].entry.id == "botox-pregnancy-breastfeeding"
+    base, _ = Snapshot.build(meaning.knowledge, meaning=True, tuned=False).decide(text)
+    assert base.outcome is Outcome.ANSWER
+    assert base.entry is not None and base.entry.id == "botox-pregnancy-breastfeeding"
+    assert [e.id for e in base.also] == ["retinoids-in-pregnancy"]
 
 
 def test_off_topic_gets_the_honest_reply_not_padding(meaning: Snapshot) -> None:

