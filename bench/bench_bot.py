@@ -2,7 +2,7 @@
 
 Each dev-case text is sent as a Telegram update through the bot's real path: `UpdateGate`
 (de-duplication, read and write in SQLite) → python-telegram-bot's `process_update` → the
-reader handler → `AnswerService.ask` (safety, matcher, store) → `bot.render` → the keyboard →
+reader handler → `AnswerService.ask` (safety, matcher, store) → `bot.conversation.render` → the keyboard →
 PTB serialising the sendMessage call. The Bot API is the tests' double (tests/botapi.py),
 which answers at once, and Telegram's own pacing (AIORateLimiter) is left out: what is timed
 is the bot's own work. Knowledge bases of the real size and of 1,000 entries (the synthetic
@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_matching import SEED, knowledge_bases, load_inputs  # noqa: E402
 
-from bot.knowledge import Knowledge  # noqa: E402
+from bot.conversation.service import AnswerService  # noqa: E402
+from bot.knowledge.loading import Knowledge  # noqa: E402
 from bot.models import Entry, Topic  # noqa: E402
-from bot.service import AnswerService  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.telegram.reader import Reader  # noqa: E402
 from bot.telegram.updates import UpdateGate  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 from tests.botapi import BotApiDouble, application, text_update  # noqa: E402
 
 TARGET_SIZE = 1_000

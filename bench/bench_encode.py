@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.semantic import shared_encoder  # noqa: E402
+from bot.understanding.semantic import shared_encoder  # noqa: E402
 
 OUT = ROOT / "bench" / "results_encode.json"
 FILES = [ROOT / "tests" / "data" / "real_dev.yaml", ROOT / "tests" / "data" / "dev_cases.yaml"]

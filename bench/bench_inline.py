@@ -31,8 +31,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.reload import load_snapshot  # noqa: E402
-from bot.service import AnswerService  # noqa: E402
+from bot.conversation.service import AnswerService  # noqa: E402
+from bot.runtime.reload import load_snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
 
 TARGET_P99_MS = 50.0

@@ -43,9 +43,9 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
 from bot.models import Entry  # noqa: E402
+from bot.understanding.matching import Matcher  # noqa: E402
 
 BENCH = ROOT / "bench"
 SIZES = (67, 1_000, 10_000)
@@ -286,7 +286,7 @@ def _git(*args: str) -> str:
 
 def matcher_version() -> MatcherVersion:
     code = hashlib.sha256()
-    for path in sorted((ROOT / "bot").glob("*.py")):
+    for path in sorted((ROOT / "bot").rglob("*.py")):
         code.update(path.name.encode() + path.read_bytes())
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"
     if _git("status", "--porcelain", "--", "bot"):
@@ -454,7 +454,7 @@ class Run:
         return (
             f"Machine: {m.cpu}, {m.cores} cores, Python {m.python}, rapidfuzz {m.rapidfuzz}, "
             f"load average {m.load_before} before, {m.load_after} after\n"
-            f"Matcher: {v.commit} (bot/*.py sha256 {v.bot_sha256}), "
+            f"Matcher: {v.commit} (bot/**/*.py sha256 {v.bot_sha256}), "
             f"knowledge {self.knowledge_version}\n"
             f"Queries: {self.queries} dev cases, each timed {self.timed_passes}× after a warm-up "
             f"pass; its fastest counts\n\n"

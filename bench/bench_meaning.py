@@ -53,9 +53,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_matching import SEED, cpu_model, knowledge_bases, load_average, matcher_version  # noqa: E402
 
-from bot import semantic  # noqa: E402
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 BENCH = ROOT / "bench"
 SIZES = (67, 10_000)

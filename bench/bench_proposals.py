@@ -54,20 +54,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import semantic  # noqa: E402
-from bot.checks import check  # noqa: E402
-from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
-from bot.kbchange import new_problems  # noqa: E402
-from bot.kbfiles import knowledge_files  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.conversation.service import AnswerService  # noqa: E402
+from bot.knowledge.change import new_problems  # noqa: E402
+from bot.knowledge.checks import check  # noqa: E402
+from bot.knowledge.files import knowledge_files  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
 from bot.models import Action, Outcome, Reply  # noqa: E402
-from bot.proposals import Accepted, ProposalError, ProposalService  # noqa: E402
-from bot.review import ReviewService  # noqa: E402
-from bot.service import AnswerService  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.proposals.service import Accepted, ProposalError, ProposalService  # noqa: E402
+from bot.review.service import ReviewService  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.storage.proposals import phrasing  # noqa: E402
-from bot.text import normalise  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
+from bot.understanding.text import normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 KNOWLEDGE = ROOT / "knowledge"

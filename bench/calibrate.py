@@ -1,7 +1,7 @@
 """Fit the answer/suggest decision on labelled messages, and say honestly how well it does.
 
     .venv/bin/python bench/calibrate.py            # cross-validated report, then writes
-                                                   # bot/calibration.json
+                                                   # bot/understanding/calibration.json
     .venv/bin/python bench/calibrate.py --dry-run  # the report only
 
 What it does, for each signal set (with the meaning signal, and words only):
@@ -17,7 +17,7 @@ What it does, for each signal set (with the meaning signal, and words only):
 4. measures it by K-fold cross-validation over the real messages, repeated over several splits:
    every real message is judged by a model that never saw it. These held-aside figures are
    the ones README quotes.
-The final model is then fitted on everything and written to bot/calibration.json, which the
+The final model is then fitted on everything and written to bot/understanding/calibration.json, which the
 matcher uses unless bot.yaml's `matching` overrides it. Deterministic: same data, same output.
 """
 
@@ -34,17 +34,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import decision  # noqa: E402
-from bot.decision import FEATURES  # noqa: E402
-from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.knowledge.schema import Calibration  # noqa: E402
 from bot.models import Decision  # noqa: E402
-from bot.schema import Calibration  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.understanding import decision  # noqa: E402
+from bot.understanding.decision import FEATURES  # noqa: E402
+from bot.understanding.evaluate import Report, evaluate, load_cases  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"
 TEAM = ROOT / "tests" / "data" / "dev_cases.yaml"
-OUT = ROOT / "bot" / "calibration.json"
+OUT = ROOT / "bot" / "understanding" / "calibration.json"
 FOLDS = 5
 REPEATS = 5  # cross-validation repeated with different splits: one split of 135 is noisy
 SEED = 2026

@@ -60,10 +60,10 @@ from torch.nn import functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
 from bot.models import Entry  # noqa: E402
-from bot.semantic import MAX_TOKENS, base_model_dir, entry_fingerprint  # noqa: E402
-from bot.semantic import TUNED_DIR as OUT_DIR  # noqa: E402
+from bot.understanding.semantic import MAX_TOKENS, base_model_dir, entry_fingerprint  # noqa: E402
+from bot.understanding.semantic import TUNED_DIR as OUT_DIR  # noqa: E402
 
 TEAM = [ROOT / "tests" / "data" / "dev_cases.yaml", ROOT / "tests" / "data" / "hard_examples.yaml"]
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"  # measured on, never trained on

@@ -35,13 +35,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import semantic  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.reading import read  # noqa: E402
-from bot.safety import SafetyCheck  # noqa: E402
-from bot.stance import read_stance  # noqa: E402
-from bot.text import clean  # noqa: E402
-from bot.triage_model import WEIGHTS, TriageModel, features  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.reading import read  # noqa: E402
+from bot.understanding.safety import SafetyCheck  # noqa: E402
+from bot.understanding.stance import read_stance  # noqa: E402
+from bot.understanding.text import clean  # noqa: E402
+from bot.understanding.triage_model import WEIGHTS, TriageModel, features  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SEED = 20261207

@@ -150,7 +150,7 @@ def number(text: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Everything a front end needs to show one answer; rendered by `bot.render`."""
+    """Everything a front end needs to show one answer; rendered by `bot.conversation.render`."""
 
     outcome: Outcome | None
     blocks: tuple[Block, ...]

@@ -16,12 +16,12 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from bot import logs
-from bot.config import Config, ConfigError
-from bot.reload import UnusableKnowledge, load_snapshot
-from bot.review import ReviewError, ReviewService
-from bot.snapshot import Snapshot
+from bot.review.service import ReviewError, ReviewService
+from bot.runtime import logs
+from bot.runtime.config import Config, ConfigError
+from bot.runtime.reload import UnusableKnowledge, load_snapshot
 from bot.storage import Store, StoreError
+from bot.understanding.snapshot import Snapshot
 
 T = TypeVar("T")
 

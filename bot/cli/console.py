@@ -14,12 +14,12 @@ from pathlib import Path
 
 import typer
 
-from bot import render
-from bot.held import HeldSweeper
+from bot.conversation import render
+from bot.conversation.held import HeldSweeper
+from bot.conversation.service import AnswerService
 from bot.models import Reply
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import Store
+from bot.understanding.snapshot import Snapshot
 
 CONSOLE_CHAT_ID = 0  # the console reader; Telegram chat ids are never 0
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot import cli, review_terminal
+from bot import cli
 from bot.cli.common import (
     ByOpt,
     DbOpt,
@@ -22,7 +22,8 @@ from bot.cli.common import (
     review,
 )
 from bot.models import QueueItem
-from bot.review import Detail, Resolution
+from bot.review import terminal as review_terminal
+from bot.review.service import Detail, Resolution
 
 queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
 

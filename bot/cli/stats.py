@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from bot import chart, review_terminal
 from bot.cli.common import DbOpt, KnowledgeOpt, config, echo_lines, fail, review
-from bot.knowledge import load_knowledge
-from bot.schema import BotSettings
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.schema import BotSettings
+from bot.review import chart
+from bot.review import terminal as review_terminal
 
 
 def stats(

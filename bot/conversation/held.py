@@ -10,8 +10,8 @@ import asyncio
 import logging
 import time
 
-from bot.aio import sleep_or_stop
-from bot.service import AnswerService
+from bot.conversation.service import AnswerService
+from bot.runtime.aio import sleep_or_stop
 from bot.storage import StoreError
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bot import render
+from bot.conversation import render
+from bot.conversation.replies import entry_card
 from bot.models import Block, BlockKind, Entry, Reply
-from bot.replies import entry_card
-from bot.snapshot import Snapshot
-from bot.text import clean, normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean, normalise
 
 MAX_RESULTS = 10
 MAX_QUERY = 256  # Telegram's limit for an inline query

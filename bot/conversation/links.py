@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
 from bot.models import Entry
 
 PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")

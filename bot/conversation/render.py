@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot import rich
+from bot.conversation import rich
 from bot.models import Block, BlockKind, Reply
 
 TELEGRAM_LIMIT = 4096

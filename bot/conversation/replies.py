@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from bot import rich
-from bot.knowledge import Knowledge
+from bot.conversation import rich
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import RedFlag
 from bot.models import (
     Action,
     Block,
@@ -21,7 +22,6 @@ from bot.models import (
     Reply,
     ReviewAction,
 )
-from bot.schema import RedFlag
 
 T = TypeVar("T")
 PAGE_SIZE = 6

@@ -13,12 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot import followup, inline, links, logs, replies
-from bot.knowledge import Knowledge
+from bot.conversation import inline, links, replies
+from bot.knowledge.loading import Knowledge
 from bot.models import Action, Button, Entry, Outcome, Reply, number
-from bot.snapshot import Snapshot
+from bot.runtime import logs
 from bot.storage import INLINE_CHOSEN, INLINE_QUERY, Store, StoreError
-from bot.text import clean
+from bot.understanding import followup
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bot.checks import check
-from bot.kbfiles import Problem, knowledge_files
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge.checks import check
+from bot.knowledge.files import Problem, knowledge_files
+from bot.knowledge.loading import Knowledge, load_knowledge
 
 
 def check_with(

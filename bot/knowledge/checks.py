@@ -8,13 +8,14 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot import replies, semantic
-from bot.knowledge import Knowledge, Problem, load_knowledge
+from bot.conversation import replies
+from bot.conversation.render import telegram_html
+from bot.knowledge.loading import Knowledge, Problem, load_knowledge
 from bot.models import Entry
-from bot.render import telegram_html
-from bot.safety import SafetyCheck
-from bot.snapshot import Snapshot
-from bot.text import normalise
+from bot.understanding import semantic
+from bot.understanding.safety import SafetyCheck
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import normalise
 
 NEAR_DUPLICATE = 90  # token_set_ratio of two entries' questions
 

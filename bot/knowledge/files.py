@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from bot.yamlfile import YamlProblem, line_of, load_yaml
+from bot.knowledge.yamlfile import YamlProblem, line_of, load_yaml
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.kbfiles import (
+from bot.knowledge.files import (
     Problem,
     fingerprint,
     knowledge_files,
@@ -26,10 +26,18 @@ from bot.kbfiles import (
     topic_files,
     validate,
 )
+from bot.knowledge.schema import (
+    BotSettings,
+    Cues,
+    EntryModel,
+    RedFlag,
+    RedFlags,
+    SafetyFile,
+    TopicFile,
+)
+from bot.knowledge.yamlfile import LineDict, LineList, line_of
 from bot.models import Entry, Topic
-from bot.phrases import phrase_error
-from bot.schema import BotSettings, Cues, EntryModel, RedFlag, RedFlags, SafetyFile, TopicFile
-from bot.yamlfile import LineDict, LineList, line_of
+from bot.understanding.phrases import phrase_error
 
 
 @dataclass(slots=True)

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import kbchange, kbwrite
-from bot.checks import check
-from bot.kbfiles import Problem, rel_path, topic_files
-from bot.knowledge import Knowledge
+from bot.knowledge import change as kbchange
+from bot.knowledge import writing as kbwrite
+from bot.knowledge.checks import check
+from bot.knowledge.files import Problem, rel_path, topic_files
+from bot.knowledge.loading import Knowledge
 
 
 class PublishError(Exception):

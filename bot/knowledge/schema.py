@@ -179,7 +179,9 @@ def _fitted(mode: str) -> Calibration:
     """The defaults: fitted by bench/calibrate.py on labelled real readers' messages and
     written to bot/calibration.json. Without that file, a model that never answers directly."""
     try:
-        data = json.loads((Path(__file__).parent / "calibration.json").read_text())
+        data = json.loads(
+            (Path(__file__).parents[1] / "understanding" / "calibration.json").read_text()
+        )
         return Calibration.model_validate(data[mode])
     except (OSError, ValueError, KeyError):
         return Calibration(answer=1.0)

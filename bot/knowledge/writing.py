@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from bot.schema import SLUG
-from bot.text import normalise
+from bot.knowledge.schema import SLUG
+from bot.understanding.text import normalise
 
 DEFAULT_DASH_OFFSET = 2  # `alternates:` then `  - text` (the bundled knowledge's style)
 _ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # line breaks YAML counts and str.split does not

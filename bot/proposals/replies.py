@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.conversation.replies import Page
 from bot.models import Block, BlockKind, Button, Reply, ReviewAction
-from bot.proposals import Proposal
-from bot.replies import Page
+from bot.proposals.service import Proposal
 
 PAGE_SIZE = 5  # cards per /proposals page
 WORDS_CHARS = 1000  # of the reader's words on a card

@@ -30,15 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import kbchange, kbwrite
-from bot.checks import check
-from bot.kbfiles import Problem, rel_path, topic_files
-from bot.knowledge import Knowledge
+from bot.knowledge import change as kbchange
+from bot.knowledge import writing as kbwrite
+from bot.knowledge.checks import check
+from bot.knowledge.files import Problem, rel_path, topic_files
+from bot.knowledge.loading import Knowledge
 from bot.models import Entry, Outcome
-from bot.snapshot import Snapshot
 from bot.storage import Store, StoredProposal
 from bot.storage.proposals import phrasing
-from bot.text import normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import normalise
 
 READ_ONLY = (
     "the knowledge folder is read-only here: run `expertbot kb accept` where the knowledge is kept"

@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from bot import kbwrite
+from bot.knowledge import writing as kbwrite
 from bot.models import Entry, QueueItem
-from bot.snapshot import Snapshot
 from bot.storage import Store
-from bot.text import clean, normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean, normalise
 
 
 async def export_data(store: Store, snapshot: Snapshot | None) -> dict[str, Any]:

@@ -13,10 +13,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.conversation.replies import Page
 from bot.models import Block, BlockKind, Button, Entry, QueueItem, Reply, ReviewAction
-from bot.reload import ReloadResult
-from bot.replies import Page
-from bot.review import (
+from bot.review.service import (
     PART_CLOSE,
     PART_OPEN,
     Group,
@@ -26,6 +25,7 @@ from bot.review import (
     marked,
     unmarked_parts,
 )
+from bot.runtime.reload import ReloadResult
 
 CARD_CHARS = 3000  # of the reader's text on a card (a card must fit one message)
 OTHER_CHARS = 200  # of each similar question listed under it

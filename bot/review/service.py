@@ -16,11 +16,13 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot import chart, review_export, rich
+from bot.conversation import rich
 from bot.models import Entry, QueueItem, Span
-from bot.snapshot import Snapshot
+from bot.review import chart
+from bot.review import export as review_export
 from bot.storage import INLINE_CHOSEN, INLINE_QUERY, Store
-from bot.text import clean, content_words, normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean, content_words, normalise
 
 GROUP_SCORE = 85  # fuzz.token_set_ratio over normalised text, 0..100
 STATS_WINDOWS = (("24h", dt.timedelta(hours=24)), ("7d", dt.timedelta(days=7)))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import QueueItem
-from bot.review import Detail, Resolution, choices_of, duration, marked, unmarked_parts
+from bot.review.service import Detail, Resolution, choices_of, duration, marked, unmarked_parts
 from bot.storage import Delivery
 
 DELIVERY_NAMES = {

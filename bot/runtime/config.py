@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import schedule
-from bot.schedule import Schedule
+from bot.runtime import schedule
+from bot.runtime.schedule import Schedule
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_RETENTION_DAYS = 365

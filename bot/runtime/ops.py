@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.aio import sleep_or_stop
+from bot.runtime.aio import sleep_or_stop
 from bot.storage import BUSY_TIMEOUT_MS, SCHEMA_VERSION, Store, StoreError
 
 T = TypeVar("T")

@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.aio import sleep_or_stop
-from bot.kbfiles import Problem, fingerprint, knowledge_files, rel_path
-from bot.knowledge import Knowledge, load_knowledge
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.conversation.service import AnswerService
+from bot.knowledge.files import Problem, fingerprint, knowledge_files, rel_path
+from bot.knowledge.loading import Knowledge, load_knowledge
+from bot.runtime.aio import sleep_or_stop
+from bot.understanding.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

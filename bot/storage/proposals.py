@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from bot.reading import read
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
-from bot.text import clean, normalise
+from bot.understanding.reading import read
+from bot.understanding.text import clean, normalise
 
 KINDS = ("alternate", "entry")
 STATES = ("pending", "accepted", "rejected")

@@ -22,11 +22,12 @@ from collections.abc import Callable, Sequence
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import chart, review_replies
-from bot.aio import sleep_or_stop
-from bot.knowledge import Knowledge
-from bot.review import ReviewService
-from bot.schedule import Schedule
+from bot.knowledge.loading import Knowledge
+from bot.review import chart
+from bot.review import replies as review_replies
+from bot.review.service import ReviewService
+from bot.runtime.aio import sleep_or_stop
+from bot.runtime.schedule import Schedule
 from bot.storage import StoreError
 from bot.telegram.sending import send_reply, with_retry
 

@@ -26,9 +26,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
-from bot import links, logs
-from bot.inline import InlineItem
-from bot.service import AnswerService
+from bot.conversation import links
+from bot.conversation.inline import InlineItem
+from bot.conversation.service import AnswerService
+from bot.runtime import logs
 from bot.telegram.sending import NO_PREVIEW, with_retry
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ from pathlib import Path
 from telegram import Bot, CallbackQuery, Message, Update, User
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from bot import proposal_replies
+from bot.conversation.service import AnswerService
 from bot.models import Reply, ReviewAction, number
-from bot.proposals import Proposal, ProposalError, ProposalService
-from bot.service import AnswerService
+from bot.proposals import replies as proposal_replies
+from bot.proposals.service import Proposal, ProposalError, ProposalService
 from bot.storage import StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Roles

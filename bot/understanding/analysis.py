@@ -1,7 +1,7 @@
 """From text to terms: the same steps for the knowledge and for readers' messages.
 
 Readers write long, chatty, misspelt messages; entries are short questions. So a text is
-reduced to its telling terms: stop words dropped (`bot.text.STOP_WORDS`, the one list the
+reduced to its telling terms: stop words dropped (`bot.understanding.text.STOP_WORDS`, the one list the
 review's grouping uses too), synonyms and brand names mapped to one term, typos corrected
 against the knowledge's own vocabulary, light stemming. `question_kinds` says which kinds of
 question (cost, duration, onset, difference) a text asks. The matcher (bot/matching.py)
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.text import STOP_WORDS, normalise, stem
+from bot.understanding.text import STOP_WORDS, normalise, stem
 
 # Kept as terms although they look like stop words: they carry the question's meaning.
 _KEEP = frozenset({"safe", "work", "pregnant", "better", "difference", "why"})

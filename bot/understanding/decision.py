@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.knowledge.schema import Calibration, Matching
 from bot.models import Decision, Entry, Outcome, Scored
-from bot.schema import Calibration, Matching
 
 # The signals, each in [0, 1] (or close): what the model may weigh.
 FEATURES = (

@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import followup
+from bot.knowledge.yamlfile import YamlProblem, load_yaml
 from bot.models import Decision, Outcome
-from bot.snapshot import Snapshot
-from bot.yamlfile import YamlProblem, load_yaml
+from bot.understanding import followup
+from bot.understanding.snapshot import Snapshot
 
 # outcomes that bring a question to the doctor without the reader tapping anything
 _TO_DOCTOR = frozenset({Outcome.UNMATCHED, Outcome.URGENT, Outcome.SUGGEST})

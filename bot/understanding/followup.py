@@ -35,10 +35,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.knowledge.schema import RedFlag
 from bot.models import Decision, Entry, Outcome, Scored
-from bot.schema import RedFlag
-from bot.snapshot import Snapshot
-from bot.text import clean, normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean, normalise
 
 SHORT = 4  # a message of at most this many words has no subject of its own to stand on
 MAX_WORDS = 12  # longer messages carry their own subject: read alone

@@ -22,15 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot import decision
-from bot.analysis import Analyzer, question_kinds
+from bot.knowledge.schema import Matching
 from bot.models import Decision, Entry, Outcome, Scored
-from bot.reading import Reading, read
-from bot.schema import Matching
-from bot.text import normalise, sentences
+from bot.understanding import decision
+from bot.understanding.analysis import Analyzer, question_kinds
+from bot.understanding.reading import Reading, read
+from bot.understanding.text import normalise, sentences
 
 if TYPE_CHECKING:
-    from bot.semantic import Encoder, Phrasings, TunedView
+    from bot.understanding.semantic import Encoder, Phrasings, TunedView
 
 
 @dataclass(slots=True)
@@ -143,7 +143,10 @@ class Matcher:
         self.encoder = encoder
         self._tuned: Phrasings | None = None
         if encoder is not None:
-            from bot.semantic import Phrasings, TunedView  # numpy only with the meaning signal
+            from bot.understanding.semantic import (  # numpy only with the meaning signal
+                Phrasings,
+                TunedView,
+            )
 
             texts = [
                 (i, t) for i, e in enumerate(self.entries) for t in (e.question, *e.alternates)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from bot.text import normalise
+from bot.understanding.text import normalise
 
 GAP_WORDS = 4
 _GAP = rf"(\s+(?:\w+\s+){{0,{GAP_WORDS}}})"  # captured: a negation may hide in it

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import normalise, sentences
+from bot.understanding.text import normalise, sentences
 
 _OPENING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|greetings)\b"

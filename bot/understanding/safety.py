@@ -46,9 +46,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.phrases import Phrases, compile_any, phrase_regex
-from bot.schema import Cues, RedFlag
-from bot.text import normalise, sentences, stem
+from bot.knowledge.schema import Cues, RedFlag
+from bot.understanding.phrases import Phrases, compile_any, phrase_regex
+from bot.understanding.text import normalise, sentences, stem
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 # words too common to say what a sign is about (for "the pus is gone" resolving "pus draining")

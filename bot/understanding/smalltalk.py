@@ -3,7 +3,7 @@ reply instead of an FAQ."""
 
 from __future__ import annotations
 
-from bot.text import normalise
+from bot.understanding.text import normalise
 
 _SMALLTALK: dict[str, frozenset[str]] = {
     "greeting": frozenset(

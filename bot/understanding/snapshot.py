@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bot import replies, semantic
-from bot.knowledge import Knowledge
-from bot.matching import Matcher
+from bot.conversation import replies
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import RedFlag
 from bot.models import Decision, Outcome, Reply
-from bot.schema import RedFlag
-from bot.smalltalk import smalltalk_kind
-from bot.text import clean
-from bot.triage import Triage
+from bot.understanding import semantic
+from bot.understanding.matching import Matcher
+from bot.understanding.smalltalk import smalltalk_kind
+from bot.understanding.text import clean
+from bot.understanding.triage import Triage
 
 
 @dataclass(frozen=True, slots=True)

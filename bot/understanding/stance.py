@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.text import normalise, sentences
+from bot.understanding.text import normalise, sentences
 
 
 class Stance(StrEnum):

@@ -21,15 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot import semantic
-from bot.reading import Reading, read
-from bot.safety import SafetyCheck
-from bot.schema import RedFlag
-from bot.stance import Stance, read_stance
-from bot.triage_model import TriageModel, features
+from bot.knowledge.schema import RedFlag
+from bot.understanding import semantic
+from bot.understanding.reading import Reading, read
+from bot.understanding.safety import SafetyCheck
+from bot.understanding.stance import Stance, read_stance
+from bot.understanding.triage_model import TriageModel, features
 
 if TYPE_CHECKING:
-    from bot.semantic import Encoder
+    from bot.understanding.semantic import Encoder
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 The rules (bot/safety.py) catch the signs someone wrote a phrase for; this catches the ones
 nobody did ("when I drink, it comes out of my nose" after neck Botox). Its inputs:
 - the message's sentence vector from the meaning signal (all-MiniLM-L6-v2, the BASE model:
-  `bot.semantic.shared_encoder()`), of the text the matcher encodes too, so one encoding
+  `bot.understanding.semantic.shared_encoder()`), of the text the matcher encodes too, so one encoding
   serves both;
 - the reading (bot/stance.py): report, risk question, past, treated, other.
 Its output: a probability per class, `calm` and one per emergency category. The weights are
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.stance import Stance
+from bot.understanding.stance import Stance
 
 WEIGHTS = Path(__file__).with_name("triage_model.json")
 STANCES = (Stance.REPORT, Stance.RISK_QUESTION, Stance.PAST, Stance.TREATED, Stance.OTHER)

@@ -861,7 +861,7 @@ def test_kb_accept_reject_and_their_errors(
         "what-is-the-capital-of-peru",
     )
     # a read-only folder (the Docker mount): said plainly, nothing written
-    monkeypatch.setattr("bot.proposals.writable", lambda path: False)
+    monkeypatch.setattr("bot.proposals.service.writable", lambda path: False)
     line = one_line_error(
         *invoke_cli(db_path, "kb", "accept", str(alternate["id"]), "-k", str(kb_dir))
     )

@@ -12,12 +12,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot import cli, semantic
-from bot.followup import looks_like_followup
-from bot.knowledge import Knowledge
+from bot import cli
+from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
-from bot.snapshot import Snapshot
-from bot.text import clean
+from bot.understanding import semantic
+from bot.understanding.followup import looks_like_followup
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean
 from tests.conftest import BUNDLED_KB, DATA, RunCli, db_rows
 
 SAMPLE_SIZE = 15

@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bot import render, review_export, review_replies, review_terminal
-from bot.config import Config, ConfigError
-from bot.held import LONGEST_WAIT, HeldSweeper
+from bot.conversation import render
+from bot.conversation.held import LONGEST_WAIT, HeldSweeper
+from bot.conversation.service import AnswerService
 from bot.models import Action, Outcome, QueueItem
-from bot.review import PART_CLOSE, PART_OPEN, Detail, marked
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.review import export as review_export
+from bot.review import replies as review_replies
+from bot.review import terminal as review_terminal
+from bot.review.service import PART_CLOSE, PART_OPEN, Detail, marked
+from bot.runtime.config import Config, ConfigError
 from bot.storage import Store
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import db_rows, until
-from tests.test_service import SUGGEST_CANDIDATES
+from tests.conversation.test_service import SUGGEST_CANDIDATES
 
 READER = 303
 GRACE = 3600.0  # seconds: nothing falls due during a test unless it says so

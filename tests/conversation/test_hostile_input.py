@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import render
+from bot.conversation import render
+from bot.conversation.service import AnswerService
 from bot.models import Action, Button, Reply
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import MAX_STORED_CHARS, Store, storable
 from bot.telegram import callbacks
-from bot.text import clean
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import clean
 from tests.conftest import db_rows
 from tests.e2e.fake_telegram import parse_html
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import inline, render, review_replies, review_terminal
-from bot.knowledge import Knowledge
-from bot.review import ReviewService
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.conversation import inline, render
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge
+from bot.review import replies as review_replies
+from bot.review import terminal as review_terminal
+from bot.review.service import ReviewService
 from bot.storage import Store
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import db_rows
 from tests.e2e.fake_telegram import TEXT_LIMIT, parse_html
 

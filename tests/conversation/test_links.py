@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import links
-from bot.knowledge import Knowledge
+from bot.conversation import links
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge
 from bot.models import Action
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import Store
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import BUNDLED_KB, RunCli, db_rows
 
 READER = 404

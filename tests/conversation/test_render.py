@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import pytest
 
-from bot import render, replies
-from bot.knowledge import Knowledge, load_knowledge
+from bot.conversation import render, replies
+from bot.conversation.render import TELEGRAM_LIMIT, telegram_html
+from bot.knowledge.loading import Knowledge, load_knowledge
 from bot.models import Action, Block, BlockKind, Button, Entry, Reply
-from bot.render import TELEGRAM_LIMIT, telegram_html
 
 NASTY = '<script>alert("x")</script> & \'quotes\' "double" <b>not bold</b> &amp; a<b'
 

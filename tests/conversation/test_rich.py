@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import rich
+from bot.conversation import rich
 from bot.models import Span
 from tests.e2e.fake_telegram import parse_html
 

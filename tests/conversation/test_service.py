@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import replies
-from bot.knowledge import Knowledge
+from bot.conversation import replies
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge
 from bot.models import Action, BlockKind, Button, Decision, Outcome, Reply, Scored
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import MAX_STORED_CHARS, Store
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import db_rows
 
 READER = 101

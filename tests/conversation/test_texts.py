@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import replies
-from bot.knowledge import Knowledge, load_knowledge
+from bot.conversation import replies
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge, load_knowledge
 from bot.models import Action
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import Store
+from bot.understanding.snapshot import Snapshot
 
 FRENCH = {
     "browse_button": "Parcourir les thèmes",

@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.triage import Triage  # noqa: E402
-from bot.triage_model import WEIGHTS, features  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding.triage import Triage  # noqa: E402
+from bot.understanding.triage_model import WEIGHTS, features  # noqa: E402
 
 OUT = Path(__file__).with_name("triage_reference.json")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.models import Outcome
-from bot.semantic import available
-from bot.snapshot import Snapshot
+from bot.understanding.semantic import available
+from bot.understanding.snapshot import Snapshot
 
 from .conftest import ROOT, Chat, StartBot, buttons
 from .fake_telegram import FakeTelegram

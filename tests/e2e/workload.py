@@ -21,8 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot import followup, render, replies
+from bot.conversation import render, replies
 from bot.models import Entry, Outcome
+from bot.understanding import followup
 
 from .conftest import ROOT, SUGGEST_CANDIDATES, BotProcess, snapshot
 from .fake_telegram import FakeTelegram, parse_html

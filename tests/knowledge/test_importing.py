@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import semantic
-from bot.kbfiles import fingerprint, knowledge_files
-from bot.kbimport import KbImportError, Post, import_source, read_posts
-from bot.kbimport.htmltext import blocks, parse
-from bot.knowledge import load_knowledge
+from bot.knowledge.files import fingerprint, knowledge_files
+from bot.knowledge.importing import KbImportError, Post, import_source, read_posts
+from bot.knowledge.importing.htmltext import blocks, parse
+from bot.knowledge.loading import load_knowledge
+from bot.understanding import semantic
 from tests.conftest import BUNDLED_KB, DATA, one_line_error
 
 FIXTURES = DATA / "import"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks import check
-from bot.kbfiles import fingerprint, knowledge_files
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge.checks import check
+from bot.knowledge.files import fingerprint, knowledge_files
+from bot.knowledge.loading import Knowledge, load_knowledge
 
-BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 # a valid entry to paste into a topic file; its lines are known (see `topic`)
 GOOD = """\

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import kbwrite
-from bot.kbpublish import PublishError, publish
-from bot.knowledge import load_knowledge
+from bot.knowledge import writing as kbwrite
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.publish import PublishError, publish
 
 DAY = dt.date(2026, 12, 7)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
 
 
 def test_every_entry_is_served_sourced_and_complete(bundled_knowledge: Knowledge) -> None:

@@ -15,16 +15,17 @@ from types import ModuleType
 import pytest
 import yaml
 
-from bot import kbwrite, semantic
-from bot.checks import check
-from bot.knowledge import load_knowledge
+from bot.conversation.service import AnswerService
+from bot.knowledge import writing as kbwrite
+from bot.knowledge.checks import check
+from bot.knowledge.loading import load_knowledge
 from bot.models import Outcome
-from bot.proposals import READ_ONLY, ProposalError, ProposalService, ReadOnlyKnowledge
-from bot.review import ReviewService
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.proposals.service import READ_ONLY, ProposalError, ProposalService, ReadOnlyKnowledge
+from bot.review.service import ReviewService
 from bot.storage import Store
 from bot.storage.proposals import phrasing
+from bot.understanding import semantic
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import BUNDLED_KB, db_rows
 
 ROLLER = "stone rollers for puffy eyes?"
@@ -392,7 +393,7 @@ async def test_a_read_only_folder_is_said_plainly(
     (p,) = await proposals.list()
     tools = kb_dir / "topics" / "tools.yaml"
     before = tools.read_text()
-    monkeypatch.setattr("bot.proposals.writable", lambda path: False)
+    monkeypatch.setattr("bot.proposals.service.writable", lambda path: False)
     with pytest.raises(ReadOnlyKnowledge) as caught:
         await proposals.accept([p.id], kb_dir)
     assert (
@@ -408,7 +409,7 @@ async def test_a_read_only_folder_is_said_plainly(
     def read_only_fs(*args: object) -> None:  # what a read-only mount does to os.replace
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("bot.kbwrite.os.replace", read_only_fs)
+    monkeypatch.setattr("bot.knowledge.writing.os.replace", read_only_fs)
     with pytest.raises(ReadOnlyKnowledge):
         await proposals.accept([p.id], kb_dir)
     assert tools.read_text() == before

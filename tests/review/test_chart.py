@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import chart
-from bot.knowledge import Knowledge
-from bot.review import ReviewService
-from bot.schema import BotSettings
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import BotSettings
+from bot.review import chart
+from bot.review.service import ReviewService
 from bot.storage import Store
-from tests.test_texts import knowledge_with
+from tests.conversation.test_texts import knowledge_with
 
 PNG = b"\x89PNG\r\n\x1a\n"
 UNTIL = dt.date(2026, 11, 27)  # a Friday

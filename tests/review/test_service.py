@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import render, replies, review_replies, rich
-from bot.knowledge import Knowledge, load_knowledge
+from bot.conversation import render, replies, rich
+from bot.knowledge.loading import Knowledge, load_knowledge
+from bot.knowledge.schema import SLUG
 from bot.models import BlockKind, ReviewAction, Span
-from bot.review import ReviewError, ReviewService, reader_label, similar
-from bot.schema import SLUG
-from bot.snapshot import Snapshot
+from bot.review import replies as review_replies
+from bot.review.service import ReviewError, ReviewService, reader_label, similar
 from bot.storage import Delivery, Store
-from bot.text import normalise
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.text import normalise
 
 PURGE = "Does retinol cause purging?"
 PURGE_CHATTY = "Hi doctor! does retinol cause purging at first? thanks"
@@ -501,6 +502,6 @@ async def test_a_group_card_and_the_queue_page(store: Store, review: ReviewServi
 
 
 def kb_knowledge() -> Knowledge:
-    knowledge, problems = load_knowledge(Path(__file__).parent / "data" / "kb_small")
+    knowledge, problems = load_knowledge(Path(__file__).parents[1] / "data" / "kb_small")
     assert knowledge is not None, problems
     return knowledge

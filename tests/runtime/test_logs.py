@@ -11,12 +11,12 @@ import sys
 import pytest
 from telegram import Update
 
-from bot import logs
-from bot.config import Config, ConfigError
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.conversation.service import AnswerService
+from bot.runtime import logs
+from bot.runtime.config import Config, ConfigError
 from bot.storage import Store
 from bot.telegram.updates import UpdateGate
+from bot.understanding.snapshot import Snapshot
 
 READER = 4242
 PRIVATE = "How long does lip filler last? my secret is Zyxwv-Private-Words"
@@ -55,7 +55,7 @@ def test_log_format_setting() -> None:
 
 def test_setup_logging_json_switches_the_root_handler() -> None:
     code = (
-        "import logging; from bot import logs; logs.setup_logging(logging.INFO, 'json');"
+        "import logging; from bot.runtime import logs; logs.setup_logging(logging.INFO, 'json');"
         "logging.getLogger('bot.t').info('up %d', 3, extra={'mode': 'polling'})"
     )
     done = subprocess.run(
@@ -108,7 +108,7 @@ async def test_one_info_line_per_update_never_with_the_readers_text(
     assert " ms=" in line.getMessage()
     extra = json.loads(logs.JsonFormatter().format(line))
     assert {"update_id", "outcome", "entry_id", "score", "ms"} <= set(extra)
-    assert not [r for r in info if r.name == "bot.service"]  # not two lines per update
+    assert not [r for r in info if r.name == "bot.conversation.service"]  # not two lines per update
     debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert any("Zyxwv" in r.getMessage() for r in debug)  # the text: DEBUG only
 

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.ops import HEARTBEAT_MAX_AGE
+from bot.runtime.ops import HEARTBEAT_MAX_AGE
 from bot.storage import SCHEMA_VERSION, Store
 from tests.conftest import RunCli, db_count, db_rows, invoke_cli, one_line_error
 

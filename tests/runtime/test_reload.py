@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-import bot.reload
-from bot import render, review_replies
-from bot.kbfiles import Problem
-from bot.knowledge import Knowledge, load_knowledge
-from bot.reload import KnowledgeReloader, ReloadResult, folder_signature
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+import bot.runtime.reload
+from bot.conversation import render
+from bot.conversation.service import AnswerService
+from bot.knowledge.files import Problem
+from bot.knowledge.loading import Knowledge, load_knowledge
+from bot.review import replies as review_replies
+from bot.runtime.reload import KnowledgeReloader, ReloadResult, folder_signature
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import until
 
 SUNSCREEN_Q = "How much sunscreen should I apply?"
@@ -117,7 +118,7 @@ def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         calls.append(root)
         return load_knowledge(root)
 
-    monkeypatch.setattr(bot.reload, "load_knowledge", counting)
+    monkeypatch.setattr(bot.runtime.reload, "load_knowledge", counting)
     return calls
 
 
@@ -660,7 +661,7 @@ async def test_a_change_during_loading_waits_for_the_final_state(
             edit(basics, "A first draft.", SUNSCREEN_NEW)
         return found
 
-    monkeypatch.setattr(bot.reload, "load_knowledge", load_while_saving)
+    monkeypatch.setattr(bot.runtime.reload, "load_knowledge", load_while_saving)
     async with watching(expertbot.reloader):
         edit(basics, SUNSCREEN_OLD, "A first draft.")
         await until(lambda: len(expertbot.reports) == 1)
@@ -690,7 +691,7 @@ async def test_the_watcher_survives_errors_and_logs_them_once(
             raise OSError("disk on fire")
         return real(directory)
 
-    monkeypatch.setattr(bot.reload, "folder_signature", flaky)
+    monkeypatch.setattr(bot.runtime.reload, "folder_signature", flaky)
     async with watching(expertbot.reloader):
         await polls(expertbot.reloader, 5)
         failing = False
@@ -738,13 +739,13 @@ def test_the_signature_sees_saves_renames_and_the_folder(kb: Path, tmp_path: Pat
 
 
 def _records(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
-    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.reload"]
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.runtime.reload"]
 
 
 async def test_logs_one_info_line_per_change_without_answer_text(
     expertbot: Bot, kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.reload")
+    caplog.set_level(logging.DEBUG, logger="bot.runtime.reload")
     edit(kb / "topics" / "basics.yaml", SUNSCREEN_OLD, SUNSCREEN_NEW)
 
     result = await expertbot.reloader.reload("SIGHUP")
@@ -756,7 +757,7 @@ async def test_logs_one_info_line_per_change_without_answer_text(
 async def test_logs_one_warning_with_the_first_problems_on_failure(
     expertbot: Bot, kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.reload")
+    caplog.set_level(logging.DEBUG, logger="bot.runtime.reload")
     edit(kb / "topics" / "basics.yaml", SUNSCREEN_OLD, SUNSCREEN_NEW)
     for name in ("basics", "tools"):  # five unknown fields, next to an answer's text
         path = kb / "topics" / f"{name}.yaml"

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from bot import schedule
-from bot.config import Config, ConfigError
-from bot.schedule import Schedule, ScheduleError
+from bot.runtime import schedule
+from bot.runtime.config import Config, ConfigError
+from bot.runtime.schedule import Schedule, ScheduleError
 
 UTC = dt.UTC
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import ops
-from bot.config import Config, ConfigError
+from bot.runtime import ops
+from bot.runtime.config import Config, ConfigError
 from bot.storage import Store
 from tests.conftest import RunCli, until
 

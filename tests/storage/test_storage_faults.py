@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 import bot.storage.db
-from bot.knowledge import Knowledge
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge
 from bot.models import Action, Outcome
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
 from bot.storage import Store, StoreError
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import db_rows
-from tests.test_service import ANSWERED_ID, READER, UNKNOWN, text_of
+from tests.conversation.test_service import ANSWERED_ID, READER, UNKNOWN, text_of
 
 IMPATIENT_MS = 1000  # a busy timeout short enough to wait out several times in one test
 SHORT_HOLD = 1.0  # seconds another writer holds the lock, below the real busy timeout

@@ -24,15 +24,15 @@ import pytest
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import chart, review_replies
-from bot.config import Config
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.models import Reply
-from bot.proposals import READ_ONLY
-from bot.reload import KnowledgeReloader, load_snapshot
-from bot.review import ReviewService
-from bot.schedule import Schedule
-from bot.snapshot import Snapshot
+from bot.proposals.service import READ_ONLY
+from bot.review import chart
+from bot.review import replies as review_replies
+from bot.review.service import ReviewService
+from bot.runtime.config import Config
+from bot.runtime.reload import KnowledgeReloader, load_snapshot
+from bot.runtime.schedule import Schedule
 from bot.storage import Store
 from bot.telegram.app import Parts, build_application
 from bot.telegram.charts import LAST_SENT, Charts
@@ -40,6 +40,7 @@ from bot.telegram.doctor import Reload
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateGate
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
+from bot.understanding.snapshot import Snapshot
 from tests.botapi import (
     TOKEN,
     ApiCall,
@@ -628,7 +629,7 @@ async def test_a_read_only_folder_is_said_plainly_on_the_card(
     def read_only_fs(*args: object) -> None:  # what a read-only mount does to os.replace
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("bot.kbwrite.os.replace", read_only_fs)
+    monkeypatch.setattr("bot.knowledge.writing.os.replace", read_only_fs)
     await store.add_alternate(READER, SUNSCREEN, SPF)
     (card,) = await proposal_cards(admin_bot)
     done = edited(await admin_bot.taps(DOCTOR, button(card, "A:"), card))

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.knowledge import load_knowledge
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import load_knowledge
 from bot.storage import Store, StoreError
 from bot.telegram.outbox import Outbox, Roles
+from bot.understanding.snapshot import Snapshot
 
 DOCTOR = 900
 

@@ -15,10 +15,10 @@ import pytest
 from telegram import Chat, Message, User
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
-from bot import render, replies, review_replies
-from bot.knowledge import load_knowledge
+from bot.conversation import render, replies
+from bot.knowledge.loading import load_knowledge
 from bot.models import Action, Button, QueueItem, Reply, ReviewAction
-from bot.snapshot import Snapshot
+from bot.review import replies as review_replies
 from bot.telegram import app as app_module
 from bot.telegram import sending
 from bot.telegram.callbacks import (
@@ -32,9 +32,10 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.doctor import _card_item
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
+from bot.understanding.snapshot import Snapshot
 from tests.botapi import BotApiDouble, application
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LONG_ID = "a-very-long-entry-id-that-an-admin-wrote-without-thinking-about-telegram-limits"
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from bench import calibrate
-from bot.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
+from bot.knowledge.schema import Calibration, Matching
 from bot.models import Entry, Outcome
-from bot.schema import Calibration, Matching
+from bot.understanding.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
 
 ENTRIES = [
     Entry(f"e{i}", f"Question {i}?", "Answer.", f"https://example.org/{i}") for i in range(5)

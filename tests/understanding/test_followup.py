@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from bot import followup, review_replies, review_terminal
-from bot.console import console_step
-from bot.evaluate import CasesError, evaluate, in_context, load_cases
-from bot.knowledge import Knowledge
+from bot.cli.console import console_step
+from bot.conversation.render import plain
+from bot.conversation.service import AnswerService
+from bot.knowledge.loading import Knowledge
 from bot.models import Action, BlockKind, Outcome
-from bot.render import plain
-from bot.review import ReviewService
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.review import replies as review_replies
+from bot.review import terminal as review_terminal
+from bot.review.service import ReviewService
 from bot.storage import Store
+from bot.understanding import followup
+from bot.understanding.evaluate import CasesError, evaluate, in_context, load_cases
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import DATA, db_rows
 
 READER = 303

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import Analyzer, question_kinds
-from bot.evaluate import evaluate, load_cases
-from bot.matching import Matcher
 from bot.models import Entry, Outcome
-from bot.snapshot import Snapshot
+from bot.understanding.analysis import Analyzer, question_kinds
+from bot.understanding.evaluate import evaluate, load_cases
+from bot.understanding.matching import Matcher
+from bot.understanding.snapshot import Snapshot
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 # Floors for the development set in the light (words-only) mode; README's table has the
 # current numbers. Raise them when the matcher improves; never lower them to make a change pass.

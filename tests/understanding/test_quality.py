@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import Report, evaluate, load_cases
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
-from bot.semantic import available
-from bot.snapshot import Snapshot
+from bot.understanding.evaluate import Report, evaluate, load_cases
+from bot.understanding.semantic import available
+from bot.understanding.snapshot import Snapshot
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not available(), reason="needs the default install")
 
 

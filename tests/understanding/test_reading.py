@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reading import read, refers_back
+from bot.understanding.reading import read, refers_back
 
 
 def test_a_site_title_then_a_body() -> None:

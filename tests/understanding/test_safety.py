@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.checks import check as kb_check
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge.checks import check as kb_check
+from bot.knowledge.loading import Knowledge, load_knowledge
+from bot.knowledge.schema import Cues, RedFlag
 from bot.models import Outcome
-from bot.phrases import phrase_error, phrase_regex
-from bot.safety import SafetyCheck
-from bot.schema import Cues, RedFlag
-from bot.smalltalk import smalltalk_kind
-from bot.snapshot import Snapshot
+from bot.understanding.phrases import phrase_error, phrase_regex
+from bot.understanding.safety import SafetyCheck
+from bot.understanding.smalltalk import smalltalk_kind
+from bot.understanding.snapshot import Snapshot
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 LONG_CHATTY = (
     "Hi doctor, long time reader and huge fan, sorry in advance for the essay! I'm 34 and "
@@ -183,7 +183,7 @@ def test_fever_with_a_procedure_is_urgent(check: SafetyCheck) -> None:
 
 def test_context_is_per_flag() -> None:
     """A context word only counts for its own flag: a synthetic pair of flags shows it."""
-    from bot.schema import RedFlag
+    from bot.knowledge.schema import RedFlag
 
     flags = [
         RedFlag(id="a", title="A", phrases=["blurry"], context=["filler*"], advice="a"),
@@ -738,7 +738,7 @@ def test_readme_safety_example_is_valid(kb_dir: Path) -> None:
     """The example in knowledge/README.md's safety section loads and its example fires."""
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "knowledge" / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "knowledge" / "README.md").read_text()
     section = readme[readme.index("## `safety.yaml`") : readme.index("## Checking your changes")]
     found = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert found is not None

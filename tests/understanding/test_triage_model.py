@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import RedFlags
 from bot.models import Outcome
-from bot.schema import RedFlags
-from bot.snapshot import Snapshot
-from bot.stance import Stance
-from bot.text import clean
-from bot.triage import Triage
-from bot.triage_model import STANCES, WEIGHTS, TriageModel, features
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.stance import Stance
+from bot.understanding.text import clean
+from bot.understanding.triage import Triage
+from bot.understanding.triage_model import STANCES, WEIGHTS, TriageModel, features
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 CLASSES = ("calm", "vascular", "breathing", "swallowing", "infection", "self_harm")
 FLAGS = {
     "vascular": "filler-vision-or-skin-colour",
@@ -92,9 +92,9 @@ def test_the_shipped_model_is_small_and_records_its_training() -> None:
 
 
 def _bundled_flags() -> list[Any]:
-    from bot.knowledge import load_knowledge
+    from bot.knowledge.loading import load_knowledge
 
-    knowledge, _ = load_knowledge(Path(__file__).resolve().parent.parent / "knowledge")
+    knowledge, _ = load_knowledge(Path(__file__).resolve().parents[2] / "knowledge")
     assert knowledge is not None
     return list(knowledge.red_flags)
 

@@ -6,10 +6,10 @@ What the rest may use: `import_source` (posts in, drafts written: importer.py), 
 non-post parts dropped), post.py (letter, question, answer of one post), duplicates.py.
 """
 
-from bot.kbimport.importer import ImportResult, Written, import_source
-from bot.kbimport.post import KbImportError, Post
-from bot.kbimport.sources import read_posts
-from bot.kbimport.terminal import report_lines
+from bot.knowledge.importing.importer import ImportResult, Written, import_source
+from bot.knowledge.importing.post import KbImportError, Post
+from bot.knowledge.importing.sources import read_posts
+from bot.knowledge.importing.terminal import report_lines
 
 __all__ = [
     "ImportResult",

@@ -20,9 +20,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.kbimport.post import Post
+from bot.knowledge.importing.post import Post
 from bot.models import Entry
-from bot.text import normalise
+from bot.understanding.text import normalise
 
 SAME_MEANING = 0.88
 SAME_WORDS = 95

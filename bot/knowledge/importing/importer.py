@@ -19,14 +19,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot import kbchange, kbwrite, semantic
-from bot.checks import too_long
-from bot.kbfiles import rel_path, topic_files
-from bot.kbimport.duplicates import Duplicate, Duplicates
-from bot.kbimport.post import KbImportError, Post
-from bot.kbimport.sources import read_posts
-from bot.knowledge import load_knowledge
-from bot.schema import SLUG
+from bot.knowledge import change as kbchange
+from bot.knowledge import writing as kbwrite
+from bot.knowledge.checks import too_long
+from bot.knowledge.files import rel_path, topic_files
+from bot.knowledge.importing.duplicates import Duplicate, Duplicates
+from bot.knowledge.importing.post import KbImportError, Post
+from bot.knowledge.importing.sources import read_posts
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.schema import SLUG
+from bot.understanding import semantic
 
 
 @dataclass(frozen=True, slots=True)

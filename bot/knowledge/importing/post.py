@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.kbimport.htmltext import Block, Node, blocks, drop, is_noise
-from bot.reading import read
-from bot.text import normalise, sentences
+from bot.knowledge.importing.htmltext import Block, Node, blocks, drop, is_noise
+from bot.understanding.reading import read
+from bot.understanding.text import normalise, sentences
 
 MAX_QUESTION = 160  # a longer question sentence is a story: the title asks better
 MIN_QUESTION_WORDS = 5  # "Is this normal?" means nothing without the letter

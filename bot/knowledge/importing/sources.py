@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from bot.kbimport.htmltext import Node, parse
-from bot.kbimport.post import KbImportError, Post, from_html, make_post, plain_answer
-from bot.schema import SLUG
+from bot.knowledge.importing.htmltext import Node, parse
+from bot.knowledge.importing.post import KbImportError, Post, from_html, make_post, plain_answer
+from bot.knowledge.schema import SLUG
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 KINDS = "a WordPress export (WXR .xml), a folder of saved HTML pages, a CSV or a YAML file"

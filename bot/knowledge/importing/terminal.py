@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.kbimport.importer import ImportResult
+from bot.knowledge.importing.importer import ImportResult
 
 
 def report_lines(result: ImportResult) -> list[str]:
