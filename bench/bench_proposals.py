@@ -62,8 +62,7 @@ from bot.knowledge.loading import load_knowledge  # noqa: E402
 from bot.models import Action, Outcome, Reply  # noqa: E402
 from bot.proposals.service import Accepted, ProposalError, ProposalService  # noqa: E402
 from bot.review.service import ReviewService  # noqa: E402
-from bot.storage import Store  # noqa: E402
-from bot.storage.proposals import phrasing  # noqa: E402
+from bot.storage import Store, phrasing  # noqa: E402
 from bot.understanding import semantic  # noqa: E402
 from bot.understanding.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
 from bot.understanding.snapshot import Snapshot  # noqa: E402

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import calibrate  # noqa: E402
 
 from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
-from bot.storage.proposals import phrasing  # noqa: E402
+from bot.storage import phrasing  # noqa: E402
 from bot.understanding import decision  # noqa: E402
 from bot.understanding.evaluate import Report, evaluate, load_cases  # noqa: E402
 from bot.understanding.snapshot import Snapshot  # noqa: E402

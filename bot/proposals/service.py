@@ -36,8 +36,7 @@ from bot.knowledge.checks import check
 from bot.knowledge.files import Problem, rel_path, topic_files
 from bot.knowledge.loading import Knowledge
 from bot.models import Entry, Outcome
-from bot.storage import Store, StoredProposal
-from bot.storage.proposals import phrasing
+from bot.storage import Store, StoredProposal, phrasing
 from bot.understanding.snapshot import Snapshot
 from bot.understanding.text import normalise
 
