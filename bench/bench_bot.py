@@ -6,7 +6,7 @@ reader handler → `AnswerService.ask` (safety, matcher, store) → `bot.convers
 PTB serialising the sendMessage call. The Bot API is the tests' double (tests/botapi.py),
 which answers at once, and Telegram's own pacing (AIORateLimiter) is left out: what is timed
 is the bot's own work. Knowledge bases of the real size and of 1,000 entries (the synthetic
-entries of bench_matching.py); a temporary SQLite file; per-chat rate limit off.
+entries of bench/synthetic.py); a temporary SQLite file; per-chat rate limit off.
 
     .venv/bin/python bench/bench_bot.py            # every dev case, 3 passes per size
     .venv/bin/python bench/bench_bot.py --quick    # every 4th case, 1 pass
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_matching import SEED, knowledge_bases, load_inputs  # noqa: E402
+from bench_matching import load_inputs  # noqa: E402
+from synthetic import SEED, knowledge_bases  # noqa: E402
 
 from bot.conversation.service import AnswerService  # noqa: E402
 from bot.knowledge.loading import Knowledge  # noqa: E402
