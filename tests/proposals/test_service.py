@@ -571,7 +571,8 @@ async def test_migration_6_marks_the_doctors_links(db_path: Path) -> None:
     ]
 
 
-def _bench_proposals() -> ModuleType:
+def _bench_proposals(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BUNDLED_KB.parent / "bench"))  # as `python bench/…` has it
     path = BUNDLED_KB.parent / "bench" / "bench_proposals.py"
     spec = importlib.util.spec_from_file_location("bench_proposals", path)
     assert spec is not None and spec.loader is not None
@@ -588,7 +589,7 @@ async def test_a_week_of_readers_through_the_loop(
     every proposal accepted into a copy: their words are answered directly after, the copy gains
     lines only, and the knowledge check finds nothing new (and, where the meaning signal is
     installed, `kb check --strict` of the default install stays clean)."""
-    bench = _bench_proposals()
+    bench = _bench_proposals(monkeypatch)
     before_hash = bench.tree_hash(BUNDLED_KB)
     result = await bench.run_loop(
         "light", limit=10, unanswered_only=True, sets={}, workdir=tmp_path

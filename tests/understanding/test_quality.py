@@ -63,7 +63,9 @@ def test_the_light_mode_is_not_confidently_wrong_either(words: Snapshot) -> None
 
 def test_held_aside_figures_of_the_shipped_calibration() -> None:
     """The cross-validated figures that `make calibrate` recorded with the shipped model."""
-    held = json.loads((ROOT / "bot" / "calibration.json").read_text())["held_aside"]
+    held = json.loads((ROOT / "bot" / "understanding" / "calibration.json").read_text())[
+        "held_aside"
+    ]
     assert held["meaning"]["wrong_rate"] <= 0.02
     assert held["meaning"]["false_answer_rate"] <= 0.03
     assert held["words"]["wrong_rate"] <= 0.03
