@@ -22,7 +22,8 @@ from bot.conversation.service import AnswerService  # noqa: E402
 from bot.knowledge.files import knowledge_files  # noqa: E402
 from bot.knowledge.loading import load_knowledge  # noqa: E402
 from bot.models import Action, Outcome, Reply  # noqa: E402
-from bot.proposals.service import Accepted, ProposalError, ProposalService  # noqa: E402
+from bot.proposals.listing import Accepted, ProposalError  # noqa: E402
+from bot.proposals.service import ProposalService  # noqa: E402
 from bot.review.service import ReviewService  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.understanding.evaluate import Case, Report, evaluate  # noqa: E402

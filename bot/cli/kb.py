@@ -19,7 +19,8 @@ from bot.knowledge.checks import check, drafts, tuned_note
 from bot.knowledge.importing import KbImportError, import_source, report_lines
 from bot.knowledge.publish import PublishError, publish
 from bot.proposals import terminal as proposals_terminal
-from bot.proposals.service import ProposalError, ProposalService
+from bot.proposals.listing import ProposalError
+from bot.proposals.service import ProposalService
 from bot.storage import Store, StoreError
 from bot.understanding.snapshot import Snapshot
 

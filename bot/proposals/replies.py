@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.conversation.replies import Page
 from bot.models import Block, BlockKind, Button, Reply, ReviewAction
-from bot.proposals.service import Proposal
+from bot.proposals.listing import Proposal
 
 PAGE_SIZE = 5  # cards per /proposals page
 WORDS_CHARS = 1000  # of the reader's words on a card

@@ -16,8 +16,8 @@ Accepting writes the knowledge files in place, adding only lines (bot/kbwrite.py
 alternate under its entry, a new entry at the end of the topic file picked for it, marked
 `draft: true` (not served until an admin adds `link` and `reviewed` and deletes the mark). The
 changed folder is loaded and checked in memory first, and the change refused, with the reason,
-when it has errors or warnings it did not have before (bot/kbchange.py). The module is one
-job, proposals from listing to decision, and a little over 400 lines for it.
+when it has errors or warnings it did not have before (bot/knowledge/change.py). What is listed,
+and the values: bot/proposals/listing.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import asyncio
 import errno
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,63 +35,20 @@ from bot.knowledge import writing as kbwrite
 from bot.knowledge.checks import check
 from bot.knowledge.files import Problem, rel_path, topic_files
 from bot.knowledge.loading import Knowledge
-from bot.models import Entry, Outcome
-from bot.storage import Store, StoredProposal, phrasing
-from bot.understanding.snapshot import Snapshot
-from bot.understanding.text import normalise
-
-READ_ONLY = (
-    "the knowledge folder is read-only here: run `expertbot kb accept` where the knowledge is kept"
+from bot.proposals.listing import (
+    Accepted,
+    Proposal,
+    ProposalError,
+    ReadOnlyKnowledge,
+    all_entries,
+    duplicate,
+    redundant,
+    shown,
 )
+from bot.storage import Store, StoredProposal
+from bot.understanding.snapshot import Snapshot
+
 SnapshotProvider = Callable[[], Snapshot | None]
-
-
-class ProposalError(Exception):
-    """A change that cannot be written at all (read-only folder, knowledge with errors, a
-    check that fails); the message says why, for an admin."""
-
-
-class ReadOnlyKnowledge(ProposalError):
-    def __init__(self) -> None:
-        super().__init__(READ_ONLY)
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """One proposal as an admin sees it. `as_dict` is the stable JSON (design.md §4)."""
-
-    id: int
-    kind: str  # 'alternate' | 'entry'
-    entry_id: str  # alternate: the entry it joins; entry: the id it gets (or got)
-    text: str  # the reader's words (alternate), the new entry's question (entry)
-    count: int  # how many readers it stands for
-    source: str  # 'tap' | 'link' | 'answer' (a link wins over taps: the doctor chose it)
-    state: str  # 'pending' | 'accepted' | 'rejected'
-    question: str = ""  # alternate: the entry's question
-    answer: str = ""  # entry: the doctor's answer
-    alternates: tuple[str, ...] = ()  # entry: the other questions she answered with it
-    file: str = ""  # alternate: the topic file of its entry; accepted: the file written
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "entry_id": self.entry_id,
-            "text": self.text,
-            "count": self.count,
-            "source": self.source,
-            "state": self.state,
-        }
-
-
-@dataclass(slots=True)
-class Accepted:
-    """What `accept` did: the proposals written (as they are now), the files changed (paths
-    as `kb check` names them), and the ids refused with the reason each."""
-
-    written: list[Proposal] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -122,14 +79,14 @@ class ProposalService:
 
     def _shown(self, stored: Sequence[StoredProposal], snapshot: Snapshot | None) -> list[Proposal]:
         knowledge = snapshot.knowledge if snapshot is not None else None
-        taken = set(_all_entries(knowledge)) if knowledge else set()
+        taken = set(all_entries(knowledge)) if knowledge else set()
         result = []
         for row in stored:
-            proposal = _proposal(row, knowledge, taken)
+            proposal = shown(row, knowledge, taken)
             if proposal is None:
                 continue
             if row.state == "pending" and snapshot is not None:
-                if _redundant(proposal, snapshot):
+                if redundant(proposal, snapshot):
                     continue
                 if proposal.kind == "entry":
                     taken.add(proposal.entry_id)
@@ -175,7 +132,7 @@ class ProposalService:
                 f"the knowledge in {root} has errors; fix them first (expertbot kb check {root})"
             )
         stored = {p.id: p for p in await self.store.proposals(None, ids=wanted)}
-        taken = set(_all_entries(before))
+        taken = set(all_entries(before))
         plans: list[_Plan] = []
         for proposal_id in wanted:
             reason, plan = _plan(stored.get(proposal_id), root, before, topic, taken)
@@ -259,20 +216,20 @@ def _plan(
         return "no such proposal", None
     if row.state != "pending":
         return f"already {row.state}", None
-    proposal = _proposal(row, knowledge, taken)
+    proposal = shown(row, knowledge, taken)
     if proposal is None:
         return "no reader's words stand for it any more", None
     if proposal.kind == "alternate":
         if knowledge.get(proposal.entry_id) is None:
             return f"entry '{proposal.entry_id}' is not in the knowledge any more", None
-        if _duplicate(proposal, knowledge):
+        if duplicate(proposal, knowledge):
             return f"already a question or alternate of '{proposal.entry_id}'", None
         file, _ = knowledge.where(proposal.entry_id)
         path = _topic_path(root, file)
         if path is None:
             return f"cannot find the file of '{proposal.entry_id}'", None
         return "", _Plan(proposal, path)
-    if _duplicate(proposal, knowledge):
+    if duplicate(proposal, knowledge):
         return "already a question or alternate in the knowledge", None
     names = [p.stem for p in topic_files(root)]
     if not topic:
@@ -288,90 +245,6 @@ def _plan(
     entry["answer"] = proposal.answer + ("\n" if "\n" in proposal.answer else "")
     entry["draft"] = True
     return "", _Plan(proposal, path, entry)
-
-
-def _all_entries(knowledge: Knowledge | None) -> dict[str, Entry]:
-    if knowledge is None:
-        return {}
-    return {**knowledge.drafts, **knowledge.entries}
-
-
-def _proposal(row: StoredProposal, knowledge: Knowledge | None, taken: set[str]) -> Proposal | None:
-    """A stored proposal as an admin sees it; None for a pending one no reader row stands for."""
-    sources = row.sources
-    if not sources and row.state == "pending":
-        return None
-    count = len({s.chat_id for s in sources})
-    entries = _all_entries(knowledge)
-    if row.kind == "alternate":
-        kinds = {s.source for s in sources}
-        source = "link" if "link" in kinds or not kinds else "tap"
-        entry = entries.get(row.target)
-        file = row.file or (knowledge.where(row.target)[0] if knowledge and entry else "")
-        return Proposal(
-            id=row.id,
-            kind="alternate",
-            entry_id=row.target,
-            text=row.text,
-            count=count,
-            source=source,
-            state=row.state,
-            question=entry.question if entry else "",
-            file=file,
-        )
-    seen = {row.norm}
-    alternates = []
-    for s in sources[1:]:
-        text = phrasing(s.text)
-        if normalise(text) not in seen and text:
-            seen.add(normalise(text))
-            alternates.append(text)
-    answers = [s for s in sources if s.answer]
-    answer = max(answers, key=lambda s: s.created_at).answer.strip() if answers else ""
-    entry_id = row.entry_id or kbwrite.unique_slug(row.text, taken)
-    return Proposal(
-        id=row.id,
-        kind="entry",
-        entry_id=entry_id,
-        text=row.text,
-        count=count,
-        source="answer",
-        state=row.state,
-        question=row.text,
-        answer=answer,
-        alternates=tuple(alternates),
-        file=row.file or "",
-    )
-
-
-def _duplicate(proposal: Proposal, knowledge: Knowledge) -> bool:
-    """Its words already are a question or alternate: of its entry (an alternate), or of any
-    entry or draft (a new entry)."""
-    norm = normalise(proposal.text)
-    entries = _all_entries(knowledge)
-    if proposal.kind == "alternate":
-        entry = entries.get(proposal.entry_id)
-        targets = [entry] if entry else []
-    else:
-        targets = list(entries.values())
-    return any(norm in {normalise(t) for t in (e.question, *e.alternates)} for e in targets)
-
-
-def _redundant(proposal: Proposal, snapshot: Snapshot) -> bool:
-    """A pending proposal that would change nothing, or whose entry is gone."""
-    knowledge = snapshot.knowledge
-    if _duplicate(proposal, knowledge):
-        return True
-    if proposal.kind == "entry":
-        return False
-    if proposal.entry_id not in _all_entries(knowledge):
-        return True
-    decision, _ = snapshot.decide(proposal.text)
-    return (
-        decision.outcome is Outcome.ANSWER
-        and decision.entry is not None
-        and decision.entry.id == proposal.entry_id
-    )
 
 
 def _topic_path(root: Path, rel: str) -> Path | None:
@@ -421,7 +294,7 @@ def _check_changed(root: Path, texts: dict[Path, str], plans: list[_Plan]) -> li
     knowledge, problems = kbchange.check_with(root, texts)
     if knowledge is None:
         return problems
-    entries = _all_entries(knowledge)
+    entries = all_entries(knowledge)
     for plan in plans:
         if plan.path not in texts:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.proposals.service import Accepted, Proposal
+from bot.proposals.listing import Accepted, Proposal
 
 SOURCES = {
     "tap": "from taps",

@@ -25,7 +25,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 from bot.conversation.service import AnswerService
 from bot.models import Reply, ReviewAction, number
 from bot.proposals import replies as proposal_replies
-from bot.proposals.service import Proposal, ProposalError, ProposalService
+from bot.proposals.listing import Proposal, ProposalError
+from bot.proposals.service import ProposalService
 from bot.storage import StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Roles

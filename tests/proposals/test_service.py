@@ -20,7 +20,8 @@ from bot.knowledge import writing as kbwrite
 from bot.knowledge.checks import check
 from bot.knowledge.loading import load_knowledge
 from bot.models import Outcome
-from bot.proposals.service import READ_ONLY, ProposalError, ProposalService, ReadOnlyKnowledge
+from bot.proposals.listing import READ_ONLY, ProposalError, ReadOnlyKnowledge
+from bot.proposals.service import ProposalService
 from bot.review.service import ReviewService
 from bot.storage import Store
 from bot.storage.proposals import phrasing

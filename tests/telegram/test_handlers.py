@@ -26,7 +26,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.knowledge.loading import load_knowledge
 from bot.models import Reply
-from bot.proposals.service import READ_ONLY
+from bot.proposals.listing import READ_ONLY
 from bot.review import chart
 from bot.review import replies as review_replies
 from bot.review.service import ReviewService
