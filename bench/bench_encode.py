@@ -1,4 +1,4 @@
-"""Encoding one reader message: the base model vs the tuned one (bot/tuned/) vs both at once.
+"""Encoding one reader message: the base model vs the tuned one (bot/understanding/tuned/) vs both at once.
 
     .venv/bin/python bench/bench_encode.py     # writes bench/results_encode.json
 

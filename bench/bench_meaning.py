@@ -124,7 +124,7 @@ def summary(ms: Sequence[float]) -> dict[str, float]:
 
 
 def timed(snapshot: Snapshot, text: str) -> tuple[float, float]:
-    """(wall ms, CPU ms of this thread): with BLAS on one thread (bot/semantic.py), the CPU
+    """(wall ms, CPU ms of this thread): with BLAS on one thread (bot/understanding/semantic.py), the CPU
     time is the wall time the call would take with a core to itself."""
     cpu = time.thread_time_ns()
     start = time.perf_counter_ns()

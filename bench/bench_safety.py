@@ -1,4 +1,4 @@
-"""How fast is triage (bot/triage.py: reading, rules, learned check), per message?
+"""How fast is triage (bot/understanding/triage.py: reading, rules, learned check), per message?
 
 The messages: the real readers' triage messages (tests/data/real_triage.yaml), the team's triage
 cases (tests/data/triage_cases.yaml) and blind-written rounds (tests/data/triage_blind.yaml), and the matcher's development and hold-out cases

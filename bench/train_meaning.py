@@ -1,6 +1,6 @@
 """Tune the meaning model to this knowledge: `make train` (torch, the `train` extra; never at run time).
 
-    .venv/bin/python bench/train_meaning.py               # train, write bot/tuned/, report
+    .venv/bin/python bench/train_meaning.py               # train, write bot/understanding/tuned/, report
     .venv/bin/python bench/train_meaning.py --validate    # hold 1/5 of the team sets aside: a
                                                           # check of the settings, writes nothing
     .venv/bin/python bench/train_meaning.py --unseen      # "entries never seen": train without
@@ -28,10 +28,10 @@ each entry's phrasings) and one "none of them" score, a learned cosine level: an
 entry must beat every wrong entry and that level; a near-miss or uncovered anchor must stay
 under it. Entries an anchor lists as `acceptable` are neither right nor wrong for it.
 
-Output: bot/tuned/meaning.safetensors (the tuned layers only, fp16, the base model's names),
-bot/tuned/manifest.json (base model, layers, the entries and knowledge fingerprint trained on,
+Output: bot/understanding/tuned/meaning.safetensors (the tuned layers only, fp16, the base model's names),
+bot/understanding/tuned/manifest.json (base model, layers, the entries and knowledge fingerprint trained on,
 date, training time), tests/data/tuned_reference.json (torch's vectors from the shipped fp16
-weights, for tests/test_semantic.py to check the numpy encoder against), and
+weights, for tests/understanding/test_semantic.py to check the numpy encoder against), and
 bench/results_train.json (retrieval on the real messages held aside, base vs tuned).
 Deterministic: same data and seed, same weights (one thread, deterministic algorithms).
 """

@@ -36,7 +36,7 @@ SUGGEST_CANDIDATES = (
 def sample_cases() -> list[str]:
     """15 dev cases spread over the file (covered, near-misses, off-topic), plus its first
     urgent and first small-talk case. One console line each, so single-line texts only; none
-    that would read as a follow-up of the one before (bot/followup.py: the console reads it
+    that would read as a follow-up of the one before (bot/understanding/followup.py: the console reads it
     in context, while `ask` is one message alone)."""
     cases = yaml.safe_load((DATA / "dev_cases.yaml").read_text(encoding="utf-8"))
     usable = [

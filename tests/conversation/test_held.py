@@ -1,4 +1,4 @@
-"""Held for the doctor (bot/storage/held.py, bot/held.py, bot/service.py): a question shown
+"""Held for the doctor (bot/storage/held.py, bot/conversation/held.py, bot/conversation/service.py): a question shown
 choices waits for the reader; an offered answer settles it, "ask the doctor" queues it at once,
 and the grace period queues it by itself with its choices. It survives a restart, /forget
 removes it; a message answered in part reaches the doctor whole, the open part marked."""

@@ -1,4 +1,4 @@
-"""Inline mode's service part (bot/inline.py, `AnswerService.inline`): which entries a query
+"""Inline mode's service part (bot/conversation/inline.py, `AnswerService.inline`): which entries a query
 lists, the card each sends (one valid Telegram HTML message), the safety text for a red flag,
 and that only a count is stored."""
 

@@ -1,4 +1,4 @@
-"""Start links (bot/links.py, `AnswerService.start`, `expertbot kb links`): t.me/<bot>?start=<id>
+"""Start links (bot/conversation/links.py, `AnswerService.start`, `expertbot kb links`): t.me/<bot>?start=<id>
 opens the bot with that answer; an unknown payload gets the greeting."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Writes tests/data/semantic_reference.json: all-MiniLM-L6-v2's own embeddings (torch,
-sentence-transformers) of a few sentences, for tests/test_semantic.py to check bot/semantic.py
+sentence-transformers) of a few sentences, for tests/understanding/test_semantic.py to check bot/understanding/semantic.py
 (numpy) against.
 
 Runs in a throwaway virtualenv, never in the project's (torch is not a dependency):

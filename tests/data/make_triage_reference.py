@@ -1,5 +1,5 @@
 """Writes tests/data/triage_reference.json: the learned triage check's probabilities for a few
-fixed messages, which tests/test_triage_model.py checks the shipped model against. Run after
+fixed messages, which tests/understanding/test_triage_model.py checks the shipped model against. Run after
 `make train-safety` (the file records which weights it was made with):
 
     .venv/bin/python tests/data/make_triage_reference.py

@@ -1,4 +1,4 @@
-"""`expertbot kb import` (bot/kbimport/): every fixture post read right — question, link, the
+"""`expertbot kb import` (bot/knowledge/importing/): every fixture post read right — question, link, the
 doctor's answer with nothing of the letter, navigation, shop blocks, comments or boxes left —
 written as drafts by adding lines only, duplicates skipped (re-import changes nothing), bad input
 refused with nothing written, and the whole loop through the CLI: import → check → publish → ask.

@@ -1,4 +1,4 @@
-"""`expertbot kb publish` (bot/kbpublish.py, bot/kbwrite.publish_entry): a reviewed draft becomes
+"""`expertbot kb publish` (bot/knowledge/publish.py, bot/kbwrite.publish_entry): a reviewed draft becomes
 a served entry by changing only its `draft:` / `reviewed:` lines; drafts that cannot be served
 (no link, a warning they would bring) are refused with the reason while the others go."""
 

@@ -1,4 +1,4 @@
-"""Knowledge proposals (bot/proposals.py, bot/kbwrite.py, bot/storage/proposals.py): where they
+"""Knowledge proposals (bot/proposals/service.py, bot/knowledge/writing.py, bot/storage/proposals.py): where they
 come from, grouping and counting, what is not listed, accepting into the YAML by adding lines
 only, rejecting, /forget, a read-only folder, a refused change, and the measured effect: a
 phrasing that got "did you mean" is answered directly once its proposal is accepted."""

@@ -1,4 +1,4 @@
-"""The doctor's chart (bot/chart.py): the data by day and outcome, a readable PNG whatever the
+"""The doctor's chart (bot/review/chart.py): the data by day and outcome, a readable PNG whatever the
 data (none, one day, readers' emoji and dollar signs, long questions), its words from bot.yaml,
 and `ReviewService.chart_data` on known rows."""
 

@@ -1,4 +1,4 @@
-"""The doctor's review (bot/review.py): grouping, answer, dismiss, link to an entry, export to
+"""The doctor's review (bot/review/service.py): grouping, answer, dismiss, link to an entry, export to
 draft entries that load as knowledge once completed, and statistics on known rows."""
 
 from __future__ import annotations

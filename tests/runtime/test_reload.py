@@ -1,4 +1,4 @@
-"""Live reloading of the knowledge (bot/reload.py): a good change is served at once, a broken
+"""Live reloading of the knowledge (bot/runtime/reload.py): a good change is served at once, a broken
 or half-done one never is, the watcher notices saves by itself and tells the admins once."""
 
 from __future__ import annotations

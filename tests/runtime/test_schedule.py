@@ -1,4 +1,4 @@
-"""EXPERTBOT_WEEKLY_CHART (bot/schedule.py): parsing, and when the weekly chart is next due —
+"""EXPERTBOT_WEEKLY_CHART (bot/runtime/schedule.py): parsing, and when the weekly chart is next due —
 including after a restart, which must neither send it again nor skip a week."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 a read-only database, a full one, and one locked by another writer. Whatever the database
 does, the reader still gets the knowledge's answer, an unmatched reply never claims the
 question reached the doctor, nothing raises, and `on_storage` hears of the outage (and of the
-recovery) so the bot can tell the doctors. tests/test_service.py covers the per-outcome texts
+recovery) so the bot can tell the doctors. tests/conversation/test_service.py covers the per-outcome texts
 of a failing store; this file covers the kinds of failure and the way back."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The calibrated decision (bot/decision.py): pure, so each rule is shown on made-up evidence."""
+"""The calibrated decision (bot/understanding/decision.py): pure, so each rule is shown on made-up evidence."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_each_signal_set_has_its_own_calibration() -> None:
 def test_the_shipped_calibration_is_loaded_by_default() -> None:
     default = Matching()
     for calibration in (default.meaning, default.words):
-        assert calibration.weights, "bot/calibration.json is missing or unreadable"
+        assert calibration.weights, "bot/understanding/calibration.json is missing or unreadable"
         assert 0 < calibration.likely <= calibration.answer < 1
 
 

@@ -1,4 +1,4 @@
-"""Follow-ups in context (issue 22, bot/followup.py and the service around it): a short message
+"""Follow-ups in context (issue 22, bot/understanding/followup.py and the service around it): a short message
 right after an answer is read with the last question; what that finds is offered, never
 answered outright; the doctor gets a follow-up with the question before it; the last answer is
 kept only as long as it serves (window, /forget, retention). The console reads them alike."""

@@ -351,7 +351,7 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
 # least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
 # measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
-# rounds 12 and 13 are never tuned on. The whole triage's floors: tests/test_triage_model.py.
+# rounds 12 and 13 are never tuned on. The whole triage's floors: tests/understanding/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
     2: (0.98, 0.04),
@@ -724,7 +724,7 @@ def test_question_with_a_greeting_goes_to_the_knowledge(bundled_snapshot: Snapsh
     assert "how-long-botox-lasts" in ids
 
 
-# Known gaps in the small-talk vocabulary (bot/smalltalk.py), reported rather than changed here.
+# Known gaps in the small-talk vocabulary (bot/understanding/smalltalk.py), reported rather than changed here.
 def test_known_gap_thanks_for_your_help() -> None:
     assert smalltalk_kind("thanks for your help!") == "thanks"
 

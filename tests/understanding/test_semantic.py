@@ -123,7 +123,7 @@ def test_meaning_never_answers_a_near_miss(meaning: Snapshot, text: str) -> None
     assert meaning.decide(text)[0].outcome is not Outcome.ANSWER
 
 
-# --- the model tuned to the knowledge (bot/tuned/, `make train`) ---------------------------------
+# --- the model tuned to the knowledge (bot/understanding/tuned/, `make train`) ---------------------------------
 
 # Made by bench/train_meaning.py from the shipped fp16 weights (torch, float32 arithmetic), so the
 # numpy encoder must agree as closely as with the base model.
@@ -134,7 +134,7 @@ def test_tuned_weights_ship_small_and_as_the_manifest_says() -> None:
     from safetensors.numpy import load_file
 
     manifest = semantic.tuned_manifest()
-    assert manifest is not None, "bot/tuned/ must ship the tuned layers (make train)"
+    assert manifest is not None, "bot/understanding/tuned/ must ship the tuned layers (make train)"
     weights = semantic.TUNED_DIR / "meaning.safetensors"
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == manifest["weights_sha256"]
     assert weights.stat().st_size < 8_000_000  # only the top layers, fp16

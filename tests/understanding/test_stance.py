@@ -1,4 +1,4 @@
-"""Reading before flagging (bot/stance.py): a report of a sign, a question about a risk, an
+"""Reading before flagging (bot/understanding/stance.py): a report of a sign, a question about a risk, an
 episode that is over, one already under a doctor's care. Tested on its own: it knows no sign,
 only how the message is said."""
 
@@ -107,7 +107,7 @@ def _urgent_cases() -> list[tuple[str, str]]:
 
 def test_no_emergency_of_the_sets_reads_as_only_a_question_about_risk() -> None:
     """The reading silences the rules on a question about a risk: no emergency of any set may
-    read so (self-harm excepted: its flag is never calmed by a question, see bot/triage.py)."""
+    read so (self-harm excepted: its flag is never calmed by a question, see bot/understanding/triage.py)."""
     wrong = [
         i
         for i, (text, category) in enumerate(_urgent_cases())

@@ -1,7 +1,7 @@
-"""Triage in words-only mode (bot/triage.py): the rules, with the reading before them. A
+"""Triage in words-only mode (bot/understanding/triage.py): the rules, with the reading before them. A
 question about a risk is never urgent; a flag that is not calmed by a question (self-harm)
 still fires; everything else is what the rules say. The learned check is tested in
-tests/test_triage_model.py (it needs the meaning signal)."""
+tests/understanding/test_triage_model.py (it needs the meaning signal)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The learned triage check (bot/triage_model.py) and how bot/triage.py combines it with the
+"""The learned triage check (bot/understanding/triage_model.py) and how bot/understanding/triage.py combines it with the
 rules: the shipped weights against a reference output, a message the rules flag stays
 flagged, the model's flag follows its category and the reading, words-only mode has no model,
 and one encoding serves triage and matching. Needs the meaning signal (collected only when
