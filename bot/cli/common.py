@@ -86,7 +86,7 @@ def default_snapshot() -> Snapshot | None:
 
 
 def setup_logging(level: int = logging.WARNING, log_format: str | None = None) -> None:
-    """Logs on stderr; LOG_FORMAT=json gives one JSON object per line (bot/logs.py)."""
+    """Logs on stderr; LOG_FORMAT=json gives one JSON object per line (bot/runtime/logs.py)."""
     logs.setup_logging(level, log_format or config().log_format)
 
 

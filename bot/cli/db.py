@@ -1,5 +1,5 @@
 """`expertbot db` (backup, restore, prune) and `expertbot health`: the operations on the
-database (bot/ops.py)."""
+database (bot/runtime/ops.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`expertbot kb`: check the knowledge folder; list, accept and reject the proposals for it
-(bot/proposals.py; their texts bot/proposals_terminal.py); import a blog's posts as drafts
-(bot/kbimport/) and publish reviewed drafts (bot/kbpublish.py)."""
+(bot/proposals/service.py; their texts bot/proposals/terminal.py); import a blog's posts as drafts
+(bot/knowledge/importing/) and publish reviewed drafts (bot/knowledge/publish.py)."""
 
 from __future__ import annotations
 

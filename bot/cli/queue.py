@@ -1,5 +1,5 @@
 """`expertbot queue`: the doctor's queue of unanswered questions: list, show, answer, dismiss,
-link to an entry, export as draft entries (bot/review.py; the texts bot/review_terminal.py)."""
+link to an entry, export as draft entries (bot/review/service.py; the texts bot/review/terminal.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The commands that meet the bot as readers do: `run` (the Telegram bot), `chat` (the console
-twin, bot/console.py), `ask` (one message's decision, a probe) and `eval` (a cases file)."""
+twin, bot/cli/console.py), `ask` (one message's decision, a probe) and `eval` (a cases file)."""
 
 from __future__ import annotations
 

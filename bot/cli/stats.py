@@ -1,5 +1,5 @@
-"""`expertbot stats`: the numbers in the terminal (bot/review_terminal.py), or with --chart the
-doctor's chart as a PNG file (bot/chart.py)."""
+"""`expertbot stats`: the numbers in the terminal (bot/review/terminal.py), or with --chart the
+doctor's chart as a PNG file (bot/review/chart.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The sweeper of held questions: a question shown choices waits for the reader (see
 bot/storage/held.py); when its grace period is over, this queues it for the doctor, with the
-choices the reader did not take. One background task in the bot (bot/aio.py `Background`):
+choices the reader did not take. One background task in the bot (bot/runtime/aio.py `Background`):
 at start it queues the ones that fell due while the bot was down, then sleeps until the next
 one is due (or a new one is held)."""
 

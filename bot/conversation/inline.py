@@ -5,7 +5,7 @@ The ranking reuses the matcher's lexical ranking (no meaning model: a list that 
 reader's typing must come in milliseconds), then adds the entries whose question or alternates
 have every word of the query as a word or a word's beginning ("bot" while typing "botox"), so a
 short or half-typed query still lists sensible entries. An empty query lists the first entries
-of the knowledge. A query with a red flag (bot/safety.py) lists no entries: its one result is
+of the knowledge. A query with a red flag (bot/understanding/safety.py) lists no entries: its one result is
 the safety text. Nothing is decided or stored here (the service counts the query).
 """
 

@@ -3,8 +3,8 @@ optional settings files, the topics, the related-entries check) and returns a `K
 every problem with file and line.
 
 Only `topics/` is required. A missing `bot.yaml`, `synonyms.yaml` or `safety.yaml` means the
-defaults (bot/schema.py), so another expert can start from nothing but their own entries.
-What each file may hold is `bot/schema.py`; reading one file is `bot/kbfiles.py`.
+defaults (bot/knowledge/schema.py), so another expert can start from nothing but their own entries.
+What each file may hold is `bot/knowledge/schema.py`; reading one file is `bot/knowledge/files.py`.
 """
 
 from __future__ import annotations

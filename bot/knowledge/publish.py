@@ -1,8 +1,8 @@
 """`expertbot kb publish ID…`: reviewed drafts become served entries.
 
-Each draft gets `reviewed: <today>` and loses its `draft:` line (bot/kbwrite.py: only those
+Each draft gets `reviewed: <today>` and loses its `draft:` line (bot/knowledge/writing.py: only those
 lines change). A draft without a `link` cannot be served and is refused. The changed folder is
-checked in a temporary copy first (bot/kbchange.py): a draft whose publishing would bring an
+checked in a temporary copy first (bot/knowledge/change.py): a draft whose publishing would bring an
 error or a warning the knowledge did not have — an answer too long for one Telegram message, a
 question that nearly duplicates a served one — is refused with the reason, and the others are
 still published. Files are replaced atomically; a running bot serves them within seconds.

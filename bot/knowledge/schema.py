@@ -3,7 +3,7 @@
 `bot.yaml` (`BotSettings`: names, the texts the bot says, the matching calibration, the review
 digest), `safety.yaml` (`RedFlag`s) and `topics/*.yaml` (`TopicFile` of `EntryModel`s). Every
 field of bot.yaml has its default here, so a folder with only `topics/` is a working bot.
-Loading the files and reporting problems with file and line is `bot/knowledge.py`.
+Loading the files and reporting problems with file and line is `bot/knowledge/loading.py`.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Texts(_Strict):
         "{expert} has read your question but can't answer it here. For advice about your own "
         "situation, please see a dermatologist or your doctor."
     )
-    # The doctor's chart (bot/chart.py): its words, and the captions of the photo in Telegram.
+    # The doctor's chart (bot/review/chart.py): its words, and the captions of the photo in Telegram.
     # `{weeks}` is filled in too.
     chart_title: str = "Questions per day, last {weeks} weeks"
     chart_answered: str = "answered"
@@ -177,7 +177,7 @@ class Calibration(_Strict):
 @cache
 def _fitted(mode: str) -> Calibration:
     """The defaults: fitted by bench/calibrate.py on labelled real readers' messages and
-    written to bot/calibration.json. Without that file, a model that never answers directly."""
+    written to bot/understanding/calibration.json. Without that file, a model that never answers directly."""
     try:
         data = json.loads(
             (Path(__file__).parents[1] / "understanding" / "calibration.json").read_text()
@@ -213,7 +213,7 @@ class BotSettings(_Strict):
     # itself (EXPERTBOT_CHOICES_GRACE, in seconds, overrides it)
     choices_grace: float = Field(30, ge=0, le=7 * 24 * 60)
     # minutes after an answer in which a short message that does not stand on its own is
-    # read together with the last question (bot/followup.py); 0: every message alone
+    # read together with the last question (bot/understanding/followup.py); 0: every message alone
     followup_window: int = Field(10, ge=0, le=24 * 60)
     texts: Texts = Texts()
     matching: Matching = Matching()
@@ -329,7 +329,7 @@ class EntryModel(_Strict):
     # tuned meaning model (`make train`), which learns to push them away from the entry
     near_misses: list[str] = []
     reviewed: dt.date | None = None
-    # an entry written as a draft on purpose (an accepted proposal of a new entry, bot/kbwrite.py):
+    # an entry written as a draft on purpose (an accepted proposal of a new entry, bot/knowledge/writing.py):
     # never served, may lack `link`, and is no warning; an admin adds `link` and `reviewed` and
     # deletes the mark
     draft: bool = False

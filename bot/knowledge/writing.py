@@ -8,7 +8,7 @@ added lines. Each function checks that before returning (`_only_added`), and tha
 parses to what was meant.
 
 Pure: text in, text out. Loading the result with the knowledge checks and writing it atomically
-is bot/proposals.py's job.
+is bot/proposals/service.py's job.
 """
 
 from __future__ import annotations

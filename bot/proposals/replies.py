@@ -3,7 +3,7 @@ its buttons, the topic picker for a new entry, the card once decided, and the pa
 I/O, no Telegram.
 
 In English whatever the readers' texts in bot.yaml say, like the doctor's side
-(bot/review_replies.py): it is the admins' tool. The reader's words are shown as a quote
+(bot/review/replies.py): it is the admins' tool. The reader's words are shown as a quote
 (escaped by the renderer), never with a name or a label.
 """
 

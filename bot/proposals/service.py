@@ -12,7 +12,7 @@ A pending proposal is not listed when it would change nothing: its words already
 entry's question or one of its alternates (or, for a new entry, any entry's), or the matcher
 already answers them with that entry; nor when its entry is gone from the knowledge.
 
-Accepting writes the knowledge files in place, adding only lines (bot/kbwrite.py): an
+Accepting writes the knowledge files in place, adding only lines (bot/knowledge/writing.py): an
 alternate under its entry, a new entry at the end of the topic file picked for it, marked
 `draft: true` (not served until an admin adds `link` and `reviewed` and deletes the mark). The
 changed folder is loaded and checked in memory first, and the change refused, with the reason,

@@ -259,7 +259,7 @@ class ReviewService:
                 return group.items
         return []
 
-    # --- export (bot/review_export.py) ----------------------------------------------------------
+    # --- export (bot/review/export.py) ----------------------------------------------------------
 
     async def export_data(self) -> dict[str, Any]:
         """Draft entries from the doctor's answers and proposed alternates, as plain data."""

@@ -44,7 +44,7 @@ class Config:
     log_format: str = "text"  # "text" or "json" (one JSON object per line)
     retention_days: int = DEFAULT_RETENTION_DAYS  # questions, closed queue items, votes, alternates
     # EXPERTBOT_WEEKLY_CHART: when the doctors get the weekly chart ("mon 08:00" UTC by
-    # default; a number: every N seconds; "off": None). See bot/schedule.py.
+    # default; a number: every N seconds; "off": None). See bot/runtime/schedule.py.
     weekly_chart: Schedule | None = field(default_factory=lambda: schedule.parse(None))
     # EXPERTBOT_CHOICES_GRACE: seconds a question shown choices waits for the reader before it
     # goes to the doctor; None = bot.yaml's choices_grace (minutes)

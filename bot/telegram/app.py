@@ -150,7 +150,7 @@ def build_application(
 ) -> Parts:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
-    updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
+    updates.py) or JobQueue (see bot/runtime/aio.py); the outbox that posts to the review chat and
     delivers her answers; the answer service serving `snapshot`, which wakes the outbox
     when it queues a question and tells it when saving fails; and the doctor's charts
     (/stats's photo, the weekly chart); the admins' /proposals, which write into

@@ -1,8 +1,8 @@
 """The admins' /proposals (ADMIN_IDS; by default the doctors): what readers and the doctor taught
 the bot, one card per pending proposal, to add into the knowledge files or reject in one tap.
 
-Thin glue over `ProposalService` (bot/proposals.py), which `expertbot kb proposals|accept|
-reject` uses too; every word shown comes from bot/proposal_replies.py. A button's data names
+Thin glue over `ProposalService` (bot/proposals/service.py), which `expertbot kb proposals|accept|
+reject` uses too; every word shown comes from bot/proposals/replies.py. A button's data names
 the proposal (or the page, or the topic file), never who may act: each tap is checked against
 ADMIN_IDS, and anyone else gets the same plain refusal as for /reload and learns nothing.
 

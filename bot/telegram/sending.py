@@ -170,7 +170,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 def _button(button: Button) -> InlineKeyboardButton:
     if button.action is Action.SHARE:
         # Telegram asks which chat, then opens inline mode there with the entry's id as the
-        # query, which lists that entry alone (bot/inline.py): one more tap sends its card
+        # query, which lists that entry alone (bot/conversation/inline.py): one more tap sends its card
         return InlineKeyboardButton(button.label, switch_inline_query=button.arg)
     return InlineKeyboardButton(button.label, callback_data=encode(button))
 

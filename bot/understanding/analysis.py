@@ -4,7 +4,7 @@ Readers write long, chatty, misspelt messages; entries are short questions. So a
 reduced to its telling terms: stop words dropped (`bot.understanding.text.STOP_WORDS`, the one list the
 review's grouping uses too), synonyms and brand names mapped to one term, typos corrected
 against the knowledge's own vocabulary, light stemming. `question_kinds` says which kinds of
-question (cost, duration, onset, difference) a text asks. The matcher (bot/matching.py)
+question (cost, duration, onset, difference) a text asks. The matcher (bot/understanding/matching.py)
 weighs and scores the terms.
 """
 

@@ -1,7 +1,7 @@
 """`expertbot eval`: how often the bot is right on a set of cases (design.md §4). Writes nothing.
 
 A case with `previous` (and `previous_expect`, the entry that answered it) is a follow-up: it
-is read in the context of that answer (bot/followup.py), as the bot reads it in a chat."""
+is read in the context of that answer (bot/understanding/followup.py), as the bot reads it in a chat."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Case:
     acceptable: frozenset[str] = frozenset()  # other entries whose answer also serves
     style: str | None = None  # free text: long / short / title_body …
     previous: str | None = None  # a follow-up's: the message answered just before…
-    previous_expect: str | None = None  # …with this entry (bot/followup.py)
+    previous_expect: str | None = None  # …with this entry (bot/understanding/followup.py)
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """Find the entry that answers a reader's message — or decide that none clearly does.
 
-A message and every entry's question and alternates are reduced to terms (bot/analysis.py),
+A message and every entry's question and alternates are reduced to terms (bot/understanding/analysis.py),
 terms are weighted by how rare they are in the knowledge (IDF), and each sentence is scored
 as well as the whole.
 
@@ -9,7 +9,7 @@ entry's question the text mentions (precision) and how much of the text the entr
 (recall). The second one is what refuses near-misses: in "does Botox cause hair loss?", the
 words *hair loss* are not explained by the Botox-atrophy entry, so it is not answered. With
 the meaning signal on, closeness blends in the best cosine to an entry's phrasings; the
-evidence goes to the calibrated decision (bot/decision.py).
+evidence goes to the calibrated decision (bot/understanding/decision.py).
 """
 
 from __future__ import annotations
@@ -280,9 +280,9 @@ class Matcher:
 
     def decide(self, text: str, reading: Reading | None = None, vector: Any = None) -> Decision:
         """answer when one entry surely answers, suggest when some are close, else unmatched.
-        `reading`: the message already read (bot/reading.py), when the caller has it;
+        `reading`: the message already read (bot/understanding/reading.py), when the caller has it;
         `vector`: its text's meaning vector from this matcher's encoder, when already
-        computed (the triage computes it first: bot/triage.py)."""
+        computed (the triage computes it first: bot/understanding/triage.py)."""
         text = text[: self.settings.max_chars]
         exact = self._exact.get(normalise(text))
         if exact is not None:
@@ -293,7 +293,7 @@ class Matcher:
         self, text: str, reading: Reading | None = None, vector: Any = None
     ) -> decision.Evidence:
         """The entries ranked by closeness to the message, and the signals about the best one
-        that the calibrated decision weighs (bot/decision.py)."""
+        that the calibrated decision weighs (bot/understanding/decision.py)."""
         reading = reading or read(text[: self.settings.max_chars])
         words: dict[int, float] = {}  # sparse: only the lexical candidates score
         vetoes: dict[int, float] = {}

@@ -10,12 +10,12 @@ weights are stored once as contiguous (in, out) matrices, with query, key and va
 one; texts are never padded: the tokens of all texts in a call are stacked into one matrix for
 the dense layers (the weights are read once per call, however many texts), and attention runs
 per group of texts of the same length, so no token attends to padding and none is computed
-for nothing. `tests/test_semantic.py` checks the vectors against the reference model.
+for nothing. `tests/understanding/test_semantic.py` checks the vectors against the reference model.
 
 Two models share the encoder: the base model (`encode(texts)`, what other signals such as
 safety rely on, unchanged) and the model tuned to this knowledge (`encode(texts, tuned=True)`,
 what the matcher uses): `make train` (bench/train_meaning.py) retrains only the top layers,
-shipped in bot/tuned/ as fp16 package data, so both share the frozen lower layers' work
+shipped in bot/understanding/tuned/ as fp16 package data, so both share the frozen lower layers' work
 (`encode_both` computes them once).
 """
 
@@ -69,7 +69,7 @@ def base_model_dir() -> Path:
 
 
 def tuned_manifest() -> dict[str, Any] | None:
-    """What the shipped tuned layers were trained on (bot/tuned/manifest.json), or None."""
+    """What the shipped tuned layers were trained on (bot/understanding/tuned/manifest.json), or None."""
     try:
         manifest = json.loads((TUNED_DIR / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -466,7 +466,7 @@ def tuned_by_default() -> bool:
 
     Off by default because, measured held aside, the tuned layers shipped now do not yet beat
     the base model on real readers' messages (README "Training the meaning model"). Turn it on
-    only with a bot/calibration.json fitted with it on (`EXPERTBOT_MEANING_MODEL=tuned make
+    only with a bot/understanding/calibration.json fitted with it on (`EXPERTBOT_MEANING_MODEL=tuned make
     calibrate`): the decision weighs the tuned model's own features."""
     return os.environ.get("EXPERTBOT_MEANING_MODEL", "base").strip().lower() == "tuned"
 

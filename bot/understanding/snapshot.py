@@ -1,7 +1,7 @@
 """What the bot serves at one moment: the knowledge plus the indexes built from it (matcher,
-safety check), swapped whole on reload (bot/reload.py). `decide` is the pure part of
+safety check), swapped whole on reload (bot/runtime/reload.py). `decide` is the pure part of
 answering a message — safety first, then small talk, then the knowledge — shared by the
-answer service (bot/service.py), `expertbot ask`, `eval` and `kb check`.
+answer service (bot/conversation/service.py), `expertbot ask`, `eval` and `kb check`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Snapshot:
     ) -> Snapshot:
         """`meaning`: use the sentence-embedding signal; default: when the extra is installed
         and EXPERTBOT_SEMANTIC is not "off". `tuned`: weigh the model tuned to the knowledge
-        too (bot/tuned/, when it ships); default: EXPERTBOT_MEANING_MODEL=tuned (off for now)."""
+        too (bot/understanding/tuned/, when it ships); default: EXPERTBOT_MEANING_MODEL=tuned (off for now)."""
         on = semantic.enabled() if meaning is None else meaning
         tuned = semantic.tuned_by_default() if tuned is None else tuned
         encoder: semantic.Encoder | semantic.TunedView | None = None

@@ -63,7 +63,7 @@ def stem(word: str) -> str:
 # Words that say nothing about what a question is about: greetings, fillers, pronouns, time
 # words... What is left are a question's telling words (`content_words`, which groups the
 # doctor's queue). The matcher drops them too, and their stems, but keeps a few as terms
-# (bot/analysis.py).
+# (bot/understanding/analysis.py).
 STOP_WORDS = frozenset(
     """
     a about above actually advance after again against age aged ago all already also

@@ -3,7 +3,7 @@ entry's question or alternate (served or draft, or a post met earlier in the sam
 its link already is an entry's link.
 
 "Already is" means the same words (case, punctuation and spacing aside, or a near-identical
-spelling: rapidfuzz ratio ≥ SAME_WORDS) and, with the meaning signal on (bot/semantic.py), the
+spelling: rapidfuzz ratio ≥ SAME_WORDS) and, with the meaning signal on (bot/understanding/semantic.py), the
 same meaning: the cosine of the two questions' sentence vectors ≥ SAME_MEANING. That threshold
 sits above what different questions reach: on the bundled knowledge the closest questions of
 two different entries reach 0.83 ("Can melasma be cured …" / "Which non-prescription

@@ -1,11 +1,11 @@
 """`expertbot kb import`: posts in, draft entries written into one topic file, adding lines only.
 
-Steps: read every post (bot/kbimport/sources.py: any bad post stops the import before anything
+Steps: read every post (bot/knowledge/importing/sources.py: any bad post stops the import before anything
 is written); load today's knowledge (it must have no errors); skip the posts the knowledge
-already has (bot/kbimport/duplicates.py); give each new post an id from its title, unique in
+already has (bot/knowledge/importing/duplicates.py); give each new post an id from its title, unique in
 the knowledge; write them as `draft: true` entries at the end of the topic file (a new file when
-there is none), by inserting lines only (bot/kbwrite.py); load the changed folder in a
-temporary copy (bot/kbchange.py) and refuse it when it brings an error or a warning the
+there is none), by inserting lines only (bot/knowledge/writing.py); load the changed folder in a
+temporary copy (bot/knowledge/change.py) and refuse it when it brings an error or a warning the
 knowledge did not have; then replace the file atomically — unless it is a dry run. The
 warnings that need the matcher (examples, near-duplicate questions, answer length) are about
 served entries only, which drafts cannot change: they are not run again (a whole `kb check`

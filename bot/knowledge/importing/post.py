@@ -3,7 +3,7 @@
 A Q&A blog post is a reader's letter, then the doctor's answer, then a sign-off. The letter is
 found as a quote (`<blockquote>`, or an element whose class says letter / question / reader),
 or as the paragraphs from a "Q:" / "Question:" line up to an "A:" / "Answer:" line. The
-question is the letter's first real question sentence (bot/reading.py reads it like a reader's
+question is the letter's first real question sentence (bot/understanding/reading.py reads it like a reader's
 message: greeting, thanks and signature left out), else the post's title; the title becomes the
 first alternate when it says something else. The answer is what is left, with lead-ins ("Anna
 writes:", "Dr Vera answers:") and the sign-off ("Warmly, Dr Vera") removed, as the knowledge
