@@ -220,10 +220,15 @@ def _lines(text: str) -> tuple[list[str], str]:
 
 
 def _compose(text: str) -> yaml.Node:
+    """The file's node tree with positions: libyaml when PyYAML has it (a write composes the
+    file three times), the pure-Python parser for the words of an error."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise KbWriteError(f"the file is not valid YAML: {exc}") from None
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            raise KbWriteError(f"the file is not valid YAML: {exc}") from None
     if not isinstance(node, yaml.MappingNode):
         raise KbWriteError("the file does not hold a mapping")
     return node

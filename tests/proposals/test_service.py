@@ -11,6 +11,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
@@ -466,21 +467,26 @@ def test_kbwrite_keeps_crlf_and_a_missing_last_newline() -> None:
 
 def test_kbwrite_on_every_bundled_entry() -> None:
     """Every entry of the bundled knowledge takes an awkward alternate by added lines only, and
-    every topic file a new entry."""
+    every topic file a new entry. (Each result is parsed with libyaml, the same YAML 1.1 as
+    yaml.safe_load at a tenth of the time: some 400 parses of a whole topic file.)"""
     awkward = ["yes", "- a dash", "it's 50: 50 #odd", "2026-01-01", '"quoted"', "ünïcode ✓"]
     for path in sorted((BUNDLED_KB / "topics").glob("*.yaml")):
         text = path.read_text()
-        data = yaml.safe_load(text)
+        data = _parse(text)
         for entry in data["entries"]:
             for alternate in awkward:
                 out = kbwrite.add_alternate(text, entry["id"], alternate)
                 only_added(text, out)
-                (got,) = [e for e in yaml.safe_load(out)["entries"] if e["id"] == entry["id"]]
+                (got,) = [e for e in _parse(out)["entries"] if e["id"] == entry["id"]]
                 assert got["alternates"] == [*entry.get("alternates", []), alternate]
         new = {"id": "x-new", "question": "Q: new?", "answer": "A.\n\n- b\n", "draft": True}
         out = kbwrite.append_entry(text, new, comment="a draft")
         only_added(text, out)
-        assert yaml.safe_load(out)["entries"] == [*data["entries"], new]
+        assert _parse(out)["entries"] == [*data["entries"], new]
+
+
+def _parse(text: str) -> Any:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 # --- the measured effect ------------------------------------------------------------------------
