@@ -284,7 +284,7 @@ class AnswerService:
         return Reply(None, replies.message(s.text("forget_confirm")).blocks, buttons)
 
     async def start(self, chat_id: int, payload: str = "") -> Reply:
-        """/start, or a start link (`/start <entry-id>`, bot/conversation/links.py): that answer; an
+        """/start, or a start link (`/start <entry-id>`, bot/links.py): that answer; an
         unknown payload gets the normal greeting."""
         knowledge = self.knowledge
         entry = links.entry_for_payload(knowledge, payload) if payload else None

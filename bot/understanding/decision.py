@@ -26,7 +26,7 @@ FEATURES = (
     "unexplained",  # share of the message's knowledge words the entry does not explain
     "veto",  # a short question's rarest word the entry leaves unexplained (0..1)
     "specific",  # how many telling words the message has (0..1): "filler?" alone is vague
-    "tuned",  # the model tuned to this knowledge (bot/understanding/tuned/): its cosine with the entry
+    "tuned",  # the model tuned to this knowledge (bot/tuned/): its cosine with the entry
     "tuned_lead",  # …minus its best cosine of any other entry
 )
 # Tried and measured held aside, not kept: a first line that is itself a question, its

@@ -35,8 +35,8 @@ The first flag (in file order) with a sign that counts is the answer. Phrases ar
 by the words they can start with, so a message is read word by word and costs well under a
 millisecond (bench/bench_safety.py).
 
-The phrase syntax (signs, context, ignore and cues) is in bot/understanding/phrases.py; small talk, the
-other message decided before matching, in bot/understanding/smalltalk.py.
+The phrase syntax (signs, context, ignore and cues) is in bot/phrases.py; small talk, the
+other message decided before matching, in bot/smalltalk.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Triage must not depend on the words of a sign alone: "can cheek filler ever make
 has the words of an emergency and is a question about a risk, never urgent; "is it normal
 that my lip is white since the filler?" is phrased as a question and is a report. This module
 reads the message sentence by sentence, without knowing any sign, and says which of these it
-is. The triage (bot/understanding/triage.py) uses the answer twice: a message that is only a question about
+is. The triage (bot/triage.py) uses the answer twice: a message that is only a question about
 a risk is never urgent, whatever the rules or the learned check say; and the stance is one of
 the learned check's inputs.
 

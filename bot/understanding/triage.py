@@ -1,17 +1,17 @@
 """Triage: the rules, the reading and the learned check, decided before any matching.
 
-1. The reading (bot/understanding/stance.py): a message that is only a question about a risk is never
+1. The reading (bot/stance.py): a message that is only a question about a risk is never
    urgent, whatever its words, for every flag that may be calmed by a question (`calm_when:
    question`; not self-harm, whose messages often read as questions).
-2. The rules (bot/understanding/safety.py): a flag they raise stands.
-3. The learned check (bot/understanding/triage_model.py), with the meaning signal on: when the rules raise
+2. The rules (bot/safety.py): a flag they raise stands.
+3. The learned check (bot/triage_model.py), with the meaning signal on: when the rules raise
    nothing, a message whose probability of being an emergency reaches the model's threshold
    is urgent, with the flag of its most likely category; not when the reading says the
    message is over or already treated (the rules' own calm reasons cover those).
 Words-only mode (EXPERTBOT_SEMANTIC=off, or no model shipped) keeps steps 1 and 2.
 
 The vector the learned check reads is the one the matcher needs for the same message (the
-text without greeting and signature, bot/understanding/reading.py): `assess` returns it, and
+text without greeting and signature, bot/reading.py): `assess` returns it, and
 `Snapshot.decide` hands it on, so a message is encoded once.
 """
 

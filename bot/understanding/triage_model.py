@@ -1,14 +1,14 @@
 """The learned check: a small softmax regression that reads a message's meaning vector.
 
-The rules (bot/understanding/safety.py) catch the signs someone wrote a phrase for; this catches the ones
+The rules (bot/safety.py) catch the signs someone wrote a phrase for; this catches the ones
 nobody did ("when I drink, it comes out of my nose" after neck Botox). Its inputs:
 - the message's sentence vector from the meaning signal (all-MiniLM-L6-v2, the BASE model:
   `bot.understanding.semantic.shared_encoder()`), of the text the matcher encodes too, so one encoding
   serves both;
-- the reading (bot/understanding/stance.py): report, risk question, past, treated, other.
+- the reading (bot/stance.py): report, risk question, past, treated, other.
 Its output: a probability per class, `calm` and one per emergency category. The weights are
-package data (bot/understanding/triage_model.json), written by `make train-safety` (bench/train_safety.py,
-seeded, repeatable); tests/understanding/test_triage_model.py checks fixed messages against fixed
+package data (bot/triage_model.json), written by `make train-safety` (bench/train_safety.py,
+seeded, repeatable); tests/test_triage_model.py checks fixed messages against fixed
 probabilities. numpy only: a 400 x 6 matrix product, microseconds.
 """
 
