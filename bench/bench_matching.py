@@ -20,110 +20,33 @@ import argparse
 import cProfile
 import datetime as dt
 import gc
-import hashlib
 import io
 import json
-import os
-import platform
 import pstats
-import random
-import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import rapidfuzz
 import yaml
 from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from machine import Machine, MatcherVersion, load_average, machine, matcher_version  # noqa: E402
+from synthetic import SEED, knowledge_bases  # noqa: E402
+
+from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
 from bot.models import Entry  # noqa: E402
+from bot.understanding.matching import Matcher  # noqa: E402
 
 BENCH = ROOT / "bench"
 SIZES = (67, 1_000, 10_000)
-SEED = 20261127
 TARGET_P99_MS = 5.0
 TARGET_SIZE = 10_000
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-# --- synthetic knowledge ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Pools:
-    """The real knowledge's material that synthetic entries are recombined from."""
-
-    questions: tuple[str, ...]
-    alternates: tuple[str, ...]
-    sentences: tuple[str, ...]
-    words: tuple[str, ...]  # content words, repeated as often as they occur (Zipf-like draws)
-
-
-def make_pools(entries: Sequence[Entry]) -> Pools:
-    questions = tuple(e.question for e in entries)
-    alternates = tuple(a for e in entries for a in e.alternates)
-    answers = [e.answer for e in entries]
-    sentences = tuple(
-        s.strip() for text in answers for s in _SENTENCE_END.split(text) if len(s.split()) >= 4
-    )
-    words = tuple(
-        w
-        for text in (*questions, *alternates, *answers)
-        for w in _WORD.findall(text)
-        if len(w) >= 4
-    )
-    return Pools(questions, alternates, sentences, words)
-
-
-def recombine(rng: random.Random, first: str, second: str, words: Sequence[str]) -> str:
-    """The start of one question + the end of another, with one or two words swapped."""
-    a = first.rstrip("?").split()
-    b = second.rstrip("?").split()
-    out = a[: rng.randint(1, max(1, len(a) - 1))] + b[rng.randint(1, max(1, len(b) - 1)) :]
-    content = [i for i, w in enumerate(out) if len(w) >= 4]
-    for i in rng.sample(content, k=min(len(content), rng.randint(1, 2))):
-        out[i] = rng.choice(words).lower()
-    return " ".join(out) + "?"
-
-
-def synthetic_entry(rng: random.Random, pools: Pools, number: int) -> Entry:
-    entry_id = f"synthetic-{number:05d}"
-    question = recombine(rng, *rng.sample(pools.questions, 2), pools.words)
-    alternates = tuple(
-        recombine(rng, *rng.sample(pools.alternates, 2), pools.words)
-        for _ in range(rng.randint(2, 7))
-    )
-    answer = " ".join(rng.sample(pools.sentences, rng.randint(3, 8)))
-    return Entry(
-        id=entry_id,
-        question=question,
-        answer=answer,
-        link=f"https://example.org/synthetic/{entry_id}",
-        alternates=alternates,
-        reviewed=dt.date(2026, 1, 1),
-        topic="synthetic",
-    )
-
-
-def knowledge_bases(
-    real: Sequence[Entry], sizes: Sequence[int], seed: int
-) -> dict[int, list[Entry]]:
-    """Nested knowledge bases: each is the real entries plus a prefix of one synthetic stream."""
-    rng = random.Random(seed)
-    pools = make_pools(real)
-    extra = [synthetic_entry(rng, pools, n) for n in range(max(sizes) - len(real))]
-    return {size: [*real, *extra[: max(0, size - len(real))]] for size in sizes}
 
 
 # --- timing -------------------------------------------------------------------------------------
@@ -247,70 +170,7 @@ def profile_decide(matcher: Matcher, queries: Sequence[str], top: int = 15) -> s
     return out.getvalue()
 
 
-# --- machine and output -------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class MatcherVersion:
-    """Which matcher was measured: the commit and a hash of bot/*.py as imported."""
-
-    commit: str
-    bot_sha256: str
-
-
-@dataclass(frozen=True, slots=True)
-class Machine:
-    cpu: str
-    cores: int | None
-    python: str
-    rapidfuzz: str
-    platform: str
-    load_before: float | None  # 1-minute load average: others' work on the machine skews times
-    load_after: float | None
-
-
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def matcher_version() -> MatcherVersion:
-    code = hashlib.sha256()
-    for path in sorted((ROOT / "bot").glob("*.py")):
-        code.update(path.name.encode() + path.read_bytes())
-    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    if _git("status", "--porcelain", "--", "bot"):
-        commit += "+uncommitted bot/ changes"
-    return MatcherVersion(commit, code.hexdigest()[:12])
-
-
-def load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
-def machine(load_before: float | None) -> Machine:
-    return Machine(
-        cpu=cpu_model(),
-        cores=os.cpu_count(),
-        python=platform.python_version(),
-        rapidfuzz=rapidfuzz.__version__,
-        platform=platform.platform(),
-        load_before=load_before,
-        load_after=load_average(),
-    )
+# --- output -------------------------------------------------------------------------
 
 
 def table(results: Sequence[SizeResult]) -> str:
@@ -454,7 +314,7 @@ class Run:
         return (
             f"Machine: {m.cpu}, {m.cores} cores, Python {m.python}, rapidfuzz {m.rapidfuzz}, "
             f"load average {m.load_before} before, {m.load_after} after\n"
-            f"Matcher: {v.commit} (bot/*.py sha256 {v.bot_sha256}), "
+            f"Matcher: {v.commit} (bot/**/*.py sha256 {v.bot_sha256}), "
             f"knowledge {self.knowledge_version}\n"
             f"Queries: {self.queries} dev cases, each timed {self.timed_passes}× after a warm-up "
             f"pass; its fastest counts\n\n"

@@ -8,7 +8,7 @@ change freely underneath.
 - Modes: `Snapshot.build(knowledge, meaning=False)` (EXPERTBOT_SEMANTIC=off) and
   `meaning=True`.
 - Knowledge: the real one (67 entries) and 10,000 entries (the real ones plus the synthetic
-  entries of bench_matching.py, same seed).
+  entries of bench/synthetic.py, same seed).
 - Messages: the texts of tests/data/dev_cases.yaml; real readers' messages (the lead's
   tests/data/real_dev.yaml when present, else ../shared/real-readers/dev.yaml, read at run
   time, never copied); and long messages (up to 2,000 characters, the matcher's limit) made by
@@ -51,11 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_matching import SEED, cpu_model, knowledge_bases, load_average, matcher_version  # noqa: E402
+from machine import cpu_model, load_average, matcher_version  # noqa: E402
+from synthetic import SEED, knowledge_bases  # noqa: E402
 
-from bot import semantic  # noqa: E402
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 BENCH = ROOT / "bench"
 SIZES = (67, 10_000)
@@ -123,7 +124,7 @@ def summary(ms: Sequence[float]) -> dict[str, float]:
 
 
 def timed(snapshot: Snapshot, text: str) -> tuple[float, float]:
-    """(wall ms, CPU ms of this thread): with BLAS on one thread (bot/semantic.py), the CPU
+    """(wall ms, CPU ms of this thread): with BLAS on one thread (bot/understanding/semantic.py), the CPU
     time is the wall time the call would take with a core to itself."""
     cpu = time.thread_time_ns()
     start = time.perf_counter_ns()

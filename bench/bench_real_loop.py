@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import calibrate  # noqa: E402
 
-from bot import decision, semantic  # noqa: E402
-from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
-from bot.storage.proposals import phrasing  # noqa: E402
+from bot.knowledge.loading import Knowledge, load_knowledge  # noqa: E402
+from bot.storage import phrasing  # noqa: E402
+from bot.understanding import decision, semantic  # noqa: E402
+from bot.understanding.evaluate import Report, evaluate, load_cases  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 OUT = ROOT / "bench" / "results_real_loop.json"
 
@@ -61,7 +61,7 @@ def taught(knowledge: Knowledge, cases: list) -> Knowledge:
 
 def measure(knowledge: Knowledge, meaning: bool) -> dict[str, dict[str, float]]:
     shipped = Snapshot.build(knowledge, meaning=meaning)
-    mode = "words"  # the calibration that decides for these signals (bot/decision.py)
+    mode = "words"  # the calibration that decides for these signals (bot/understanding/decision.py)
     if meaning:
         mode = "tuned" if isinstance(shipped.matcher.encoder, semantic.TunedView) else "meaning"
     cases = [c for c in load_cases(calibrate.REAL, shipped) if c.outcome is None]

@@ -1,4 +1,4 @@
-"""How fast is triage (bot/triage.py: reading, rules, learned check), per message?
+"""How fast is triage (bot/understanding/triage.py: reading, rules, learned check), per message?
 
 The messages: the real readers' triage messages (tests/data/real_triage.yaml), the team's triage
 cases (tests/data/triage_cases.yaml) and blind-written rounds (tests/data/triage_blind.yaml), and the matcher's development and hold-out cases
@@ -42,10 +42,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.reading import read  # noqa: E402
-from bot.text import clean  # noqa: E402
-from bot.triage import Triage  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding.reading import read  # noqa: E402
+from bot.understanding.text import clean  # noqa: E402
+from bot.understanding.triage import Triage  # noqa: E402
 
 TARGET_P99_MS = 2.0
 TARGET_MEANING_P99_MS = 20.0

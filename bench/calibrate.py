@@ -1,11 +1,11 @@
 """Fit the answer/suggest decision on labelled messages, and say honestly how well it does.
 
     .venv/bin/python bench/calibrate.py            # cross-validated report, then writes
-                                                   # bot/calibration.json
+                                                   # bot/understanding/calibration.json
     .venv/bin/python bench/calibrate.py --dry-run  # the report only
 
 What it does, for each signal set (with the tuned meaning model — the default, when
-bot/tuned/ ships —, with the base meaning model alone, and words only):
+bot/understanding/tuned/ ships —, with the base meaning model alone, and words only):
 1. gathers the matcher's evidence for every case of the training files (real readers'
    messages, `tests/data/real_dev.yaml`, and the team's own `tests/data/dev_cases.yaml`);
 2. fits a logistic model: does the best entry answer the message (the case's `expect` or one
@@ -18,7 +18,7 @@ bot/tuned/ ships —, with the base meaning model alone, and words only):
 4. measures it by K-fold cross-validation over the real messages, repeated over several splits:
    every real message is judged by a model that never saw it. These held-aside figures are
    the ones README quotes.
-The final model is then fitted on everything and written to bot/calibration.json, which the
+The final model is then fitted on everything and written to bot/understanding/calibration.json, which the
 matcher uses unless bot.yaml's `matching` overrides it. Deterministic: same data, same output.
 """
 
@@ -36,17 +36,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import decision, semantic  # noqa: E402
-from bot.decision import FEATURES  # noqa: E402
-from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.knowledge.schema import Calibration  # noqa: E402
 from bot.models import Decision  # noqa: E402
-from bot.schema import Calibration  # noqa: E402
-from bot.snapshot import Snapshot  # noqa: E402
+from bot.understanding import decision, semantic  # noqa: E402
+from bot.understanding.decision import FEATURES  # noqa: E402
+from bot.understanding.evaluate import Report, evaluate, load_cases  # noqa: E402
+from bot.understanding.snapshot import Snapshot  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "real_dev.yaml"
 TEAM = ROOT / "tests" / "data" / "dev_cases.yaml"
-OUT = ROOT / "bot" / "calibration.json"
+OUT = ROOT / "bot" / "understanding" / "calibration.json"
 FOLDS = 5
 REPEATS = 5  # cross-validation repeated with different splits: one split of 135 is noisy
 SEED = 2026
@@ -62,7 +62,7 @@ GAP_KEEP = 0.99
 # the lowest at which at most this share of the uncovered training messages would be shown
 # choices ("Did you mean…" or "I think you're asking…").
 MAX_CHOICES_UNCOVERED = 0.22
-# The tuned model's gate (bot/decision.py `tuned_gate`), when the tuned model is on: its two
+# The tuned model's gate (bot/understanding/decision.py `tuned_gate`), when the tuned model is on: its two
 # thresholds are picked on the real training messages, the most right direct answers with
 # wrong and false answers within GATE_MAX_WRONG / GATE_MAX_FALSE (see tuned_gate); GATE_MARGIN
 # (cosine) raises it for unseen messages. Measured held aside (README "Training the meaning
@@ -333,7 +333,7 @@ def main() -> int:
     modes = (("tuned", True, True), ("meaning", True, False), ("words", False, False))
     for mode, meaning, tuned in modes:
         if tuned and semantic.tuned_encoder() is None:
-            continue  # no tuned layers ship (bot/tuned/)
+            continue  # no tuned layers ship (bot/understanding/tuned/)
         snapshot = Snapshot.build(knowledge, meaning=meaning, tuned=tuned)
         real = gather(snapshot, load_cases(REAL, snapshot))
         team = gather(snapshot, load_cases(TEAM, snapshot))

@@ -24,11 +24,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.semantic import shared_encoder  # noqa: E402
-from bot.text import clean  # noqa: E402
-from bot.triage import Triage  # noqa: E402
-from bot.triage_model import TriageModel  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding.semantic import shared_encoder  # noqa: E402
+from bot.understanding.text import clean  # noqa: E402
+from bot.understanding.triage import Triage  # noqa: E402
+from bot.understanding.triage_model import TriageModel  # noqa: E402
 
 
 def labelled(case: dict) -> tuple[bool, str]:

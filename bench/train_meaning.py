@@ -1,6 +1,6 @@
 """Tune the meaning model to this knowledge: `make train` (torch, the `train` extra; never at run time).
 
-    .venv/bin/python bench/train_meaning.py               # train, write bot/tuned/, report
+    .venv/bin/python bench/train_meaning.py               # train, write bot/understanding/tuned/, report
     .venv/bin/python bench/train_meaning.py --validate    # hold 1/5 of the team sets aside: a
                                                           # check of the settings, writes nothing
     .venv/bin/python bench/train_meaning.py --unseen      # "entries never seen": train without
@@ -28,10 +28,10 @@ each entry's phrasings) and one "none of them" score, a learned cosine level: an
 entry must beat every wrong entry and that level; a near-miss or uncovered anchor must stay
 under it. Entries an anchor lists as `acceptable` are neither right nor wrong for it.
 
-Output: bot/tuned/meaning.safetensors (the tuned layers only, fp16, the base model's names),
-bot/tuned/manifest.json (base model, layers, the entries and knowledge fingerprint trained on,
+Output: bot/understanding/tuned/meaning.safetensors (the tuned layers only, fp16, the base model's names),
+bot/understanding/tuned/manifest.json (base model, layers, the entries and knowledge fingerprint trained on,
 date, training time), tests/data/tuned_reference.json (torch's vectors from the shipped fp16
-weights, for tests/test_semantic.py to check the numpy encoder against), and
+weights, for tests/understanding/test_semantic.py to check the numpy encoder against), and
 bench/results_train.json (retrieval on the real messages held aside, base vs tuned).
 Deterministic: same data and seed, same weights (one thread, deterministic algorithms).
 """
@@ -60,10 +60,10 @@ from torch.nn import functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
 from bot.models import Entry  # noqa: E402
-from bot.semantic import MAX_TOKENS, base_model_dir, entry_fingerprint  # noqa: E402
-from bot.semantic import TUNED_DIR as OUT_DIR  # noqa: E402
+from bot.understanding.semantic import MAX_TOKENS, base_model_dir, entry_fingerprint  # noqa: E402
+from bot.understanding.semantic import TUNED_DIR as OUT_DIR  # noqa: E402
 
 TEAM = [ROOT / "tests" / "data" / "dev_cases.yaml", ROOT / "tests" / "data" / "hard_examples.yaml"]
 # `--letters`: long chatty letters written blind from the entries only (268 covered, 130
@@ -500,7 +500,7 @@ def write_reference_only(model: Model) -> int:
 
 def write_reference(model: Model, digest: str) -> None:
     """torch's vectors of a few sentences with the weights as shipped (fp16, computed in
-    float32): tests/test_semantic.py checks the numpy encoder against them."""
+    float32): tests/understanding/test_semantic.py checks the numpy encoder against them."""
     texts = REFERENCE_SENTENCES
     vectors = model.vectors([model.frozen(t) for t in texts]).double().numpy()
     REFERENCE.write_text(
@@ -546,7 +546,7 @@ def main() -> int:
     mode.add_argument(
         "--reference",
         action="store_true",
-        help="only rewrite tests/data/tuned_reference.json from the shipped bot/tuned/ weights",
+        help="only rewrite tests/data/tuned_reference.json from the shipped bot/understanding/tuned/ weights",
     )
     parser.add_argument("--letters", action="store_true", help=f"train on {LETTERS.name} too")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""Train the learned triage check (bot/triage_model.py) and write bot/triage_model.json.
+"""Train the learned triage check (bot/understanding/triage_model.py) and write bot/understanding/triage_model.json.
 
     make train-safety                                  # what ships
     .venv/bin/python bench/train_safety.py --hold-out 10 --out /tmp/model.json   # a round kept aside
@@ -13,7 +13,7 @@ Data (labels: calm, or the emergency's category):
 Not trained on: tests/data/real_triage.yaml (real readers' messages: the check on real
 writing, kept aside) and the held-out rounds.
 
-Inputs per message as the bot computes them (bot/triage.py): the base meaning vector of the
+Inputs per message as the bot computes them (bot/understanding/triage.py): the base meaning vector of the
 text the matcher encodes, the rules' verdict and signs, the reading. The model: softmax
 regression with an L2 penalty, full-batch gradient descent from zeros (deterministic); the
 classes are weighted so calm and urgent weigh alike. The threshold: the lowest urgency at
@@ -35,13 +35,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import semantic  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.reading import read  # noqa: E402
-from bot.safety import SafetyCheck  # noqa: E402
-from bot.stance import read_stance  # noqa: E402
-from bot.text import clean  # noqa: E402
-from bot.triage_model import WEIGHTS, TriageModel, features  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding import semantic  # noqa: E402
+from bot.understanding.reading import read  # noqa: E402
+from bot.understanding.safety import SafetyCheck  # noqa: E402
+from bot.understanding.stance import read_stance  # noqa: E402
+from bot.understanding.text import clean  # noqa: E402
+from bot.understanding.triage_model import WEIGHTS, TriageModel, features  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SEED = 20261207

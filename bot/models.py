@@ -71,14 +71,14 @@ class BlockKind(StrEnum):
     TEXT = "text"  # paragraphs; lines starting "- " are bullets
     LINK = "link"  # "Read more: <url>"
     NOTE = "note"  # italic: the disclaimer, small print
-    RICH = "rich"  # the doctor's own text with her formatting (spans), see bot/rich.py
+    RICH = "rich"  # the doctor's own text with her formatting (spans), see bot/conversation/rich.py
     QUOTE = "quote"  # a reader's words shown back (a blockquote in Telegram)
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
     """One formatting span over `text[start:end]` (Python string indices), e.g. bold or a
-    link; kept from the doctor's Telegram message (bot/rich.py)."""
+    link; kept from the doctor's Telegram message (bot/conversation/rich.py)."""
 
     type: str
     start: int
@@ -150,7 +150,7 @@ def number(text: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Everything a front end needs to show one answer; rendered by `bot.render`."""
+    """Everything a front end needs to show one answer; rendered by `bot.conversation.render`."""
 
     outcome: Outcome | None
     blocks: tuple[Block, ...]
@@ -182,8 +182,12 @@ class QueueItem:
     answered_via: str | None = None  # "text" (the doctor's words) or "entry"
     answer_group: int | None = None  # the item the doctor acted on for this one
     delivered: int | None = None  # store.Delivery: 0 owed, 1 sent, 2 undeliverable, -1 sending
-    answer_format: str | None = None  # the doctor's formatting of `answer` (bot/rich.py)
+    answer_format: str | None = (
+        None  # the doctor's formatting of `answer` (bot/conversation/rich.py)
+    )
     posted_at: str | None = None  # when it was shown in the review chat
     choices: str | None = None  # the questions the reader was offered and did not take, a line each
     part: str | None = None  # the part(s) of `text` no entry answered, a line each
-    context: str | None = None  # a follow-up's: the question it came after (bot/followup.py)
+    context: str | None = (
+        None  # a follow-up's: the question it came after (bot/understanding/followup.py)
+    )

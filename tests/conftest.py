@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import semantic
 from bot.cli import app
-from bot.knowledge import Knowledge, load_knowledge
-from bot.snapshot import Snapshot
+from bot.knowledge.loading import Knowledge, load_knowledge
 from bot.storage import Store
+from bot.understanding import semantic
+from bot.understanding.snapshot import Snapshot
 
 # Most of the suite runs the light, words-only matcher (fast; child processes inherit this).
-# The meaning signal of the default install is tested where it matters: tests/test_semantic.py,
-# tests/test_quality.py and tests/e2e/test_default_install.py set it on explicitly.
+# The meaning signal of the default install is tested where it matters: tests/understanding/test_semantic.py,
+# tests/understanding/test_quality.py and tests/e2e/test_default_install.py set it on explicitly.
 os.environ["EXPERTBOT_SEMANTIC"] = "off"
 collect_ignore = [] if semantic.available() else ["test_semantic.py", "test_triage_model.py"]
 

@@ -1,6 +1,6 @@
 """The `expertbot` command (Typer). This package only wires commands to the parts of the bot:
-each command parses its arguments and calls the services and the renderers (the console is
-bot/console.py, the terminal texts bot/review_terminal.py and bot/proposals_terminal.py).
+each command parses its arguments and calls the services and the renderers (the terminal texts
+are bot/review/terminal.py and bot/proposals/terminal.py).
 
   common.py   the one-line failure, the settings, loading the knowledge, the shared options,
               one service action on the database
@@ -9,6 +9,7 @@ bot/console.py, the terminal texts bot/review_terminal.py and bot/proposals_term
   queue.py    queue list, show, answer, dismiss, link, export
   stats.py    stats (and --chart)
   db.py       db backup, restore, prune; health
+  console.py  `expertbot chat`: the console twin of bot/telegram/reader.py
 
 Every failure a user can cause (bad knowledge, bad cases file, unusable database) ends with one
 clear line on stderr and exit code 1, never a traceback.

@@ -16,12 +16,12 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from bot import logs
-from bot.config import Config, ConfigError
-from bot.reload import UnusableKnowledge, load_snapshot
-from bot.review import ReviewError, ReviewService
-from bot.snapshot import Snapshot
+from bot.review.service import ReviewError, ReviewService
+from bot.runtime import logs
+from bot.runtime.config import Config, ConfigError
+from bot.runtime.reload import UnusableKnowledge, load_snapshot
 from bot.storage import Store, StoreError
+from bot.understanding.snapshot import Snapshot
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def default_snapshot() -> Snapshot | None:
 
 
 def setup_logging(level: int = logging.WARNING, log_format: str | None = None) -> None:
-    """Logs on stderr; LOG_FORMAT=json gives one JSON object per line (bot/logs.py)."""
+    """Logs on stderr; LOG_FORMAT=json gives one JSON object per line (bot/runtime/logs.py)."""
     logs.setup_logging(level, log_format or config().log_format)
 
 

@@ -1,5 +1,5 @@
 """`expertbot db` (backup, restore, prune) and `expertbot health`: the operations on the
-database (bot/ops.py)."""
+database (bot/runtime/ops.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from bot import ops
 from bot.cli.common import DbOpt, config, fail, review
+from bot.runtime import ops
 
 db_app = typer.Typer(help="Back up, restore and prune the database.", no_args_is_help=True)
 

@@ -1,6 +1,6 @@
 """`expertbot kb`: check the knowledge folder; list, accept and reject the proposals for it
-(bot/proposals.py; their texts bot/proposals_terminal.py); import a blog's posts as drafts
-(bot/kbimport/) and publish reviewed drafts (bot/kbpublish.py)."""
+(bot/proposals/service.py; their texts bot/proposals/terminal.py); import a blog's posts as drafts
+(bot/knowledge/importing/) and publish reviewed drafts (bot/knowledge/publish.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from bot import cli, links, proposals_terminal
-from bot.checks import check, drafts, tuned_note
+from bot import cli
 from bot.cli.common import ByOpt, DbOpt, KnowledgeOpt, config, echo_lines, fail, on_store
-from bot.kbimport import KbImportError, import_source, report_lines
-from bot.kbpublish import PublishError, publish
-from bot.proposals import ProposalError, ProposalService
-from bot.snapshot import Snapshot
+from bot.conversation import links
+from bot.knowledge.checks import check, drafts, tuned_note
+from bot.knowledge.importing import KbImportError, import_source, report_lines
+from bot.knowledge.publish import PublishError, publish
+from bot.proposals import terminal as proposals_terminal
+from bot.proposals.listing import ProposalError
+from bot.proposals.service import ProposalService
 from bot.storage import Store, StoreError
+from bot.understanding.snapshot import Snapshot
 
 T = TypeVar("T")
 

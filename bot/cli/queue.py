@@ -1,5 +1,5 @@
 """`expertbot queue`: the doctor's queue of unanswered questions: list, show, answer, dismiss,
-link to an entry, export as draft entries (bot/review.py; the texts bot/review_terminal.py)."""
+link to an entry, export as draft entries (bot/review/service.py; the texts bot/review/terminal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot import cli, review_terminal
+from bot import cli
 from bot.cli.common import (
     ByOpt,
     DbOpt,
@@ -22,7 +22,8 @@ from bot.cli.common import (
     review,
 )
 from bot.models import QueueItem
-from bot.review import Detail, Resolution
+from bot.review import terminal as review_terminal
+from bot.review.service import Detail, Resolution
 
 queue_app = typer.Typer(help="The doctor's queue of unanswered questions.", no_args_is_help=True)
 

@@ -1,5 +1,5 @@
 """The commands that meet the bot as readers do: `run` (the Telegram bot), `chat` (the console
-twin, bot/console.py), `ask` (one message's decision, a probe) and `eval` (a cases file)."""
+twin, bot/cli/console.py), `ask` (one message's decision, a probe) and `eval` (a cases file)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import Annotated
 
 import typer
 
-from bot import cli, render
+from bot import cli
 from bot.cli.common import DbOpt, KnowledgeOpt, config, fail, on_store, setup_logging
-from bot.console import run_console
-from bot.evaluate import CasesError, evaluate, load_cases, summary
+from bot.cli.console import run_console
+from bot.conversation import render
 from bot.models import Outcome
-from bot.text import clean
+from bot.understanding.evaluate import CasesError, evaluate, load_cases, summary
+from bot.understanding.text import clean
 
 
 def run_bot_command(

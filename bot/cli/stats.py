@@ -1,5 +1,5 @@
-"""`expertbot stats`: the numbers in the terminal (bot/review_terminal.py), or with --chart the
-doctor's chart as a PNG file (bot/chart.py)."""
+"""`expertbot stats`: the numbers in the terminal (bot/review/terminal.py), or with --chart the
+doctor's chart as a PNG file (bot/review/chart.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from bot import chart, review_terminal
 from bot.cli.common import DbOpt, KnowledgeOpt, config, echo_lines, fail, review
-from bot.knowledge import load_knowledge
-from bot.schema import BotSettings
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.schema import BotSettings
+from bot.review import chart
+from bot.review import terminal as review_terminal
 
 
 def stats(

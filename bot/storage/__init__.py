@@ -15,7 +15,7 @@
 - `stats`: statistics, and retention.
 
 Every write commits before the caller replies to anyone, so a crash never loses what a reader
-sent. Only this package holds SQL for the bot's own tables (bot/ops.py reads the heartbeat and
+sent. Only this package holds SQL for the bot's own tables (bot/runtime/ops.py reads the heartbeat and
 copies whole files).
 """
 
@@ -32,7 +32,7 @@ from bot.storage.db import BUSY_TIMEOUT_MS
 from bot.storage.errors import MAX_STORED_CHARS, StoreError, now, storable
 from bot.storage.held import HELD_KIND, HeldQuestions
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from bot.storage.proposals import Proposals, Source, StoredProposal
+from bot.storage.proposals import Proposals, Source, StoredProposal, phrasing
 from bot.storage.queue import QUEUED_OUTCOMES, Delivery, Queue
 from bot.storage.readers import PART_KIND, READER_TABLES, Readers
 from bot.storage.stats import PRUNE_QUEUE_SQL, Stats
@@ -64,5 +64,6 @@ __all__ = [
     "StoreError",
     "StoredProposal",
     "now",
+    "phrasing",
     "storable",
 ]

@@ -1,7 +1,7 @@
 """The conversation's small memory and inline mode's counts.
 
 - `conversations`: per chat, the last question answered and its entry, with the time; a short
-  follow-up within bot.yaml's `followup_window` is read in its context (bot/followup.py). One
+  follow-up within bot.yaml's `followup_window` is read in its context (bot/understanding/followup.py). One
   row per chat, replaced on every answer; /forget deletes it; retention drops rows older than
   a day (the window is minutes).
 - `counters`: per UTC hour, how many inline queries came and how many cards were sent from

@@ -79,7 +79,7 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX queue_undelivered ON queue (delivered) WHERE delivered = 0;
     CREATE INDEX queue_answered ON queue (answered_at) WHERE answered_at IS NOT NULL;
     """,
-    # 4: the running bot's heartbeat (bot/ops.py): one row, rewritten every 30 s while the bot
+    # 4: the running bot's heartbeat (bot/runtime/ops.py): one row, rewritten every 30 s while the bot
     # runs; stopped_at is set on a clean stop. `expertbot health` and `db restore` read it.
     """
     CREATE TABLE heartbeat (
@@ -94,7 +94,7 @@ MIGRATIONS: Sequence[str] = (
     """,
     # 5: the doctor in Telegram. posted_at: when the item was shown in the review chat (NULL:
     # still to post, so a restart posts it then); answer_format: her Telegram formatting (JSON
-    # spans, bot/rich.py). review_posts: which queue item each review message is about (her
+    # spans, bot/conversation/rich.py). review_posts: which queue item each review message is about (her
     # reply to it answers that item, also after a restart); review_prompts: she tapped Reply or
     # It's entry and her next text is the answer or a search. meta.reader_salt keys the
     # pseudonymous reader labels shown to her.
@@ -124,7 +124,7 @@ MIGRATIONS: Sequence[str] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('reader_salt', lower(hex(randomblob(16))));
     """,
-    # 6: knowledge proposals (bot/proposals.py). alternates.source: 'tap' (a reader picked a
+    # 6: knowledge proposals (bot/proposals/service.py). alternates.source: 'tap' (a reader picked a
     # suggested question) or 'link' (the doctor's "It's entry…"); rows from before are 'link'
     # when a queue item was answered with that entry in those words. `proposals` keeps one row
     # per phrasing (kind, target, norm: the normalised text) so that ids stay stable and a
@@ -173,7 +173,7 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE queue ADD COLUMN choices TEXT;
     ALTER TABLE queue ADD COLUMN part TEXT;
     """,
-    # 8: the conversation (bot/followup.py, bot/inline.py). conversations: per chat, the last
+    # 8: the conversation (bot/understanding/followup.py, bot/conversation/inline.py). conversations: per chat, the last
     # question answered and its entry, so a short follow-up ("and for lips?") is read in its
     # context for a few minutes; one row per chat, replaced, deleted by /forget and pruned
     # within a day. questions.context and queue.context: the question a follow-up came after,

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from bot.reading import read
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
-from bot.text import clean, normalise
+from bot.understanding.reading import read
+from bot.understanding.text import clean, normalise
 
 KINDS = ("alternate", "entry")
 STATES = ("pending", "accepted", "rejected")
@@ -60,7 +60,7 @@ PHRASING_WORDS = 6  # question sentences this short lean on the story ("Should I
 
 
 def phrasing(text: str) -> str:
-    """A reader's words as one line, without greeting, thanks or signature (bot/reading.py):
+    """A reader's words as one line, without greeting, thanks or signature (bot/understanding/reading.py):
     an accepted proposal goes into files kept in git, and a reader's name must not. A long
     message is cut to its title and question sentences when they say enough on their own;
     an admin still sees, and may reject, every proposal."""

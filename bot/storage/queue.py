@@ -13,7 +13,7 @@ import aiosqlite
 from bot.models import QueueItem
 from bot.storage.db import Database
 from bot.storage.errors import now, storable
-from bot.text import normalise
+from bot.understanding.text import normalise
 
 QUEUED_OUTCOMES = frozenset({"unmatched", "urgent"})
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(QueueItem))

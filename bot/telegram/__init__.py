@@ -23,3 +23,7 @@
 - `callbacks.py`: button <-> callback_data (≤ 64 bytes).
 - `ratelimit.py`: the per-chat question limit.
 """
+
+# what the rest may use: the composition root (cli: run), the outbox (cli: deliver_now), the
+# reader and the updates loop (bench/bench_bot.py)
+__all__ = ["app", "outbox", "reader", "updates"]

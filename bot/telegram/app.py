@@ -33,17 +33,17 @@ from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot import logs, review_replies
-from bot.aio import Background, Backoff, Stopped
-from bot.config import Config
-from bot.held import HeldSweeper
+from bot.conversation.held import HeldSweeper
+from bot.conversation.service import AnswerService
 from bot.models import Reply
-from bot.ops import Heartbeat, retention_job
-from bot.proposals import ProposalService
-from bot.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
-from bot.review import ReviewService
-from bot.service import AnswerService
-from bot.snapshot import Snapshot
+from bot.proposals.service import ProposalService
+from bot.review import replies as review_replies
+from bot.review.service import ReviewService
+from bot.runtime import logs
+from bot.runtime.aio import Background, Backoff, Stopped
+from bot.runtime.config import Config
+from bot.runtime.ops import Heartbeat, retention_job
+from bot.runtime.reload import KnowledgeReloader, ReloadResult, UnusableKnowledge, load_snapshot
 from bot.storage import Store, StoreError
 from bot.telegram.charts import Charts
 from bot.telegram.doctor import ADMIN_REFUSAL, Doctor, Reload, set_doctor_commands
@@ -54,6 +54,7 @@ from bot.telegram.reader import COMMANDS, Reader
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, quiet_retried_failures, with_retry
 from bot.telegram.updates import ALLOWED_UPDATES, Poller, UpdateGate
 from bot.telegram.webhook import WebhookServer
+from bot.understanding.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def build_application(
 ) -> Parts:
     """The PTB Application with the doctor's and the reader's handlers (the doctor's first:
     the first handler that matches takes an update), without PTB's Updater (see
-    updates.py) or JobQueue (see bot/aio.py); the outbox that posts to the review chat and
+    updates.py) or JobQueue (see bot/runtime/aio.py); the outbox that posts to the review chat and
     delivers her answers; the answer service serving `snapshot`, which wakes the outbox
     when it queues a question and tells it when saving fails; and the doctor's charts
     (/stats's photo, the weekly chart); the admins' /proposals, which write into

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.knowledge import Knowledge
+from bot.knowledge.loading import Knowledge
 from bot.models import Action, Button, ReviewAction
 
 LIMIT = 64  # bytes, Telegram's limit for callback_data

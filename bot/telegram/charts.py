@@ -1,8 +1,8 @@
 """The doctor's chart in Telegram: as a photo after the text of /stats, and every week where the
-doctors review (EXPERTBOT_WEEKLY_CHART, bot/schedule.py): the review group when REVIEW_CHAT_ID
+doctors review (EXPERTBOT_WEEKLY_CHART, bot/runtime/schedule.py): the review group when REVIEW_CHAT_ID
 is set, once, else each doctor's private chat.
 
-The chart is drawn by `bot/chart.py` in a worker thread (it takes a fraction of a second) from
+The chart is drawn by `bot/review/chart.py` in a worker thread (it takes a fraction of a second) from
 `ReviewService.chart_data`, and uploaded with sendPhoto (multipart). Captions and every word on
 it come from bot.yaml's texts. Without matplotlib, or when drawing fails, /stats is the text
 alone and the weekly message is the text of /stats (a warning in the log says why).
@@ -22,11 +22,12 @@ from collections.abc import Callable, Sequence
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import chart, review_replies
-from bot.aio import sleep_or_stop
-from bot.knowledge import Knowledge
-from bot.review import ReviewService
-from bot.schedule import Schedule
+from bot.knowledge.loading import Knowledge
+from bot.review import chart
+from bot.review import replies as review_replies
+from bot.review.service import ReviewService
+from bot.runtime.aio import sleep_or_stop
+from bot.runtime.schedule import Schedule
 from bot.storage import StoreError
 from bot.telegram.sending import send_reply, with_retry
 
@@ -139,7 +140,7 @@ class Charts:
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The weekly job: send when due (bot/schedule.py), record it, wait for the next."""
+        """The weekly job: send when due (bot/runtime/schedule.py), record it, wait for the next."""
         if self.schedule is None or not self.chats:
             return
         log.info("weekly chart: %s, to %d chat(s)", self.schedule, len(self.chats))

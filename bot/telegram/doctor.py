@@ -34,10 +34,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import review_replies, rich
+from bot.conversation import rich
+from bot.conversation.service import AnswerService
 from bot.models import Reply, ReviewAction, number
-from bot.review import Resolution, ReviewError, ReviewService
-from bot.service import AnswerService
+from bot.review import replies as review_replies
+from bot.review.service import Resolution, ReviewError, ReviewService
 from bot.storage import Store, StoreError
 from bot.telegram import callbacks
 from bot.telegram.charts import Charts

@@ -1,5 +1,5 @@
 """Inline mode: `@bot query` in any chat lists up to 10 vetted answers; choosing one sends its
-card into that chat. Thin glue over `AnswerService.inline` (bot/inline.py ranks the entries).
+card into that chat. Thin glue over `AnswerService.inline` (bot/conversation/inline.py ranks the entries).
 
 - Each result is an article whose message is the entry's card as HTML (one message, ≤ 4,096
   characters), with one URL button that opens the bot on that answer (a start link).
@@ -26,9 +26,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
-from bot import links, logs
-from bot.inline import InlineItem
-from bot.service import AnswerService
+from bot.conversation import links
+from bot.conversation.inline import InlineItem
+from bot.conversation.service import AnswerService
+from bot.runtime import logs
 from bot.telegram.sending import NO_PREVIEW, with_retry
 
 log = logging.getLogger(__name__)

@@ -25,15 +25,16 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import replies, review_replies
-from bot.aio import sleep_or_stop
-from bot.config import Config
-from bot.knowledge import Knowledge
+from bot.conversation import replies
+from bot.knowledge.loading import Knowledge
 from bot.models import QueueItem, Reply
-from bot.review import group_items, parse_time, reader_label
-from bot.snapshot import Snapshot
+from bot.review import replies as review_replies
+from bot.review.service import group_items, parse_time, reader_label
+from bot.runtime.aio import sleep_or_stop
+from bot.runtime.config import Config
 from bot.storage import Delivery, Store, StoreError
 from bot.telegram.sending import quiet_retried_failures, send_reply
+from bot.understanding.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

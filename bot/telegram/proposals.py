@@ -1,8 +1,8 @@
 """The admins' /proposals (ADMIN_IDS; by default the doctors): what readers and the doctor taught
 the bot, one card per pending proposal, to add into the knowledge files or reject in one tap.
 
-Thin glue over `ProposalService` (bot/proposals.py), which `expertbot kb proposals|accept|
-reject` uses too; every word shown comes from bot/proposal_replies.py. A button's data names
+Thin glue over `ProposalService` (bot/proposals/service.py), which `expertbot kb proposals|accept|
+reject` uses too; every word shown comes from bot/proposals/replies.py. A button's data names
 the proposal (or the page, or the topic file), never who may act: each tap is checked against
 ADMIN_IDS, and anyone else gets the same plain refusal as for /reload and learns nothing.
 
@@ -22,10 +22,11 @@ from pathlib import Path
 from telegram import Bot, CallbackQuery, Message, Update, User
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from bot import proposal_replies
+from bot.conversation.service import AnswerService
 from bot.models import Reply, ReviewAction, number
-from bot.proposals import Proposal, ProposalError, ProposalService
-from bot.service import AnswerService
+from bot.proposals import replies as proposal_replies
+from bot.proposals.listing import Proposal, ProposalError
+from bot.proposals.service import ProposalService
 from bot.storage import StoreError
 from bot.telegram import callbacks
 from bot.telegram.outbox import Roles

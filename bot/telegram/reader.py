@@ -1,7 +1,7 @@
 """Handlers for readers: commands, questions, button taps, everything else they may send.
 
 Thin glue: each handler turns a Telegram update into one `AnswerService` call and sends the
-`Reply` it gets (rendered by `bot.render`). The console (`expertbot chat`) makes the same calls,
+`Reply` it gets (rendered by `bot.conversation.render`). The console (`expertbot chat`) makes the same calls,
 so both give the same answers.
 
 Behaviour worth knowing:
@@ -34,9 +34,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import logs, render
+from bot.conversation import render
+from bot.conversation.service import AnswerService
 from bot.models import Action, Reply
-from bot.service import AnswerService
+from bot.runtime import logs
 from bot.telegram import callbacks
 from bot.telegram.ratelimit import ChatRateLimit, Verdict
 from bot.telegram.sending import answer_query, edit_reply, send_reply

@@ -1,4 +1,4 @@
-"""Send a `Reply` to Telegram: HTML messages from `bot.render`, no link previews, the buttons
+"""Send a `Reply` to Telegram: HTML messages from `bot.conversation.render`, no link previews, the buttons
 under the last message, and retries with backoff for what Telegram or the network may throw.
 
 Telegram's own rate limits are kept by PTB's AIORateLimiter (configured in `app.py`), which
@@ -38,9 +38,9 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import render
-from bot.aio import Backoff, Stopped, sleep_or_stop, until_stopped
+from bot.conversation import render
 from bot.models import Action, Button, Reply
+from bot.runtime.aio import Backoff, Stopped, sleep_or_stop, until_stopped
 from bot.telegram.callbacks import encode
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 def _button(button: Button) -> InlineKeyboardButton:
     if button.action is Action.SHARE:
         # Telegram asks which chat, then opens inline mode there with the entry's id as the
-        # query, which lists that entry alone (bot/inline.py): one more tap sends its card
+        # query, which lists that entry alone (bot/conversation/inline.py): one more tap sends its card
         return InlineKeyboardButton(button.label, switch_inline_query=button.arg)
     return InlineKeyboardButton(button.label, callback_data=encode(button))
 

@@ -34,8 +34,8 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot import logs
-from bot.aio import Backoff, Stopped
+from bot.runtime import logs
+from bot.runtime.aio import Backoff, Stopped
 from bot.storage import Store, StoreError
 from bot.telegram.sending import FIRST_DELAY, MAX_DELAY, with_retry
 

@@ -24,7 +24,7 @@ import tornado.web
 from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 
-from bot.ops import OpsError, queue_status
+from bot.runtime.ops import OpsError, queue_status
 from bot.telegram.updates import UpdateGate
 
 log = logging.getLogger(__name__)

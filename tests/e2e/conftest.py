@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.models import Outcome
-from bot.snapshot import Snapshot
+from bot.understanding.snapshot import Snapshot
 from tests.conftest import db_rows
 
 from .fake_telegram import Call, FakeTelegram

@@ -10,7 +10,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 
 from .conftest import PYTHON, ROOT, Chat, StartBot, bot_env, buttons, outcome
 from .fake_telegram import FakeTelegram

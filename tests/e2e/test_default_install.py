@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.models import Outcome
-from bot.semantic import available
-from bot.snapshot import Snapshot
+from bot.understanding.semantic import available
+from bot.understanding.snapshot import Snapshot
 
 from .conftest import ROOT, Chat, StartBot, buttons
 from .fake_telegram import FakeTelegram
@@ -34,7 +34,7 @@ LIKELY_CANDIDATES = (
     "got my botax 2 days ago and no change yet, is that normal?",
     "why do i have purple shadows under my eyes even when I'm not tired",
     "greasy face all day, do I still need moisturizer?",
-    # two questions on one subject: the tuned model's gate does not answer (tests/test_quality.py)
+    # two questions on one subject: the tuned model's gate does not answer (tests/understanding/test_quality.py)
     "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?",
 )
 

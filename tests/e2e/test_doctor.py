@@ -254,6 +254,7 @@ async def test_a_group_of_three_answered_once_reaches_all_three(
     assert "No questions are waiting" in (empty.text or "")
 
 
+@pytest.mark.slow  # reliability, real time: kill -9, then a restart
 async def test_kill_and_restart_between_question_and_reply(
     tg: FakeTelegram, doctor_bot: Doctor
 ) -> None:
@@ -273,6 +274,7 @@ async def test_kill_and_restart_between_question_and_reply(
     assert len(cards) == 1, "the question was posted to the doctor twice"
 
 
+@pytest.mark.slow  # reliability, real time: a crash, then a restart
 async def test_a_card_sent_just_before_a_crash_still_answers(
     tg: FakeTelegram, doctor_bot: Doctor
 ) -> None:

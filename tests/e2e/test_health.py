@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp import ClientSession, ClientTimeout
 
 from bot.models import Outcome
@@ -41,6 +42,7 @@ async def expertbot(*args: str, db) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # reliability, real time: waits for the heartbeat to go stale
 async def test_health_passes_while_polling_and_fails_after_stop(
     tg: FakeTelegram, start_bot: StartBot, tmp_path
 ):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
+
 from bot.models import Outcome
 from tests.conftest import until
 
@@ -69,6 +71,7 @@ async def test_a_reader_who_opens_an_offered_answer_is_not_queued(
     assert len(cards) == 1
 
 
+@pytest.mark.slow  # reliability, real time: a restart inside a real grace period
 async def test_a_restart_during_the_grace_period_loses_nothing(
     tg: FakeTelegram, doctor_bot: Doctor
 ) -> None:

@@ -86,6 +86,7 @@ async def test_a_good_edit_is_served_and_a_broken_one_is_not(
     assert NEW in (answer.text or "")  # the last good knowledge still serves
 
 
+@pytest.mark.slow  # reliability, real time: a series of broken files, each waited out by the watcher
 async def test_knowledge_faults_keep_the_old_knowledge(tg: FakeTelegram, running, kb: Path) -> None:
     doctor = Doctor(tg)
     tools = kb / "topics" / "tools.yaml"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 
+import pytest
+
 from bot.models import Outcome
 
 from .conftest import UNMATCHED_CANDIDATES, Chat, StartBot, free_port, text_with
@@ -61,6 +63,7 @@ async def test_unusable_knowledge_or_database_exits_1(tmp_path, start_bot: Start
     assert "database" in line
 
 
+@pytest.mark.slow  # reliability, real time: real retry backoff at start
 async def test_bot_api_failures_at_start_are_retried(tg: FakeTelegram, start_bot: StartBot):
     tg.fail_next("getMe", 502, times=2)
     tg.fail_next("setMyCommands", 500)
@@ -71,6 +74,7 @@ async def test_bot_api_failures_at_start_are_retried(tg: FakeTelegram, start_bot
     assert answer.text.startswith(QUESTION)
 
 
+@pytest.mark.slow  # reliability, real time: an outage, then a stop
 async def test_a_stop_while_telegram_is_unreachable_exits_0(tg: FakeTelegram, start_bot: StartBot):
     tg.fail_next("getMe", 502, times=1000)
     bot = await start_bot(ready=False)
@@ -87,6 +91,7 @@ async def test_python_m_bot_without_a_command_runs_the_bot(tg: FakeTelegram, sta
 # --------------------------------------------------------------------------- faults
 
 
+@pytest.mark.slow  # reliability, real time: waits out a real retry_after
 async def test_429_is_waited_out_and_the_reply_arrives(tg: FakeTelegram, start_bot: StartBot):
     await start_bot()
     tg.fail_next("sendMessage", 429, retry_after=1)
@@ -97,6 +102,7 @@ async def test_429_is_waited_out_and_the_reply_arrives(tg: FakeTelegram, start_b
     assert answer.time - refused[0].time >= 1.0  # it did wait retry_after
 
 
+@pytest.mark.slow  # reliability, real time: real retry backoff while sending
 async def test_network_errors_when_sending_are_retried(tg: FakeTelegram, start_bot: StartBot):
     await start_bot()
     tg.fail_next("sendMessage", 502)
@@ -121,6 +127,7 @@ async def test_a_failing_update_does_not_stop_the_others(tg: FakeTelegram, start
 # --------------------------------------------------------------------------- stop / restart
 
 
+@pytest.mark.slow  # reliability, real time: signals to a running bot, twice
 async def test_sigterm_and_sigint_stop_cleanly(tg: FakeTelegram, start_bot: StartBot):
     bot = await start_bot()
     await Chat(tg, READER).say(QUESTION)
@@ -146,6 +153,7 @@ async def test_a_redelivered_update_is_not_answered_twice(tg: FakeTelegram, star
     assert "already handled" in bot.log
 
 
+@pytest.mark.slow  # reliability, real time: kill -9 mid-reply, then a restart
 async def test_killed_while_replying_then_restarted_nothing_lost(
     tg: FakeTelegram, start_bot: StartBot
 ):

@@ -21,8 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot import followup, render, replies
+from bot.conversation import render, replies
 from bot.models import Entry, Outcome
+from bot.understanding import followup
 
 from .conftest import ROOT, SUGGEST_CANDIDATES, BotProcess, snapshot
 from .fake_telegram import FakeTelegram, parse_html
@@ -95,7 +96,7 @@ def _in_context(
     text: str, last: tuple[str, str] | None
 ) -> tuple[Outcome, tuple[str, ...], Entry | None, str]:
     """What the bot does with `text` after the reader's last answer (its question and entry;
-    a short message is read with it, bot/followup.py): the outcome, the messages as Telegram
+    a short message is read with it, bot/understanding/followup.py): the outcome, the messages as Telegram
     shows them, the entry answered, and the text it read."""
     snap = snapshot()
     turn = None if last is None else followup.Turn(last[0], snap.knowledge.entries[last[1]])

@@ -1,0 +1,83 @@
+"""What the bot serves at one moment: the knowledge plus the indexes built from it (matcher,
+safety check), swapped whole on reload (bot/runtime/reload.py). `decide` is the pure part of
+answering a message — safety first, then small talk, then the knowledge — shared by the
+answer service (bot/conversation/service.py), `expertbot ask`, `eval` and `kb check`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bot.conversation import replies
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import RedFlag
+from bot.models import Decision, Outcome, Reply
+from bot.understanding import semantic
+from bot.understanding.matching import Matcher
+from bot.understanding.smalltalk import smalltalk_kind
+from bot.understanding.text import clean
+from bot.understanding.triage import Triage
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Knowledge plus the indexes built from it; swapped whole on reload."""
+
+    knowledge: Knowledge
+    matcher: Matcher
+    safety: Triage
+
+    @classmethod
+    def build(
+        cls, knowledge: Knowledge, *, meaning: bool | None = None, tuned: bool | None = None
+    ) -> Snapshot:
+        """`meaning`: use the sentence-embedding signal; default: when the extra is installed
+        and EXPERTBOT_SEMANTIC is not "off". `tuned`: weigh the model tuned to the knowledge
+        too (bot/understanding/tuned/, when it ships); default: yes, unless EXPERTBOT_MEANING_MODEL=base."""
+        on = semantic.enabled() if meaning is None else meaning
+        tuned = semantic.tuned_by_default() if tuned is None else tuned
+        encoder: semantic.Encoder | semantic.TunedView | None = None
+        if on:
+            encoder = (semantic.tuned_encoder() if tuned else None) or semantic.shared_encoder()
+        matcher = Matcher(
+            list(knowledge.entries.values()),
+            knowledge.synonyms,
+            knowledge.settings.matching,
+            encoder=encoder,
+        )
+        triage = Triage.build(
+            knowledge.red_flags, meaning=on, max_chars=knowledge.settings.matching.max_chars
+        )
+        return cls(knowledge, matcher, triage)
+
+    def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
+        """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
+        text = clean(text)[: self.knowledge.settings.matching.max_chars]
+        kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
+        verdict = self.safety.assess(text, learned=kind is None)
+        if verdict.flag is not None:
+            return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
+        if kind is not None:
+            return Decision(Outcome.SMALLTALK, smalltalk=kind), None
+        reading = verdict.reading
+        if reading.foreign:
+            return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
+        # the triage's vector is the base model's (semantic.shared_encoder), the one the
+        # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
+        # adds only the tuned vector)
+        vector = verdict.vector[None, :] if verdict.vector is not None else None
+        decision = self.matcher.decide(text, reading, vector)
+        if decision.outcome is Outcome.ANSWER and decision.entry is not None:
+            also, open_parts = self.matcher.other_parts(reading, decision.entry)
+            decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
+        return dataclasses.replace(decision, photo=reading.photo), None
+
+    def probe(self, text: str) -> Reply:
+        """The reply a reader would get, without storing anything (`expertbot ask`)."""
+        decision, flag = self.decide(text)
+        queued = decision.outcome in (Outcome.UNMATCHED, Outcome.URGENT)
+        held = decision.outcome is Outcome.SUGGEST  # as a reader would be told
+        return replies.for_decision(
+            self.knowledge, decision, question_id=None, queued=queued, red_flag=flag, held=held
+        )

@@ -1,0 +1,303 @@
+"""The learned triage check (bot/understanding/triage_model.py) and how bot/understanding/triage.py combines it with the
+rules: the shipped weights against a reference output, a message the rules flag stays
+flagged, the model's flag follows its category and the reading, words-only mode has no model,
+and one encoding serves triage and matching. Needs the meaning signal (collected only when
+it is installed, tests/conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.knowledge.loading import Knowledge
+from bot.knowledge.schema import RedFlags
+from bot.models import Outcome
+from bot.understanding.semantic import TunedView
+from bot.understanding.snapshot import Snapshot
+from bot.understanding.stance import Stance
+from bot.understanding.text import clean
+from bot.understanding.triage import Triage
+from bot.understanding.triage_model import STANCES, WEIGHTS, TriageModel, features
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CLASSES = ("calm", "vascular", "breathing", "swallowing", "infection", "self_harm")
+FLAGS = {
+    "vascular": "filler-vision-or-skin-colour",
+    "breathing": "breathing-or-throat",
+    "swallowing": "swallowing-or-speaking-after-botox",
+    "infection": "infection-after-procedure",
+    "self_harm": "self-harm",
+}
+
+
+@pytest.fixture(scope="module")
+def triage(bundled_knowledge: Knowledge) -> Triage:
+    return Triage.build(bundled_knowledge.red_flags, meaning=True)
+
+
+class _Encoder:
+    """Counts calls; every text gets the same unit vector."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> Any:
+        self.calls += 1
+        return np.tile(np.eye(1, 384, 0, dtype=np.float32), (len(texts), 1))
+
+
+def _model(category: str | None) -> TriageModel:
+    """A model whose every answer is `category` (None: calm), sure of it."""
+    bias = np.zeros(len(CLASSES))
+    bias[CLASSES.index(category) if category else 0] = 20.0
+    return TriageModel(
+        classes=CLASSES,
+        flags=FLAGS,
+        weights=np.zeros((384 + len(STANCES), len(CLASSES))),
+        bias=bias,
+        threshold=0.8,
+        info={},
+    )
+
+
+def test_the_shipped_model_gives_the_reference_probabilities(triage: Triage) -> None:
+    """tests/data/make_triage_reference.py wrote these after `make train-safety`."""
+    reference = json.loads((DATA / "triage_reference.json").read_text(encoding="utf-8"))
+    assert reference["model_sha256"] == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest(), (
+        "the weights changed: run tests/data/make_triage_reference.py"
+    )
+    assert triage.model is not None and list(triage.model.classes) == reference["classes"]
+    for row in reference["messages"]:
+        verdict = triage.assess(row["text"])
+        assert verdict.stance.value == row["stance"]
+        p = triage.model.probabilities(features(verdict.vector, verdict.stance))
+        assert np.allclose(p, row["probabilities"], atol=2e-3), row["text"]
+        assert abs(p.sum() - 1) < 1e-9
+        assert (verdict.flag.id if verdict.flag else None) == row["urgent"], row["text"]
+
+
+def test_the_shipped_model_is_small_and_records_its_training() -> None:
+    model = TriageModel.load()
+    assert model is not None
+    assert model.weights.shape == (384 + len(STANCES), len(CLASSES))
+    assert WEIGHTS.stat().st_size < 100_000
+    assert 0.5 <= model.threshold < 1.0
+    # the reported rounds are never trained on
+    assert {12, 13, 15} <= set(model.info["held_out_rounds"])
+    assert set(model.flags.values()) <= {f.id for f in _bundled_flags()}
+
+
+def test_the_newest_blind_round_is_never_trained_on() -> None:
+    """The protocol: the newest round is the reported figure (README "Safety")."""
+    cases = yaml.safe_load((DATA / "triage_blind.yaml").read_text(encoding="utf-8"))
+    model = TriageModel.load()
+    assert model is not None
+    assert max(c["round"] for c in cases) in model.info["held_out_rounds"]
+
+
+def _bundled_flags() -> list[Any]:
+    from bot.knowledge.loading import load_knowledge
+
+    knowledge, _ = load_knowledge(Path(__file__).resolve().parents[2] / "knowledge")
+    assert knowledge is not None
+    return list(knowledge.red_flags)
+
+
+def test_a_message_the_rules_flag_stays_flagged(bundled_knowledge: Knowledge) -> None:
+    sure_calm = Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=_model(None))
+    verdict = sure_calm.assess("my lip is white and really painful since the filler")
+    assert verdict.urgency is not None and verdict.urgency < 0.01
+    assert verdict.flag is not None and verdict.flag is verdict.rules
+
+
+def test_the_learned_check_flags_what_the_rules_miss_with_its_category(
+    bundled_knowledge: Knowledge,
+) -> None:
+    text = "since the neck injections, tea comes back out through my nose when I drink"
+    swallowing = Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=_model("swallowing"))
+    verdict = swallowing.assess(text)
+    assert verdict.rules is None
+    assert verdict.flag is not None and verdict.flag.id == "swallowing-or-speaking-after-botox"
+    calm = Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=_model(None))
+    assert calm.red_flag(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("Can neck botox ever make drinks come back out through your nose?", Stance.RISK_QUESTION),
+        ("Years ago tea came out of my nose after neck botox, it went away.", Stance.PAST),
+        ("Drinks came out my nose after neck botox; the clinic treated me.", Stance.TREATED),
+    ],
+)
+def test_the_reading_calms_the_learned_check(
+    bundled_knowledge: Knowledge, text: str, stance: Stance
+) -> None:
+    swallowing = Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=_model("swallowing"))
+    verdict = swallowing.assess(text)
+    assert verdict.stance is stance and verdict.flag is None
+
+
+def test_a_model_category_the_knowledge_has_no_flag_for_names_none(
+    bundled_knowledge: Knowledge,
+) -> None:
+    every = bundled_knowledge.red_flags
+    flags = RedFlags(
+        [f for f in every if f.id != "infection-after-procedure"], every.terms, every.cues
+    )  # type: ignore[attr-defined]
+    other = Triage(flags, encoder=_Encoder(), model=_model("infection"))
+    assert other.red_flag("my scar feels odd since the operation today") is None
+
+
+def test_words_only_mode_has_no_learned_check(bundled_knowledge: Knowledge) -> None:
+    assert Triage.build(bundled_knowledge.red_flags, meaning=False).model is None
+    assert Triage(bundled_knowledge.red_flags, encoder=None, model=_model("vascular")).model is None
+
+
+def test_real_readers_triage_with_the_learned_check(triage: Triage) -> None:
+    """Real readers' messages, never trained on: every emergency caught, no calm one urgent."""
+    cases = yaml.safe_load((DATA / "real_triage.yaml").read_text(encoding="utf-8"))
+    missed = [i for i, c in enumerate(cases) if c["urgent"] and not triage.red_flag(c["text"])]
+    false = [i for i, c in enumerate(cases) if not c["urgent"] and triage.red_flag(c["text"])]
+    assert (missed, false) == ([], [])
+
+
+def test_no_risk_question_is_urgent_with_the_learned_check(
+    triage: Triage, bundled_knowledge: Knowledge
+) -> None:
+    cases = yaml.safe_load((DATA / "risk_questions.yaml").read_text(encoding="utf-8"))
+    max_chars = bundled_knowledge.settings.matching.max_chars
+    urgent = [i for i, c in enumerate(cases) if triage.red_flag(clean(c["text"])[:max_chars])]
+    assert urgent == []
+
+
+class _Recording:
+    """Records the texts the triage encodes (its reading of each message); zero vectors."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str]) -> Any:
+        self.texts += texts
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+
+class _Batched:
+    """The real encoder's vectors for texts encoded beforehand in one batch (the same vectors
+    as one at a time, within float error): a thousand verdicts for a few batched encodings."""
+
+    def __init__(self, encoder: Any, texts: list[str]) -> None:
+        unique = sorted(set(texts), key=len)  # batches of like lengths: little padding
+        self.vectors = {}
+        for i in range(0, len(unique), 32):
+            batch = unique[i : i + 32]
+            self.vectors |= dict(zip(batch, encoder.encode(batch), strict=True))
+
+    def encode(self, texts: list[str]) -> Any:
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def test_ordinary_questions_of_the_knowledge_stay_calm(
+    triage: Triage, bundled_knowledge: Knowledge
+) -> None:
+    texts = [
+        (entry.id, text)
+        for entry in bundled_knowledge.entries.values()
+        for text in (entry.question, *entry.alternates, *entry.examples)
+    ]
+    flags, model = bundled_knowledge.red_flags, triage.model
+    recording = _Recording()
+    first_pass = Triage(flags, encoder=recording, model=model)
+    for _, text in texts:
+        first_pass.red_flag(text)  # only the texts it encodes count, not its verdict
+    batched = Triage(flags, encoder=_Batched(triage.encoder, recording.texts), model=model)
+    assert batched.mode == triage.mode == "learned check on"
+    for entry_id, text in texts:
+        assert batched.red_flag(text) is None, (entry_id, text)
+
+
+def test_one_encoding_serves_triage_and_matching(
+    bundled_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base vector is encoded once, for the triage and the matcher's base cosines; with
+    the tuned model on (the default) the matcher adds only the tuned vector."""
+    for tuned in (False, True):
+        snapshot = Snapshot.build(bundled_knowledge, meaning=True, tuned=tuned)
+        encoder = snapshot.safety.encoder
+        assert snapshot.safety.model is not None and encoder is not None
+        matcher_encoder = snapshot.matcher.encoder
+        if tuned:
+            assert isinstance(matcher_encoder, TunedView) and matcher_encoder.encoder is encoder
+        else:
+            assert matcher_encoder is encoder
+        calls: list[bool] = []
+        real_encode = encoder.encode
+
+        def counting(
+            batch: list[str], *, tuned: bool = False, real_encode=real_encode, calls=calls
+        ) -> Any:
+            calls.append(tuned)
+            return real_encode(batch, tuned=tuned)
+
+        monkeypatch.setattr(encoder, "encode", counting)
+        decision, _ = snapshot.decide("Hi doctor! How long does lip filler usually last? Thanks")
+        assert decision.outcome is not Outcome.URGENT
+        assert calls == ([False, True] if tuned else [False])  # never the base one twice
+        monkeypatch.undo()
+
+
+# tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
+# emergencies caught at least, share of calm messages made urgent at most). Rounds 12, 13 and
+# 15 were never tuned on (README "Safety" quotes them; round 12 was 91.7 % / 18 % with the
+# model trained before round 14); round 11 was measured at 90.0 % / 10 % and round 14 at
+# 95.0 % / 34 % before they were trained on. Round 15 is held to its final figure (measured
+# twice: 90.0 % / 36 % on arrival, 90.0 % / 32 % with the final code).
+TRIAGE_FLOORS = {
+    11: (0.95, 0.10),
+    12: (0.86, 0.14),
+    13: (0.93, 0.22),
+    14: (0.95, 0.16),
+    15: (0.90, 0.32),
+}
+
+
+@pytest.mark.parametrize("round_", sorted(TRIAGE_FLOORS))
+def test_blind_rounds_with_the_learned_check(
+    triage: Triage, bundled_knowledge: Knowledge, round_: int
+) -> None:
+    cases = yaml.safe_load((DATA / "triage_blind.yaml").read_text(encoding="utf-8"))
+    cases = [c for c in cases if c["round"] == round_]
+    max_chars = bundled_knowledge.settings.matching.max_chars
+    flagged = [triage.red_flag(clean(c["text"])[:max_chars]) is not None for c in cases]
+    urgent = [c["urgent"] for c in cases]
+    caught = sum(f for f, u in zip(flagged, urgent, strict=True) if u) / sum(urgent)
+    false = sum(f for f, u in zip(flagged, urgent, strict=True) if not u) / (
+        len(cases) - sum(urgent)
+    )
+    recall_floor, false_ceiling = TRIAGE_FLOORS[round_]
+    assert caught >= recall_floor and false <= false_ceiling, (caught, false)
+
+
+def test_small_talk_is_not_encoded(
+    bundled_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = Snapshot.build(bundled_knowledge, meaning=True)
+    encoder = snapshot.safety.encoder
+    calls: list[list[str]] = []
+    real_encode = encoder.encode
+
+    def counting(batch: list[str]) -> Any:
+        calls.append(batch)
+        return real_encode(batch)
+
+    monkeypatch.setattr(encoder, "encode", counting)
+    decision, _ = snapshot.decide("thanks so much!")
+    assert decision.outcome is Outcome.SMALLTALK and calls == []
+    decision, flag = snapshot.decide("thanks! btw my lip went white since the filler")
+    assert decision.outcome is Outcome.URGENT and flag is not None  # the rules read it
