@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 MAX_TOP_LEVEL = 12
 MAX_INIT_LINES = 80
+MAX_MODULE_LINES = 400
 
 
 def _packages() -> list[Path]:
@@ -65,6 +66,16 @@ def test_bot_top_level_shows_a_few_parts() -> None:
         for p in BOT.iterdir()
         if p.name != "__pycache__"
     )
+
+
+def test_no_module_over_400_lines() -> None:
+    """Small modules with one job each: a longer one is split at its seam."""
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in BOT.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
 
 
 def test_every_package_names_its_public_face_in_a_short_init() -> None:

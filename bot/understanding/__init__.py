@@ -7,7 +7,9 @@ the learned `triage_model`), then matches it (`matching`, with `semantic`'s mean
 decides (`decision`, fitted in calibration.json). `followup` reads a message in the context of
 the last answer; `evaluate` is `expertbot eval`.
 
-Private: `analysis` (text to terms, the matcher's), `smalltalk` (the snapshot's).
+Private: `analysis` (text to terms) and `meaning` (the meaning side: cosines per entry), the
+matcher's; `bert` (the numpy forward pass's pieces) and `phrasings` (vectors per entry), the
+meaning signal's; `smalltalk` (the snapshot's).
 Package data: calibration.json (bench/calibrate.py), triage_model.json (bench/train_safety.py),
 tuned/ (the meaning model's tuned top layers, bench/train_meaning.py).
 """

@@ -26,11 +26,12 @@ from bot.knowledge.schema import Matching
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.understanding import decision
 from bot.understanding.analysis import Analyzer, question_kinds
+from bot.understanding.meaning import MeaningIndex, blend, second_best
 from bot.understanding.reading import Reading, read
 from bot.understanding.text import normalise, sentences
 
 if TYPE_CHECKING:
-    from bot.understanding.semantic import Encoder, Phrasings, TunedView
+    from bot.understanding.semantic import Encoder, TunedView
 
 
 @dataclass(slots=True)
@@ -141,25 +142,7 @@ class Matcher:
                 exact[normalise(t)].add(i)
         self._exact = {k: next(iter(v)) for k, v in exact.items() if len(v) == 1}
         self.encoder = encoder
-        self._tuned: Phrasings | None = None
-        if encoder is not None:
-            from bot.understanding.semantic import (  # numpy only with the meaning signal
-                Phrasings,
-                TunedView,
-            )
-
-            texts = [
-                (i, t) for i, e in enumerate(self.entries) for t in (e.question, *e.alternates)
-            ]
-            phrasings, owners = [t for _, t in texts], [i for i, _ in texts]
-            if isinstance(encoder, TunedView):
-                # the base model ranks (it ranks the right entry first slightly more often);
-                # the tuned one tells a right best entry from a near-miss (its own features)
-                self._tuned = Phrasings(encoder.encode_cached(phrasings), owners)
-                base = encoder.encoder.encode_cached(phrasings)
-            else:
-                base = encoder.encode_cached(phrasings)
-            self._phrasings = Phrasings(base, owners)
+        self.meaning = MeaningIndex(self.entries, encoder) if encoder is not None else None
 
     def weight(self, term: str) -> float:
         if term[0] == "#":
@@ -309,7 +292,7 @@ class Matcher:
             ranking = meaning
             if tuned is not None and self.TUNED_SHARE > 0:
                 ranking = (1 - self.TUNED_SHARE) * meaning + self.TUNED_SHARE * tuned
-            order, closeness = self._blend(ranking, words)
+            order, closeness = blend(ranking, words, self.MEANING_SHARE)
         else:
             closeness = words
             order = sorted((i for i in words if words[i] > 0), key=lambda i: (-words[i], i))
@@ -327,29 +310,16 @@ class Matcher:
         }
         if meaning is not None:
             features["meaning"] = float(meaning[top])
-            features["meaning_lead"] = float(meaning[top]) - _second_best(meaning, top)
+            features["meaning_lead"] = float(meaning[top]) - second_best(meaning, top)
             best_words = min(words, key=lambda i: (-words[i], i)) if words else None
             features["agree"] = float(best_words == top)
         if tuned is not None:
             features["tuned"] = float(tuned[top])
-            features["tuned_lead"] = float(tuned[top]) - _second_best(tuned, top)
+            features["tuned_lead"] = float(tuned[top]) - second_best(tuned, top)
         candidates = tuple(
             decision.Candidate(self.entries[i], round(float(closeness[i]), 4)) for i in order[:5]
         )
         return decision.Evidence(candidates, features, meaning=meaning is not None)
-
-    def _blend(self, meaning: Any, words: dict[int, float]) -> tuple[list[int], Any]:
-        """Closeness of every entry (numpy: 10,000 entries cost no Python loop) and the best
-        few entries in order."""
-        import numpy as np
-
-        closeness = self.MEANING_SHARE * np.clip(meaning.astype(np.float64), 0.0, None)
-        for i, x in words.items():
-            closeness[i] += (1 - self.MEANING_SHARE) * x
-        k = min(6, len(closeness))
-        best = np.argpartition(-closeness, k - 1)[:k] if k else np.zeros(0, int)
-        order = sorted((int(i) for i in best if closeness[i] > 0), key=lambda i: (-closeness[i], i))
-        return order, closeness
 
     def other_parts(
         self, reading: Reading, answered: Entry
@@ -403,26 +373,8 @@ class Matcher:
 
     def _meaning(self, text: str, vector: Any = None) -> tuple[Any, Any]:
         """(base, tuned) cosines per entry, as `similarity`; tuned is None without the tuned
-        model, both None without the meaning signal. One encoder call: the two models share
-        their lower layers (`vector`: the base vector, when already encoded)."""
-        if self.encoder is None:
+        model, both None without the meaning signal (`vector`: the base vector, when already
+        encoded)."""
+        if self.meaning is None:
             return None, None
-        text = text[: self.settings.max_chars]
-        if self._tuned is None:
-            base = vector if vector is not None else self.encoder.encode([text])
-            return self._phrasings.best(base), None
-        if vector is not None:
-            tuned = self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
-            return self._phrasings.best(vector), self._tuned.best(tuned)
-        base, tuned = self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
-        return self._phrasings.best(base), self._tuned.best(tuned)
-
-
-def _second_best(values: Any, top: int) -> float:
-    """The highest value of any entry but `top`."""
-    if len(values) < 2:
-        return 0.0
-    two = values[values.argpartition(-2)[-2:]] if len(values) > 2 else values
-    best = float(values[top])
-    higher = sorted((float(v) for v in two), reverse=True)
-    return higher[1] if higher[0] == best else higher[0]
+        return self.meaning.cosines(text[: self.settings.max_chars], vector)

@@ -26,11 +26,11 @@ import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from bot.understanding.bert import Layer, gelu, one_blas_thread
 
 MAX_TOKENS = 128  # the model's training length; longer messages are truncated
 MODEL_ID = "all-MiniLM-L6-v2/numpy-2"  # part of the disk cache's key: bump when vectors change
@@ -38,11 +38,6 @@ TUNED_DIR = Path(__file__).parent / "tuned"  # meaning.safetensors + manifest.js
 # A bulk call (the knowledge's phrasings) stacks up to this many tokens per forward pass: big
 # enough for efficient matrix products, small enough for the activations to stay in cache.
 TOKENS_PER_PASS = 2048
-
-# GELU needs erf, which numpy lacks: Abramowitz & Stegun 7.1.26 gives erfc(z) for z >= 0 as
-# t * P(t) * exp(-z**2), t = 1 / (1 + p*z), with |error| < 1.5e-7.
-_ERFC_P = 0.3275911
-_ERFC_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def enabled() -> bool:
@@ -84,43 +79,6 @@ def entry_fingerprint(entry: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _one_blas_thread() -> None:
-    """Run BLAS on one thread (the whole process: only this module uses numpy).
-
-    One message's matrices are small (at most ~256 x 1536): a second thread saves little on an
-    idle machine, and when the cores are busy (other processes, a reload building an index)
-    every matrix product waits for a descheduled helper thread: measured on 2 cores, 10-17x
-    slower per call and tails of seconds. threadpoolctl comes with the `semantic` extra;
-    without it, or when the operator sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
-    MKL_NUM_THREADS, BLAS keeps its own setting.
-    """
-    if any(
-        os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-    ):
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1, user_api="blas")
-
-
-@dataclass(frozen=True, slots=True)
-class _Layer:
-    """One transformer layer's weights, as (in, out) contiguous float32 matrices."""
-
-    qkv: Any  # (d, 3d): query (pre-scaled by 1/sqrt(head size)), key, value side by side
-    qkv_bias: Any
-    out: Any  # (d, d): attention output
-    out_bias: Any
-    ln1: tuple[Any, Any]
-    up: Any  # (d, 4d)
-    up_bias: Any
-    down: Any  # (4d, d)
-    down_bias: Any
-    ln2: tuple[Any, Any]
-
-
 class Encoder:
     """Text -> unit-length 384-dimensional vectors (mean pooling, as sentence-transformers)."""
 
@@ -132,7 +90,7 @@ class Encoder:
         from tokenizers import Tokenizer
 
         self._np = np
-        _one_blas_thread()
+        one_blas_thread()
         folder = Path(model_dir or base_model_dir())
         config = json.loads((folder / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
@@ -158,7 +116,7 @@ class Encoder:
         self.layers = [self._layer(w, i) for i in range(count)]
         # the tuned model: the base layers up to `split`, then its own
         self.split = count
-        self.tuned_layers: list[_Layer] = []
+        self.tuned_layers: list[Layer] = []
         self.tuned_id = ""
         if tuned is not None:
             t = {k.removeprefix("bert."): v for k, v in load_file(str(tuned)).items()}
@@ -173,7 +131,7 @@ class Encoder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
 
-    def _layer(self, w: dict[str, Any], i: int) -> _Layer:
+    def _layer(self, w: dict[str, Any], i: int) -> Layer:
         """Layer `i`'s weights from a state dict (any float dtype) as float32 (in, out)."""
         np = self._np
 
@@ -189,7 +147,7 @@ class Encoder:
         p = f"encoder.layer.{i}"
         a = f"{p}.attention.self"
         scale = np.float32(1.0 / math.sqrt(self.dim // self.heads))
-        return _Layer(
+        return Layer(
             qkv=np.ascontiguousarray(
                 np.concatenate(
                     [matrix(f"{a}.query") * scale, matrix(f"{a}.key"), matrix(f"{a}.value")],
@@ -328,7 +286,7 @@ class Encoder:
             results.append(out)
         return results
 
-    def _layers(self, x: Any, blocks: list[tuple[int, int, int]], layers: list[_Layer]) -> Any:
+    def _layers(self, x: Any, blocks: list[tuple[int, int, int]], layers: list[Layer]) -> Any:
         """The transformer layers over the stacked tokens; `x` is given up (changed in place)."""
         np = self._np
         d, heads = self.dim, self.heads
@@ -353,7 +311,7 @@ class Encoder:
             x = self._norm(h, layer.ln1)
             h = x @ layer.up
             h += layer.up_bias
-            h = _gelu(np, h)
+            h = gelu(np, h)
             h = h @ layer.down
             h += layer.down_bias
             h += x
@@ -370,71 +328,6 @@ class Encoder:
         x *= weights[0]
         x += weights[1]
         return x
-
-
-class Phrasings:
-    """The knowledge's phrasings as unit vectors, each owned by an entry: per entry, the best
-    cosine between any of its phrasings and any of a message's vectors.
-
-    At 10,000 entries (~55,000 phrasings, 85 MB) this is what the meaning signal costs beyond
-    encoding the message: the product is memory-bound, so it runs in blocks of rows that stay
-    in the CPU's cache for every query vector (a single product with two query vectors reads
-    the matrix about twice as slowly), and the maximum per entry is taken in numpy, not in a
-    Python loop over the phrasings.
-    """
-
-    ROWS_PER_BLOCK = 1024  # 1.5 MB of float32 vectors: fits the L2 cache of common CPUs
-
-    def __init__(self, vectors: Any, owners: Sequence[int]) -> None:
-        """`owners[i]`: the entry that phrasing `i` belongs to; the entries are 0, 1, 2, ...
-        each with at least one phrasing, its phrasings next to each other."""
-        import numpy as np
-
-        self._np = np
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        owner = np.asarray(owners, dtype=np.int64)
-        if len(owner) != len(self.vectors):
-            raise ValueError("one owner per phrasing")
-        starts = np.flatnonzero(np.diff(owner, prepend=-1))
-        if len(owner) and not np.array_equal(owner[starts], np.arange(len(starts))):
-            raise ValueError("owners must be 0, 1, 2, ... with their phrasings together")
-        self._starts = starts
-        self.entries = len(starts)
-
-    def best(self, queries: Any) -> Any:
-        """(entries,) float32: per entry, the highest cosine of its phrasings with any query."""
-        np = self._np
-        if self.entries == 0:
-            return np.zeros(0, np.float32)
-        q = np.ascontiguousarray(np.atleast_2d(queries).T, dtype=np.float32)
-        sims = np.empty((len(self.vectors), q.shape[1]), np.float32)
-        step = self.ROWS_PER_BLOCK
-        for start in range(0, len(self.vectors), step):
-            np.matmul(self.vectors[start : start + step], q, out=sims[start : start + step])
-        return np.maximum.reduceat(sims.max(axis=1), self._starts)
-
-
-def _gelu(np: Any, h: Any) -> Any:
-    """Exact (erf) GELU in float32: h * Phi(h) = max(h, 0) - |h|/2 * erfc(|h|/sqrt 2)."""
-    a = np.abs(h)
-    t = a * np.float32(_ERFC_P / math.sqrt(2.0))
-    t += np.float32(1.0)
-    np.reciprocal(t, out=t)
-    p = t * np.float32(_ERFC_A[4])
-    for c in _ERFC_A[3:0:-1]:
-        p += np.float32(c)
-        p *= t
-    p += np.float32(_ERFC_A[0])
-    p *= t
-    e = np.square(h)
-    e *= np.float32(-0.5)
-    np.exp(e, out=e)
-    p *= e
-    p *= a
-    p *= np.float32(0.5)
-    np.maximum(h, np.float32(0.0), out=a)
-    a -= p
-    return a
 
 
 @lru_cache(maxsize=1)

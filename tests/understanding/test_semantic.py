@@ -18,7 +18,8 @@ from bot.knowledge.checks import tuned_note
 from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
 from bot.understanding import semantic
-from bot.understanding.semantic import MAX_TOKENS, Phrasings, shared_encoder
+from bot.understanding.phrasings import Phrasings
+from bot.understanding.semantic import MAX_TOKENS, shared_encoder
 from bot.understanding.snapshot import Snapshot
 
 DATA = Path(__file__).parents[1] / "data"
