@@ -9,6 +9,7 @@ chosen by the same script to keep wrong answers rare; they live in `bot.yaml` (`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,15 @@ def tuned_gate(calibration: Calibration, features: Mapping[str, float]) -> bool:
         features["tuned"] >= calibration.tuned_answer
         and features.get("tuned_lead", 0.0) >= calibration.tuned_lead
     )
+
+
+def without_tuned(evidence: Evidence) -> Evidence:
+    """The same evidence without the tuned model's signals: `decide` then applies the calibration
+    fitted without them. For a follow-up's fragment read alone: the tuned model's gate was fitted
+    on whole first messages, and a fragment ("when can i wear makeup?" after a Fraxel answer)
+    can sit close to an entry that does not answer it."""
+    features = {k: v for k, v in evidence.features.items() if not k.startswith("tuned")}
+    return dataclasses.replace(evidence, features=features)
 
 
 def decide(evidence: Evidence, settings: Matching) -> Decision:

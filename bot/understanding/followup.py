@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from bot.knowledge.schema import RedFlag
 from bot.models import Decision, Entry, Outcome, Scored
 from bot.understanding.analysis import question_kinds
+from bot.understanding.decision import decide, without_tuned
 from bot.understanding.snapshot import Snapshot
 from bot.understanding.text import clean, normalise
 
@@ -110,6 +111,8 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     alone, flag = snapshot.decide(text)
     if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
         return Reading(alone, flag, text=text)
+    if len(normalise(text).split()) <= MAX_WORDS:
+        alone = _alone_without_tuned(snapshot, text, alone)
     if not looks_like_followup(text) and not _leans_back(snapshot, text, alone, last):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
@@ -132,6 +135,22 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
         else:
             decision = _choices(snapshot, together, alone, named, last)
     return Reading(decision, None, context=last.question, text=combined)
+
+
+def _alone_without_tuned(snapshot: Snapshot, text: str, alone: Decision) -> Decision:
+    """A short message right after an answer, read alone, is answered only as the decision fitted
+    without the tuned model would answer it (`without_tuned`); else it is offered, one tap away.
+    The tuned model's gate was fitted on whole first messages: "when can i wear makeup?" after a
+    Fraxel answer stands on its own words, yet sits close to the microneedling entry."""
+    matcher = snapshot.matcher
+    if alone.outcome is not Outcome.ANSWER or matcher.meaning is None:
+        return alone
+    if matcher.meaning.tuned is None:
+        return alone
+    base = decide(without_tuned(matcher.evidence(text)), matcher.settings)
+    if base.outcome is Outcome.ANSWER and base.entry == alone.entry:
+        return alone
+    return _offer(alone, alone.entry) if alone.entry is not None else alone
 
 
 LEAN = 0.5  # of a lost message's words (by weight) the previous entry must use

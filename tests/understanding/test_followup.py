@@ -450,3 +450,36 @@ def test_in_words_only_mode_an_answer_the_context_only_lists_is_offered(
     reading = followup.read_in_context(words, text, last)
     assert reading.decision.outcome is Outcome.SUGGEST and reading.context == last.question
     assert "sculptra-vs-ha-filler" in [s.entry.id for s in reading.decision.suggestions]
+
+
+def test_a_short_message_after_an_answer_is_answered_only_as_without_the_tuned_model(
+    bundled_knowledge: Knowledge,
+) -> None:
+    """'when can i wear makeup?' after a Fraxel answer stands on its own words, and the tuned
+    model's gate alone answers it with microneedling (whose answer speaks of makeup after
+    microneedling): right after an answer it is offered, one tap away, not answered; read with
+    no answer before it, it is answered as before."""
+    snapshot = Snapshot.build(bundled_knowledge, meaning=True, tuned=True)
+    assert snapshot.matcher.meaning is not None and snapshot.matcher.meaning.tuned is not None
+    text = "when can i wear makeup?"
+    alone, _ = snapshot.decide(text)
+    assert alone.outcome is Outcome.ANSWER
+    assert followup.read_in_context(snapshot, text, None).decision == alone
+    last = turn(snapshot, "fraxel recovery time")
+    assert last.entry.id == "fraxel-downtime"
+    decision = followup.read_in_context(snapshot, text, last).decision
+    assert decision.outcome is Outcome.SUGGEST
+    assert alone.entry in [s.entry for s in decision.suggestions]
+
+
+def test_without_the_tuned_model_a_short_message_after_an_answer_is_answered_as_before(
+    bundled_knowledge: Knowledge,
+) -> None:
+    """The rule above only undoes the tuned model's gate: with the base model alone, a question
+    that stands on its own after an answer is answered as when it is read alone."""
+    snapshot = Snapshot.build(bundled_knowledge, meaning=True, tuned=False)
+    question = bundled_knowledge.entries["how-much-sunscreen-spf"].question
+    alone, _ = snapshot.decide(question)
+    assert alone.outcome is Outcome.ANSWER
+    last = turn(snapshot, ROSACEA)
+    assert followup.read_in_context(snapshot, question, last).decision == alone
