@@ -254,22 +254,21 @@ def test_one_encoding_serves_triage_and_matching(
 
 # tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
 # emergencies caught at least, share of calm messages made urgent at most). Rounds 12, 13, 15
-# and 19 were never tuned on (README "Safety" quotes them). With rounds 16-18 in the training
-# the threshold the training's rule picks rose 0.85 -> 0.90: fewer false alarms, fewer caught
-# (round 12 was 86.7 % / 14 %, 13 93.3 % / 22 %, 15 90.0 % / 32 % with the model before).
-# Rounds 16-19 were measured on arrival with the model before (91.7/24, 88.3/28, 91.7/28,
-# 91.7/36 %); 16-18 were then trained on. Round 19 is held to its final figure (measured twice:
-# 91.7 % / 36 % on arrival, 91.7 % / 26 % with the final code).
+# and 19 were never tuned on (README "Safety" quotes them; round 12 was 91.7 % / 18 % with the
+# model trained before round 14); round 11 was measured at 90.0 % / 10 % and round 14 at
+# 95.0 % / 34 % before they were trained on. Round 15 is held to its final figure (measured
+# twice: 90.0 % / 36 % on arrival, 90.0 % / 32 % with the final code). Rounds 16-19 were
+# measured once on arrival with this model and are not trained on (README "Safety").
 TRIAGE_FLOORS = {
-    11: (0.93, 0.08),
-    12: (0.80, 0.14),
-    13: (0.91, 0.16),
-    14: (0.91, 0.14),
-    15: (0.86, 0.28),
-    16: (0.90, 0.20),
-    17: (0.88, 0.18),
-    18: (0.88, 0.22),
-    19: (0.91, 0.26),
+    11: (0.95, 0.10),
+    12: (0.86, 0.14),
+    13: (0.93, 0.22),
+    14: (0.95, 0.16),
+    15: (0.90, 0.32),
+    16: (0.91, 0.24),
+    17: (0.88, 0.28),
+    18: (0.91, 0.28),
+    19: (0.91, 0.36),
 }
 
 
