@@ -45,7 +45,9 @@ from bot.understanding.triage_model import WEIGHTS, TriageModel, features  # noq
 
 DATA = ROOT / "tests" / "data"
 SEED = 20261207
-HELD_OUT = (12, 13, 15)  # never trained on: the reported figures (README "Safety")
+HELD_OUT = (12, 13, 15, 16, 17, 18, 19)  # never trained on (README "Safety"): 12, 13, 15 and 19 are
+# the reported figures; 16-18 are measured but not trained on yet (trained on, the rule picked a
+# threshold that missed more emergencies on the held-out rounds: README "Safety")
 CLASSES = ("calm", "vascular", "breathing", "swallowing", "infection", "self_harm")
 FLAGS = {
     "vascular": "filler-vision-or-skin-colour",

@@ -351,7 +351,7 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
 # least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
 # measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
-# rounds 12, 13 and 15 are never tuned on, round 14 was after its measurement. The whole
+# rounds 12, 13, 15 and 19 are never tuned on, round 14 was after its measurement. The whole
 # triage's floors: tests/understanding/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
@@ -369,6 +369,10 @@ BLIND_FLOORS = {
     13: (0.86, 0.18),  # held out: never tuned on (written after the learned check shipped)
     14: (0.81, 0.14),  # measured at 81.7 % / 18 % on arrival, then tuned on
     15: (0.76, 0.26),  # held out: never tuned on (measured on arrival and at the end)
+    16: (0.83, 0.18),  # issue 21b: measured on arrival (the rules were not changed after)
+    17: (0.81, 0.12),  # the same
+    18: (0.78, 0.20),  # the same
+    19: (0.83, 0.24),  # held out: never tuned on (measured on arrival and at the end)
 }
 
 

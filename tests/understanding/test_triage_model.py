@@ -89,7 +89,7 @@ def test_the_shipped_model_is_small_and_records_its_training() -> None:
     assert WEIGHTS.stat().st_size < 100_000
     assert 0.5 <= model.threshold < 1.0
     # the reported rounds are never trained on
-    assert {12, 13, 15} <= set(model.info["held_out_rounds"])
+    assert {12, 13, 15, 19} <= set(model.info["held_out_rounds"])
     assert set(model.flags.values()) <= {f.id for f in _bundled_flags()}
 
 
@@ -253,17 +253,22 @@ def test_one_encoding_serves_triage_and_matching(
 
 
 # tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
-# emergencies caught at least, share of calm messages made urgent at most). Rounds 12, 13 and
-# 15 were never tuned on (README "Safety" quotes them; round 12 was 91.7 % / 18 % with the
+# emergencies caught at least, share of calm messages made urgent at most). Rounds 12, 13, 15
+# and 19 were never tuned on (README "Safety" quotes them; round 12 was 91.7 % / 18 % with the
 # model trained before round 14); round 11 was measured at 90.0 % / 10 % and round 14 at
 # 95.0 % / 34 % before they were trained on. Round 15 is held to its final figure (measured
-# twice: 90.0 % / 36 % on arrival, 90.0 % / 32 % with the final code).
+# twice: 90.0 % / 36 % on arrival, 90.0 % / 32 % with the final code). Rounds 16-19 were
+# measured once on arrival with this model and are not trained on (README "Safety").
 TRIAGE_FLOORS = {
     11: (0.95, 0.10),
     12: (0.86, 0.14),
     13: (0.93, 0.22),
     14: (0.95, 0.16),
     15: (0.90, 0.32),
+    16: (0.91, 0.24),
+    17: (0.88, 0.28),
+    18: (0.91, 0.28),
+    19: (0.91, 0.36),
 }
 
 
