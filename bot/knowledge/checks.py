@@ -28,11 +28,11 @@ def check(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
 
 
 def _warnings(knowledge: Knowledge) -> list[Problem]:
-    problems: list[Problem] = _safety_warnings(knowledge)
     # examples are guarantees about the installed matcher (the meaning signal in the default
     # install): an example is answered with its entry, or is the one question the bot thinks
     # is meant ("I think you're asking"), one tap away
     snapshot = Snapshot.build(knowledge)
+    problems: list[Problem] = _safety_warnings(knowledge, snapshot.safety.rules)
     entries = list(knowledge.entries.values())
     for a, b in combinations(entries, 2):
         if fuzz.token_set_ratio(normalise(a.question), normalise(b.question)) >= NEAR_DUPLICATE:
@@ -149,10 +149,10 @@ def tuned_note(knowledge: Knowledge) -> str | None:
     )
 
 
-def _safety_warnings(knowledge: Knowledge) -> list[Problem]:
-    """safety.yaml's `examples` must raise their flag, its `not_urgent` messages none."""
+def _safety_warnings(knowledge: Knowledge, safety: SafetyCheck) -> list[Problem]:
+    """safety.yaml's `examples` must raise their flag, its `not_urgent` messages none
+    (`safety`: the snapshot's rules, built from the same red flags: compiled once)."""
     problems: list[Problem] = []
-    safety = SafetyCheck(knowledge.red_flags)
     for i, flag in enumerate(knowledge.red_flags):
         for j, text in enumerate(flag.examples):
             got = safety.red_flag(text)
