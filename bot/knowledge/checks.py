@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 from bot.conversation import replies
 from bot.conversation.render import telegram_html
 from bot.knowledge.loading import Knowledge, Problem, load_knowledge
-from bot.models import Entry
+from bot.models import Decision, Entry
 from bot.understanding import semantic
 from bot.understanding.safety import SafetyCheck
 from bot.understanding.snapshot import Snapshot
@@ -28,11 +28,11 @@ def check(root: Path | str) -> tuple[Knowledge | None, list[Problem]]:
 
 
 def _warnings(knowledge: Knowledge) -> list[Problem]:
-    problems: list[Problem] = _safety_warnings(knowledge)
     # examples are guarantees about the installed matcher (the meaning signal in the default
     # install): an example is answered with its entry, or is the one question the bot thinks
     # is meant ("I think you're asking"), one tap away
     snapshot = Snapshot.build(knowledge)
+    problems: list[Problem] = _safety_warnings(knowledge, snapshot.safety.rules)
     entries = list(knowledge.entries.values())
     for a, b in combinations(entries, 2):
         if fuzz.token_set_ratio(normalise(a.question), normalise(b.question)) >= NEAR_DUPLICATE:
@@ -40,9 +40,12 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
             problems.append(
                 Problem(file, line, "warning", f"question of '{b.id}' nearly duplicates '{a.id}'")
             )
+    # every example and near-miss decided with their meaning vectors encoded in one batch
+    texts = list(dict.fromkeys(t for e in entries for t in (*e.examples, *e.near_misses)))
+    decided = dict(zip(texts, (d for d, _ in snapshot.decide_all(texts)), strict=True))
     for entry in entries:
         for i, example in enumerate(entry.examples):
-            decision, _ = snapshot.decide(example)
+            decision = decided[example]
             likely = decision.suggestions[0].entry if decision.likely else None
             if (decision.entry or likely) != entry:
                 got = decision.entry.id if decision.entry else decision.outcome.value
@@ -55,7 +58,7 @@ def _warnings(knowledge: Knowledge) -> list[Problem]:
                         f"example of '{entry.id}' does not match it (got {got}): {example!r}",
                     )
                 )
-        problems += _near_miss_warnings(knowledge, snapshot, entry)
+        problems += _near_miss_warnings(knowledge, decided, entry)
         if too_long(knowledge, entry):
             file, line = knowledge.where(entry.id, "answer")
             problems.append(
@@ -104,7 +107,9 @@ def drafts(knowledge: Knowledge) -> list[Draft]:
     return sorted(found, key=lambda d: (d.file, d.line))
 
 
-def _near_miss_warnings(knowledge: Knowledge, snapshot: Snapshot, entry: Entry) -> list[Problem]:
+def _near_miss_warnings(
+    knowledge: Knowledge, decided: dict[str, Decision], entry: Entry
+) -> list[Problem]:
     """A near-miss is a question the entry does NOT answer (training data for the tuned meaning
     model): one that is the entry's own question or alternate contradicts it (a warning); one
     that the bot answers with the entry shows where the matcher still confuses the two (a note:
@@ -116,7 +121,7 @@ def _near_miss_warnings(knowledge: Knowledge, snapshot: Snapshot, entry: Entry) 
         if normalise(text) in own:
             message = f"near-miss of '{entry.id}' is its own question or alternate: {text!r}"
             problems.append(Problem(file, line, "warning", message))
-        elif snapshot.decide(text)[0].entry == entry:
+        elif decided[text].entry == entry:
             message = f"near-miss of '{entry.id}' is answered by it: {text!r}"
             problems.append(Problem(file, line, "note", message))
     return problems
@@ -144,10 +149,10 @@ def tuned_note(knowledge: Knowledge) -> str | None:
     )
 
 
-def _safety_warnings(knowledge: Knowledge) -> list[Problem]:
-    """safety.yaml's `examples` must raise their flag, its `not_urgent` messages none."""
+def _safety_warnings(knowledge: Knowledge, safety: SafetyCheck) -> list[Problem]:
+    """safety.yaml's `examples` must raise their flag, its `not_urgent` messages none
+    (`safety`: the snapshot's rules, built from the same red flags: compiled once)."""
     problems: list[Problem] = []
-    safety = SafetyCheck(knowledge.red_flags)
     for i, flag in enumerate(knowledge.red_flags):
         for j, text in enumerate(flag.examples):
             got = safety.red_flag(text)

@@ -144,7 +144,10 @@ def evaluate(
 ) -> Report:
     """`decide` defaults to the snapshot's own (safety, small talk, matcher); calibration
     scripts pass another to compare settings on the same cases."""
-    decide = decide or (lambda text: snapshot.decide(text)[0])
+    if decide is None:  # the snapshot's own, every case's vectors encoded in one batch
+        texts = list(dict.fromkeys(c.text for c in cases if c.previous is None))
+        decided = dict(zip(texts, (d for d, _ in snapshot.decide_all(texts)), strict=True))
+        decide = decided.__getitem__
     report = Report(cases=len(cases))
     one_tap = 0
     for case in cases:

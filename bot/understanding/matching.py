@@ -261,19 +261,22 @@ class Matcher:
         ranked, _ = self._rank(text[: self.settings.max_chars], limit)
         return [scored for scored, _ in ranked]
 
-    def decide(self, text: str, reading: Reading | None = None, vector: Any = None) -> Decision:
+    def decide(
+        self, text: str, reading: Reading | None = None, vector: Any = None, tuned: Any = None
+    ) -> Decision:
         """answer when one entry surely answers, suggest when some are close, else unmatched.
         `reading`: the message already read (bot/understanding/reading.py), when the caller has it;
         `vector`: its text's meaning vector from this matcher's encoder, when already
-        computed (the triage computes it first: bot/understanding/triage.py)."""
+        computed (the triage computes it first: bot/understanding/triage.py); `tuned`: the
+        tuned model's, when encoded in a batch (`Snapshot.decide_all`)."""
         text = text[: self.settings.max_chars]
         exact = self._exact.get(normalise(text))
         if exact is not None:
             return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
-        return decision.decide(self.evidence(text, reading, vector), self.settings)
+        return decision.decide(self.evidence(text, reading, vector, tuned), self.settings)
 
     def evidence(
-        self, text: str, reading: Reading | None = None, vector: Any = None
+        self, text: str, reading: Reading | None = None, vector: Any = None, tuned: Any = None
     ) -> decision.Evidence:
         """The entries ranked by closeness to the message, and the signals about the best one
         that the calibrated decision weighs (bot/understanding/decision.py)."""
@@ -287,7 +290,7 @@ class Matcher:
                 i = self._index[scored.entry.id]
                 if scored.score > words.get(i, 0.0):
                     words[i], vetoes[i] = scored.score, veto
-        meaning, tuned = self._meaning(reading.text, vector)
+        meaning, tuned = self._meaning(reading.text, vector, tuned)
         if meaning is not None:
             ranking = meaning
             if tuned is not None and self.TUNED_SHARE > 0:
@@ -371,10 +374,10 @@ class Matcher:
         assert self.encoder is not None
         return self._meaning(text, vector)[0]
 
-    def _meaning(self, text: str, vector: Any = None) -> tuple[Any, Any]:
+    def _meaning(self, text: str, vector: Any = None, tuned: Any = None) -> tuple[Any, Any]:
         """(base, tuned) cosines per entry, as `similarity`; tuned is None without the tuned
         model, both None without the meaning signal (`vector`: the base vector, when already
         encoded)."""
         if self.meaning is None:
             return None, None
-        return self.meaning.cosines(text[: self.settings.max_chars], vector)
+        return self.meaning.cosines(text[: self.settings.max_chars], vector, tuned)

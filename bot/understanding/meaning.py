@@ -33,18 +33,27 @@ class MeaningIndex:
             base = encoder.encode_cached(phrasings)
         self.base = Phrasings(base, owners)
 
-    def cosines(self, text: str, vector: Any = None) -> tuple[Any, Any]:
+    def cosines(self, text: str, vector: Any = None, tuned: Any = None) -> tuple[Any, Any]:
         """(base, tuned) cosines per entry; tuned is None without the tuned model. One encoder
-        call: the two models share their lower layers (`vector`: the base vector, when already
-        encoded)."""
+        call: the two models share their lower layers (`vector`: the base vector, `tuned`: the
+        tuned one, when already encoded)."""
         if self.tuned is None:
             base = vector if vector is not None else self.encoder.encode([text])
             return self.base.best(base), None
+        if vector is not None and tuned is not None:
+            return self.base.best(vector), self.tuned.best(tuned)
         if vector is not None:
             tuned = self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
             return self.base.best(vector), self.tuned.best(tuned)
         base, tuned = self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
         return self.base.best(base), self.tuned.best(tuned)
+
+    def encode(self, texts: list[str]) -> tuple[Any, Any]:
+        """(base, tuned) vectors of many texts in one batch, for `cosines` (tuned is None
+        without the tuned model)."""
+        if self.tuned is None:
+            return self.encoder.encode(texts), None
+        return self.encoder.encoder.encode_both(texts)  # type: ignore[union-attr]
 
 
 def blend(meaning: Any, words: dict[int, float], share: float) -> tuple[list[int], Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from bot.conversation import replies
 from bot.knowledge.loading import Knowledge
@@ -15,6 +16,7 @@ from bot.knowledge.schema import RedFlag
 from bot.models import Decision, Outcome, Reply
 from bot.understanding import semantic
 from bot.understanding.matching import Matcher
+from bot.understanding.reading import read
 from bot.understanding.smalltalk import smalltalk_kind
 from bot.understanding.text import clean
 from bot.understanding.triage import Triage
@@ -51,11 +53,16 @@ class Snapshot:
         )
         return cls(knowledge, matcher, triage)
 
-    def decide(self, text: str) -> tuple[Decision, RedFlag | None]:
-        """Safety first, then small talk, then the knowledge. Pure: writes nothing."""
+    def decide(
+        self, text: str, vectors: tuple[Any, Any] | None = None
+    ) -> tuple[Decision, RedFlag | None]:
+        """Safety first, then small talk, then the knowledge. Pure: writes nothing.
+        `vectors`: the message's (base, tuned) meaning vectors, when `decide_all` encoded
+        them in one batch."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
         kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
-        verdict = self.safety.assess(text, learned=kind is None)
+        base, tuned = vectors if vectors is not None else (None, None)
+        verdict = self.safety.assess(text, learned=kind is None, vector=base)
         if verdict.flag is not None:
             return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
         if kind is not None:
@@ -66,12 +73,30 @@ class Snapshot:
         # the triage's vector is the base model's (semantic.shared_encoder), the one the
         # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
         # adds only the tuned vector)
-        vector = verdict.vector[None, :] if verdict.vector is not None else None
-        decision = self.matcher.decide(text, reading, vector)
+        if verdict.vector is not None:
+            base = verdict.vector
+        vector = base[None, :] if base is not None else None
+        tuned = tuned[None, :] if tuned is not None else None
+        decision = self.matcher.decide(text, reading, vector, tuned)
         if decision.outcome is Outcome.ANSWER and decision.entry is not None:
             also, open_parts = self.matcher.other_parts(reading, decision.entry)
             decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
         return dataclasses.replace(decision, photo=reading.photo), None
+
+    def decide_all(self, texts: list[str]) -> list[tuple[Decision, RedFlag | None]]:
+        """`decide` for many messages, their meaning vectors encoded in one batch (far faster
+        than one by one: `kb check` decides every example and near-miss)."""
+        meaning = self.matcher.meaning
+        if meaning is None:
+            return [self.decide(text) for text in texts]
+        max_chars = self.knowledge.settings.matching.max_chars
+        # what `decide` would encode: the reading of the cleaned text (triage.assess, matcher)
+        read_texts = [read(clean(t)[:max_chars]).text[:max_chars] for t in texts]
+        base, tuned = meaning.encode(read_texts)
+        return [
+            self.decide(text, (base[i], None if tuned is None else tuned[i]))
+            for i, text in enumerate(texts)
+        ]
 
     def probe(self, text: str) -> Reply:
         """The reply a reader would get, without storing anything (`expertbot ask`)."""

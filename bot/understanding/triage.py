@@ -84,10 +84,18 @@ class Triage:
     def red_flag(self, text: str) -> RedFlag | None:
         return self.assess(text).flag
 
-    def assess(self, text: str, reading: Reading | None = None, *, learned: bool = True) -> Verdict:
+    def assess(
+        self,
+        text: str,
+        reading: Reading | None = None,
+        *,
+        learned: bool = True,
+        vector: Any = None,
+    ) -> Verdict:
         """The verdict on `text` (already cleaned and cut to max_chars by the caller).
         `learned=False` skips the learned check (and the encoding): for a message that is
-        only small talk ("thanks!"), which the rules still read."""
+        only small talk ("thanks!"), which the rules still read. `vector`: the reading's base
+        meaning vector, when the caller encoded it with others in one batch (`kb check`)."""
         reading = reading or read(text)
         stance = read_stance(text).stance
         ruled = self.rules.red_flag(text)
@@ -98,7 +106,8 @@ class Triage:
             flag = None
         if self.model is None or self.encoder is None or not learned:
             return Verdict(flag, ruled, stance, None, reading)
-        vector = self.encoder.encode([reading.text[: self.max_chars]])[0]
+        if vector is None:
+            vector = self.encoder.encode([reading.text[: self.max_chars]])[0]
         x = features(vector, stance)
         p = self.model.probabilities(x)
         urgency = float(1.0 - p[0])

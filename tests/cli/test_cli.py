@@ -785,6 +785,7 @@ def test_stats_chart_without_matplotlib_is_one_line_and_exit_1(
 WRINKLE = "is it normal my wrinkle shots didnt do anything for 2 days"
 
 
+@pytest.mark.slow  # end to end: about 12 CLI processes, each loading the meaning model
 def test_the_loop_from_a_fresh_clone(run_cli, tmp_path: Path, db_path: Path) -> None:
     """Issue 13's "Done when": a question queued from `chat`, linked with `queue link`, is
     listed by `kb proposals --json`; `kb accept` adds exactly its line; `kb check --strict`

@@ -119,6 +119,27 @@ def test_the_brief_example_is_answered(meaning: Snapshot) -> None:
     assert decision.entry is not None and decision.entry.id == "retinoids-in-pregnancy"
 
 
+@pytest.mark.parametrize("tuned", [True, False])
+def test_deciding_in_a_batch_decides_as_one_by_one(
+    bundled_knowledge: Knowledge, meaning: Snapshot, tuned: bool
+) -> None:
+    """`decide_all` (kb check) encodes every text in one batch and hands the vectors on: the
+    decisions, scores and red flags are exactly those of `decide`, text by text."""
+    snapshot = meaning if tuned else Snapshot.build(bundled_knowledge, meaning=True, tuned=False)
+    entries = list(bundled_knowledge.entries.values())[:12]
+    texts = [t for e in entries for t in (*e.examples, *e.near_misses)] + [
+        "thanks so much!",
+        "my lip filler is white and very painful since this morning",
+        "¿cuánto dura el botox?",
+        "how long does botox last? and does it hurt?",
+        "what is the capital of peru?",
+    ]
+    batch = snapshot.decide_all(texts)
+    outcomes = {d.outcome for d, _ in batch}
+    assert {Outcome.ANSWER, Outcome.SMALLTALK, Outcome.UNMATCHED} <= outcomes
+    assert batch == [snapshot.decide(t) for t in texts]
+
+
 @pytest.mark.parametrize("text", ["does botox cause hair loss?", "how much does lip filler cost?"])
 def test_meaning_never_answers_a_near_miss(meaning: Snapshot, text: str) -> None:
     assert meaning.decide(text)[0].outcome is not Outcome.ANSWER
