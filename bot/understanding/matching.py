@@ -273,7 +273,14 @@ class Matcher:
         exact = self.exact(text)
         if exact is not None:
             return Decision(Outcome.ANSWER, entry=exact, score=1.0)
-        return decision.decide(self.evidence(text, reading, vector, tuned), self.settings)
+        reading = reading or read(text)
+        evidence = self.evidence(text, reading, vector, tuned)
+        found = decision.decide(evidence, self.settings)
+        if found.outcome is not Outcome.ANSWER and decision.each_question_answered(
+            self.settings.tuned, evidence, reading.questions[: self.MAX_PARTS], self.evidence
+        ):
+            return Decision(Outcome.ANSWER, entry=evidence.best.entry, score=found.score)  # type: ignore[union-attr]
+        return found
 
     def exact(self, text: str) -> Entry | None:
         """The entry whose question or alternate the text is, word for word (answered with
