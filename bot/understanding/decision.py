@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.knowledge.schema import Calibration, Matching
@@ -80,6 +80,44 @@ def tuned_gate(calibration: Calibration, features: Mapping[str, float]) -> bool:
         features["tuned"] >= calibration.tuned_answer
         and features.get("tuned_lead", 0.0) >= calibration.tuned_lead
     )
+
+
+def lead_lost(calibration: Calibration, features: Mapping[str, float]) -> bool:
+    """The tuned gate failed on the lead alone: close enough to the best entry, but another
+    entry close too. In a message of several questions that is the other question's entry
+    ("Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?")."""
+    if "tuned" not in features or features.get("meaning_lead", 0.0) < 0:
+        return False
+    return (
+        features["tuned"] >= calibration.tuned_answer
+        and features.get("tuned_lead", 0.0) < calibration.tuned_lead
+    )
+
+
+def each_question_answered(
+    calibration: Calibration,
+    evidence: Evidence,
+    questions: Sequence[str],
+    weigh: Callable[[str], Evidence],
+) -> bool:
+    """Several questions, each clearly an entry's: the tuned gate failed on the lead alone
+    (`lead_lost`), and every question (two or more), weighed alone (`weigh`: the matcher's
+    evidence), passes it, one of them with the message's best entry. That entry answers, the
+    others are offered beside it (`Matcher.other_parts`), as each would be answered if sent
+    alone. Measured held aside on the real messages: none answered differently (their uncovered
+    questions fail the gate); the gate on any one question alone added false answers (README
+    "Training the meaning model"). The questions are weighed only when the lead was lost, one
+    by one until one fails."""
+    best = evidence.best
+    if len(questions) < 2 or best is None or not lead_lost(calibration, evidence.features):
+        return False
+    named = False
+    for question in questions:
+        alone = weigh(question)
+        if alone.best is None or not tuned_gate(calibration, alone.features):
+            return False
+        named = named or alone.best.entry.id == best.entry.id
+    return named
 
 
 def without_tuned(evidence: Evidence) -> Evidence:

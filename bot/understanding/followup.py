@@ -39,6 +39,7 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.knowledge.schema import RedFlag
 from bot.models import Decision, Entry, Outcome, Scored
@@ -108,11 +109,12 @@ def contextual_text(text: str, previous: str) -> str:
 def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading:
     """Decide a message, reading it with the last answer when it is a follow-up."""
     text = clean(text)
-    alone, flag = snapshot.decide(text)
+    judged = snapshot.judge(text)
+    alone, flag = judged.decision, judged.flag
     if last is None or alone.outcome in (Outcome.URGENT, Outcome.SMALLTALK):
         return Reading(alone, flag, text=text)
     if len(normalise(text).split()) <= MAX_WORDS:
-        alone = _alone_without_tuned(snapshot, text, alone)
+        alone = _alone_without_tuned(snapshot, text, alone, judged.vectors)
     if not looks_like_followup(text) and not _leans_back(snapshot, text, alone, last):
         return Reading(alone, flag, text=text)
     combined = contextual_text(text, last.question)
@@ -137,17 +139,26 @@ def read_in_context(snapshot: Snapshot, text: str, last: Turn | None) -> Reading
     return Reading(decision, None, context=last.question, text=combined)
 
 
-def _alone_without_tuned(snapshot: Snapshot, text: str, alone: Decision) -> Decision:
+def _alone_without_tuned(
+    snapshot: Snapshot, text: str, alone: Decision, vectors: tuple[Any, Any] | None = None
+) -> Decision:
     """A short message right after an answer, read alone, is answered only as the decision fitted
     without the tuned model would answer it (`without_tuned`); else it is offered, one tap away.
     The tuned model's gate was fitted on whole first messages: "when can i wear makeup?" after a
-    Fraxel answer stands on its own words, yet sits close to the microneedling entry."""
+    Fraxel answer stands on its own words, yet sits close to the microneedling entry.
+    `vectors`: the message's (base, tuned) vectors from `Snapshot.judge`, not encoded again."""
     matcher = snapshot.matcher
     if alone.outcome is not Outcome.ANSWER or matcher.meaning is None:
         return alone
     if matcher.meaning.tuned is None:
         return alone
-    base = decide(without_tuned(matcher.evidence(text)), matcher.settings)
+    base_vector, tuned = vectors if vectors is not None else (None, None)
+    evidence = matcher.evidence(
+        text,
+        vector=None if base_vector is None else base_vector[None, :],
+        tuned=None if tuned is None else tuned[None, :],
+    )
+    base = decide(without_tuned(evidence), matcher.settings)
     if base.outcome is Outcome.ANSWER and base.entry == alone.entry:
         return alone
     return _offer(alone, alone.entry) if alone.entry is not None else alone

@@ -270,10 +270,23 @@ class Matcher:
         computed (the triage computes it first: bot/understanding/triage.py); `tuned`: the
         tuned model's, when encoded in a batch (`Snapshot.decide_all`)."""
         text = text[: self.settings.max_chars]
-        exact = self._exact.get(normalise(text))
+        exact = self.exact(text)
         if exact is not None:
-            return Decision(Outcome.ANSWER, entry=self.entries[exact], score=1.0)
-        return decision.decide(self.evidence(text, reading, vector, tuned), self.settings)
+            return Decision(Outcome.ANSWER, entry=exact, score=1.0)
+        reading = reading or read(text)
+        evidence = self.evidence(text, reading, vector, tuned)
+        found = decision.decide(evidence, self.settings)
+        if found.outcome is not Outcome.ANSWER and decision.each_question_answered(
+            self.settings.tuned, evidence, reading.questions[: self.MAX_PARTS], self.evidence
+        ):
+            return Decision(Outcome.ANSWER, entry=evidence.best.entry, score=found.score)  # type: ignore[union-attr]
+        return found
+
+    def exact(self, text: str) -> Entry | None:
+        """The entry whose question or alternate the text is, word for word (answered with
+        no meaning vector needed)."""
+        i = self._exact.get(normalise(text[: self.settings.max_chars]))
+        return None if i is None else self.entries[i]
 
     def evidence(
         self, text: str, reading: Reading | None = None, vector: Any = None, tuned: Any = None

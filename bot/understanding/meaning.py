@@ -34,19 +34,21 @@ class MeaningIndex:
         self.base = Phrasings(base, owners)
 
     def cosines(self, text: str, vector: Any = None, tuned: Any = None) -> tuple[Any, Any]:
-        """(base, tuned) cosines per entry; tuned is None without the tuned model. One encoder
-        call: the two models share their lower layers (`vector`: the base vector, `tuned`: the
-        tuned one, when already encoded)."""
+        """(base, tuned) cosines per entry; tuned is None without the tuned model (`vector`:
+        the base vector, `tuned`: the tuned one, when already encoded)."""
+        base, tuned = self.vectors(text, vector, tuned)
+        return self.base.best(base), None if self.tuned is None else self.tuned.best(tuned)
+
+    def vectors(self, text: str, vector: Any = None, tuned: Any = None) -> tuple[Any, Any]:
+        """(base, tuned) vectors of one text (one row each; tuned None without the tuned
+        model), encoding only those not given, in one encoder call."""
         if self.tuned is None:
-            base = vector if vector is not None else self.encoder.encode([text])
-            return self.base.best(base), None
+            return (vector if vector is not None else self.encoder.encode([text])), None
         if vector is not None and tuned is not None:
-            return self.base.best(vector), self.tuned.best(tuned)
+            return vector, tuned
         if vector is not None:
-            tuned = self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
-            return self.base.best(vector), self.tuned.best(tuned)
-        base, tuned = self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
-        return self.base.best(base), self.tuned.best(tuned)
+            return vector, self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
+        return self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
 
     def encode(self, texts: list[str]) -> tuple[Any, Any]:
         """(base, tuned) vectors of many texts in one batch, for `cosines` (tuned is None

@@ -23,6 +23,16 @@ from bot.understanding.triage import Triage
 
 
 @dataclass(frozen=True, slots=True)
+class Judged:
+    """A message decided (`Snapshot.judge`), with the (base, tuned) meaning vectors of its
+    reading when they were encoded (one row each; tuned None without the tuned model)."""
+
+    decision: Decision
+    flag: RedFlag | None
+    vectors: tuple[Any, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Knowledge plus the indexes built from it; swapped whole on reload."""
 
@@ -59,17 +69,24 @@ class Snapshot:
         """Safety first, then small talk, then the knowledge. Pure: writes nothing.
         `vectors`: the message's (base, tuned) meaning vectors, when `decide_all` encoded
         them in one batch."""
+        judged = self.judge(text, vectors)
+        return judged.decision, judged.flag
+
+    def judge(self, text: str, vectors: tuple[Any, Any] | None = None) -> Judged:
+        """`decide`, keeping the meaning vectors it encoded: a caller that weighs the same
+        message again (a follow-up read alone without the tuned model's signals) needs no
+        second encoding."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
         kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
         base, tuned = vectors if vectors is not None else (None, None)
         verdict = self.safety.assess(text, learned=kind is None, vector=base)
         if verdict.flag is not None:
-            return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
+            return Judged(Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag)
         if kind is not None:
-            return Decision(Outcome.SMALLTALK, smalltalk=kind), None
+            return Judged(Decision(Outcome.SMALLTALK, smalltalk=kind), None)
         reading = verdict.reading
         if reading.foreign:
-            return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
+            return Judged(Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None)
         # the triage's vector is the base model's (semantic.shared_encoder), the one the
         # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
         # adds only the tuned vector)
@@ -77,11 +94,17 @@ class Snapshot:
             base = verdict.vector
         vector = base[None, :] if base is not None else None
         tuned = tuned[None, :] if tuned is not None else None
+        meaning = self.matcher.meaning
+        if meaning is not None and self.matcher.exact(text) is None:
+            # what the matcher would encode (the reading), encoded here to be handed on
+            max_chars = self.matcher.settings.max_chars
+            vector, tuned = meaning.vectors(reading.text[:max_chars], vector, tuned)
         decision = self.matcher.decide(text, reading, vector, tuned)
         if decision.outcome is Outcome.ANSWER and decision.entry is not None:
             also, open_parts = self.matcher.other_parts(reading, decision.entry)
             decision = dataclasses.replace(decision, also=also, open_parts=open_parts)
-        return dataclasses.replace(decision, photo=reading.photo), None
+        kept = (vector[0], None if tuned is None else tuned[0]) if vector is not None else None
+        return Judged(dataclasses.replace(decision, photo=reading.photo), None, kept)
 
     def decide_all(self, texts: list[str]) -> list[tuple[Decision, RedFlag | None]]:
         """`decide` for many messages, their meaning vectors encoded in one batch (far faster

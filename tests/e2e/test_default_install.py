@@ -34,8 +34,9 @@ LIKELY_CANDIDATES = (
     "got my botax 2 days ago and no change yet, is that normal?",
     "why do i have purple shadows under my eyes even when I'm not tired",
     "greasy face all day, do I still need moisturizer?",
-    # two questions on one subject: the tuned model's gate does not answer (tests/understanding/test_quality.py)
-    "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?",
+    # more than 12 words: right after the answer above, a shorter one is read as a follow-up
+    "is retin a just a stronger retinal or is it a totally different thing?",
+    "do serums go on before or after creams? thinnest to thickest? and do I need to wait",
 )
 
 

@@ -8,7 +8,15 @@ import pytest
 from bench import calibrate
 from bot.knowledge.schema import Calibration, Matching
 from bot.models import Entry, Outcome
-from bot.understanding.decision import WORDS_VETO, Candidate, Evidence, confidence, decide
+from bot.understanding.decision import (
+    WORDS_VETO,
+    Candidate,
+    Evidence,
+    confidence,
+    decide,
+    each_question_answered,
+    lead_lost,
+)
 
 ENTRIES = [
     Entry(f"e{i}", f"Question {i}?", "Answer.", f"https://example.org/{i}") for i in range(5)
@@ -152,6 +160,39 @@ def test_the_tuned_gate_answers_only_when_close_and_clearly_ahead() -> None:
     # off (the defaults) or without the tuned model's signals, the gate never answers
     assert decide(tuned_evidence(0.99, 0.9), SETTINGS).outcome is Outcome.SUGGEST
     assert decide(evidence([0.7, 0.65], meaning=0.6), gated).outcome is Outcome.SUGGEST
+
+
+def question(entry: int, tuned: float, lead: float) -> Evidence:
+    """One question of a message, weighed alone: its best entry and the tuned signals."""
+    return Evidence((Candidate(ENTRIES[entry], 0.8),), {"tuned": tuned, "tuned_lead": lead}, True)
+
+
+def test_several_questions_each_clearly_an_entrys_answer_the_best() -> None:
+    """The message's gate lost only on its lead (another question's entry is close too): when
+    every question alone passes the gate, one of them with the message's best entry, it answers
+    (as each would if sent alone); not when one question fails, none names the best entry, the
+    lead was not what failed, or there is one question only."""
+    message = tuned_evidence(0.7, 0.1)  # close, not clearly ahead
+    assert lead_lost(GATED, message.features)
+    assert not lead_lost(GATED, tuned_evidence(0.55, 0.1).features)  # not close: lost anyway
+    assert not lead_lost(GATED, tuned_evidence(0.7, 0.3).features)  # the gate passes
+    assert not lead_lost(GATED, {"meaning": 0.6})  # without the tuned model
+    parts = {"q0": question(0, 0.9, 0.3), "q1": question(1, 0.8, 0.3), "q2": question(0, 0.9, 0.1)}
+    weighed: list[str] = []
+
+    def weigh(text: str) -> Evidence:
+        weighed.append(text)
+        return parts[text]
+
+    assert each_question_answered(GATED, message, ["q0", "q1"], weigh)
+    assert not each_question_answered(GATED, message, ["q2", "q0", "q1"], weigh)
+    assert weighed[-1] == "q2"  # stops at the first question that fails
+    assert not each_question_answered(GATED, message, ["q1", "q1"], weigh)  # best not named
+    assert not each_question_answered(GATED, message, ["q0"], weigh)  # one question
+    weighed.clear()
+    assert not each_question_answered(GATED, tuned_evidence(0.7, 0.3), ["q0", "q1"], weigh)
+    assert not each_question_answered(GATED, tuned_evidence(0.5, 0.1), ["q0", "q1"], weigh)
+    assert weighed == []  # the questions are weighed only when the lead was lost
 
 
 def test_calibrate_picks_the_gate_that_answers_most_within_the_limits() -> None:

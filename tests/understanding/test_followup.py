@@ -483,3 +483,33 @@ def test_without_the_tuned_model_a_short_message_after_an_answer_is_answered_as_
     assert alone.outcome is Outcome.ANSWER
     last = turn(snapshot, ROSACEA)
     assert followup.read_in_context(snapshot, question, last).decision == alone
+
+
+def test_a_short_follow_up_answered_alone_is_encoded_once(
+    bundled_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a short message after an answer weighs it alone twice (with and without the
+    tuned model's signals): its meaning vectors are encoded once by each model, then handed on
+    (an encoding costs 25-40 ms), with the same decision as when encoded again."""
+    snapshot = Snapshot.build(bundled_knowledge, meaning=True, tuned=True)
+    assert snapshot.matcher.meaning is not None and snapshot.matcher.meaning.tuned is not None
+    last = turn(snapshot, "fraxel recovery time")
+    text = "when can i wear makeup?"
+    assert snapshot.decide(text)[0].outcome is Outcome.ANSWER  # so both readings alone run
+    encoder = snapshot.matcher.meaning.encoder.encoder  # type: ignore[union-attr]
+    real = encoder._encode
+    calls: list[tuple[str, bool]] = []
+
+    def counted(texts: list[str], models: tuple[bool, ...]) -> list:
+        calls.extend((t, m) for t in texts for m in models)
+        return real(texts, models)
+
+    monkeypatch.setattr(encoder, "_encode", counted)
+    decision = followup.read_in_context(snapshot, text, last).decision
+    assert calls.count((text, False)) == 1 and calls.count((text, True)) == 1, calls
+    assert decision.outcome is Outcome.SUGGEST
+    # the same as weighing it again from its text, encoded afresh
+    judged = snapshot.judge(text)
+    again = followup._alone_without_tuned(snapshot, text, judged.decision, None)
+    handed = followup._alone_without_tuned(snapshot, text, judged.decision, judged.vectors)
+    assert handed == again and handed.outcome is Outcome.SUGGEST

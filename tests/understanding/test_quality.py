@@ -16,6 +16,7 @@ import pytest
 
 from bot.knowledge.loading import Knowledge
 from bot.models import Outcome
+from bot.understanding.decision import lead_lost
 from bot.understanding.evaluate import Report, evaluate, load_cases
 from bot.understanding.semantic import available
 from bot.understanding.snapshot import Snapshot
@@ -91,17 +92,22 @@ def test_a_message_with_a_covered_and_an_uncovered_question(meaning: Snapshot) -
     assert decision.outcome is Outcome.ANSWER
     assert decision.entry is not None and decision.entry.id == "diet-dairy-sugar-acne"
     assert [e.id for e in decision.also] == ["how-often-exfoliate-aha"]
-    # two questions on one subject (pregnancy): the tuned model's lead for the first entry is
-    # small (the second pulls towards its own), so its gate does not answer: one tap away,
-    # where the base model alone (EXPERTBOT_MEANING_MODEL=base) answers and offers the other
+    # two questions on one subject (pregnancy): the second pulls the tuned model towards its
+    # own entry, so the message's lead is small; each question alone passes the gate, so the
+    # first is answered and the other offered beside it, as with the base model alone
     text = "Is Botox safe while breastfeeding? Also, can I use retinol while pregnant?"
-    tuned, _ = meaning.decide(text)
-    assert tuned.outcome is Outcome.SUGGEST and tuned.likely
-    assert tuned.suggestions[0].entry.id == "botox-pregnancy-breastfeeding"
-    base, _ = Snapshot.build(meaning.knowledge, meaning=True, tuned=False).decide(text)
-    assert base.outcome is Outcome.ANSWER
-    assert base.entry is not None and base.entry.id == "botox-pregnancy-breastfeeding"
-    assert [e.id for e in base.also] == ["retinoids-in-pregnancy"]
+    for tuned in (True, False):
+        snapshot = Snapshot.build(meaning.knowledge, meaning=True, tuned=tuned)
+        decision, _ = snapshot.decide(text)
+        assert decision.outcome is Outcome.ANSWER, tuned
+        assert decision.entry is not None and decision.entry.id == "botox-pregnancy-breastfeeding"
+        assert [e.id for e in decision.also] == ["retinoids-in-pregnancy"]
+    # one of the two questions uncovered: the lead is lost the same way, but that question
+    # fails the gate alone, so nothing is answered
+    text = "Is Botox safe while breastfeeding? Also, does Botox help with an overactive bladder?"
+    matcher = meaning.matcher
+    assert lead_lost(matcher.settings.tuned, matcher.evidence(text).features)
+    assert meaning.decide(text)[0].outcome is not Outcome.ANSWER
 
 
 def test_off_topic_gets_the_honest_reply_not_padding(meaning: Snapshot) -> None:
