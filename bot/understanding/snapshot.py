@@ -54,15 +54,15 @@ class Snapshot:
         return cls(knowledge, matcher, triage)
 
     def decide(
-        self, text: str, vectors: tuple[Any, Any] | None = None
+        self, text: str, vectors: tuple[Any, Any, Any] | None = None
     ) -> tuple[Decision, RedFlag | None]:
         """Safety first, then small talk, then the knowledge. Pure: writes nothing.
-        `vectors`: the message's (base, tuned) meaning vectors, when `decide_all` encoded
-        them in one batch."""
+        `vectors`: the message's (base, tuned, triage) vectors (None: not computed), when
+        `decide_all` encoded them in one batch."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
         kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
-        base, tuned = vectors if vectors is not None else (None, None)
-        verdict = self.safety.assess(text, learned=kind is None, vector=base)
+        base, tuned, own = vectors if vectors is not None else (None, None, None)
+        verdict = self.safety.assess(text, learned=kind is None, vector=base, triage_vector=own)
         if verdict.flag is not None:
             return Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag
         if kind is not None:
@@ -93,8 +93,15 @@ class Snapshot:
         # what `decide` would encode: the reading of the cleaned text (triage.assess, matcher)
         read_texts = [read(clean(t)[:max_chars]).text[:max_chars] for t in texts]
         base, tuned = meaning.encode(read_texts)
+        own = None  # the triage check's own vectors, when it has its own layers
+        model, encoder = self.safety.model, self.safety.encoder
+        if model is not None and model.own_layers and encoder is not None:
+            own = encoder.encode_triage(read_texts)[1]  # type: ignore[union-attr]
         return [
-            self.decide(text, (base[i], None if tuned is None else tuned[i]))
+            self.decide(
+                text,
+                (base[i], None if tuned is None else tuned[i], None if own is None else own[i]),
+            )
             for i, text in enumerate(texts)
         ]
 

@@ -95,11 +95,13 @@ class Triage:
         *,
         learned: bool = True,
         vector: Any = None,
+        triage_vector: Any = None,
     ) -> Verdict:
         """The verdict on `text` (already cleaned and cut to max_chars by the caller).
         `learned=False` skips the learned check (and the encoding): for a message that is
         only small talk ("thanks!"), which the rules still read. `vector`: the reading's base
-        meaning vector, when the caller encoded it with others in one batch (`kb check`)."""
+        meaning vector, and `triage_vector` the triage's, when the caller encoded them with
+        others in one batch (`kb check`)."""
         reading = reading or read(text)
         stance = read_stance(text).stance
         ruled = self.rules.red_flag(text)
@@ -112,9 +114,10 @@ class Triage:
             return Verdict(flag, ruled, stance, None, reading)
         text_read = reading.text[: self.max_chars]
         if self.model.own_layers:  # its own top layers, over the base model's lower ones
-            base, triage = self.encoder.encode_triage([text_read])  # type: ignore[union-attr]
-            vector = base[0] if vector is None else vector
-            x = features(triage[0], stance)
+            if triage_vector is None or vector is None:
+                base, own = self.encoder.encode_triage([text_read])  # type: ignore[union-attr]
+                vector, triage_vector = base[0], own[0]
+            x = features(triage_vector, stance)
         else:
             if vector is None:
                 vector = self.encoder.encode([text_read])[0]
