@@ -70,9 +70,9 @@ class Snapshot:
         reading = verdict.reading
         if reading.foreign:
             return Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None
-        # the triage's vector is the base model's (semantic.shared_encoder), the one the
-        # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
-        # adds only the tuned vector)
+        # the triage's encoding gave the base model's vector too (semantic.shared_encoder;
+        # `encode_triage` shares the lower layers), the one the matcher's base cosines read:
+        # encoded once (with the tuned model on, the matcher adds only the tuned vector)
         if verdict.vector is not None:
             base = verdict.vector
         vector = base[None, :] if base is not None else None
