@@ -350,7 +350,7 @@ def main() -> None:
             "layers_sha256": hashlib.sha256(layers.read_bytes()).hexdigest(),
             "epochs": EPOCHS,
         }
-        print(f"wrote {layers} and {REFERENCE}")
+        print(f"wrote {layers}" + (f" and {REFERENCE}" if args.out == WEIGHTS else ""))
     model = TriageModel(
         classes=CLASSES, flags=FLAGS, weights=w, bias=b, threshold=threshold, info=info
     )
