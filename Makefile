@@ -39,9 +39,12 @@ quick: install
 calibrate: install
 	$(BIN)/python bench/calibrate.py
 
-## train-safety: retrain the learned triage check (bench/train_safety.py, seeded) and write
-## bot/understanding/triage_model.json; prints its cross-validated figures
+## train-safety: retrain the learned triage check (bench/train_safety.py, seeded; torch, CPU,
+## about 20 minutes: its own top 2 layers, cross-validated by groups of rounds) and write
+## bot/understanding/triage_model.json and triage_layers.safetensors; prints its figures
 train-safety: install
+	$(BIN)/python -m pip install --quiet -e ".[train]"
+	$(BIN)/python -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__'
 	$(BIN)/python bench/train_safety.py
 
 ## train: tune the meaning model to the knowledge (bench/train_meaning.py; torch,

@@ -108,13 +108,21 @@ def percentile(values: list[float], q: float) -> float:
 class _Known:
     """An encoder that looks the vectors up: they were computed before the clock started."""
 
-    def __init__(self, vectors: dict[str, object]) -> None:
+    triage_layers = (None,)  # it knows the triage's vectors too
+
+    def __init__(self, vectors: dict[str, object], triage: dict[str, object]) -> None:
         self._vectors = vectors
+        self._triage = triage
 
     def encode(self, texts: list[str]) -> object:
         import numpy as np
 
         return np.stack([self._vectors[t] for t in texts])
+
+    def encode_triage(self, texts: list[str]) -> tuple[object, object]:
+        import numpy as np
+
+        return self.encode(texts), np.stack([self._triage[t] for t in texts])
 
 
 def timed(call: Callable[[str], object], texts: list[str], rounds: int) -> dict[str, object]:
@@ -189,8 +197,11 @@ def main() -> None:
         # reuses it): the cost of the reading, the rules and the learned check themselves
         encoder = triage.encoder
         assert encoder is not None
-        vectors = {(s := read(t).text[:max_chars]): encoder.encode([s])[0] for t in texts}
-        known = _Known(vectors)
+        read_texts = [read(t).text[:max_chars] for t in texts]
+        vectors = {s: encoder.encode([s])[0] for s in read_texts}
+        own = triage.model is not None and triage.model.own_layers
+        triages = {s: encoder.encode_triage([s])[1][0] for s in read_texts} if own else {}
+        known = _Known(vectors, triages)
         beyond = Triage(knowledge.red_flags, encoder=known, model=triage.model, max_chars=max_chars)  # type: ignore[arg-type]
         result["beyond_encoding"] = timed(beyond.red_flag, texts, args.rounds)
     info = result["machine"]

@@ -10,8 +10,9 @@ the last answer; `evaluate` is `expertbot eval`.
 Private: `analysis` (text to terms) and `meaning` (the meaning side: cosines per entry), the
 matcher's; `bert` (the numpy forward pass's pieces) and `phrasings` (vectors per entry), the
 meaning signal's; `smalltalk` (the snapshot's).
-Package data: calibration.json (bench/calibrate.py), triage_model.json (bench/train_safety.py),
-tuned/ (the meaning model's tuned top layers, bench/train_meaning.py).
+Package data: calibration.json (bench/calibrate.py), triage_model.json and
+triage_layers.safetensors (the learned triage check's head and its own top layers,
+bench/train_safety.py), tuned/ (the meaning model's tuned top layers, bench/train_meaning.py).
 """
 
 __all__ = [

@@ -35,6 +35,8 @@ from bot.understanding.bert import Layer, gelu, one_blas_thread
 MAX_TOKENS = 128  # the model's training length; longer messages are truncated
 MODEL_ID = "all-MiniLM-L6-v2/numpy-2"  # part of the disk cache's key: bump when vectors change
 TUNED_DIR = Path(__file__).parent / "tuned"  # meaning.safetensors + manifest.json (make train)
+# the triage check's own top layers (make train-safety: bench/train_safety.py)
+TRIAGE_LAYERS = Path(__file__).with_name("triage_layers.safetensors")
 # A bulk call (the knowledge's phrasings) stacks up to this many tokens per forward pass: big
 # enough for efficient matrix products, small enough for the activations to stay in cache.
 TOKENS_PER_PASS = 2048
@@ -82,9 +84,12 @@ def entry_fingerprint(entry: Any) -> str:
 class Encoder:
     """Text -> unit-length 384-dimensional vectors (mean pooling, as sentence-transformers)."""
 
-    def __init__(self, model_dir: Path | None = None, tuned: Path | None = None) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, tuned: Path | None = None, triage: Path | None = None
+    ) -> None:
         """`tuned`: a safetensors file of retrained top layers (the base model's names), loaded
-        beside the base ones; without it `encode(..., tuned=True)` is an error."""
+        beside the base ones; without it `encode(..., tuned=True)` is an error. `triage`: the
+        triage check's own top layers (bot/understanding/triage_model.py), the same way."""
         import numpy as np
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -127,6 +132,16 @@ class Encoder:
             self.tuned_layers = [self._layer(t, i) for i in indexes]
             digest = hashlib.sha256(Path(tuned).read_bytes()).hexdigest()[:12]
             self.tuned_id = f"{MODEL_ID}/tuned-{digest}"
+        # the triage check's top layers: the base layers up to `triage_split`, then its own
+        self.triage_split = count
+        self.triage_layers: list[Layer] = []
+        if triage is not None:
+            t = {k.removeprefix("bert."): v for k, v in load_file(str(triage)).items()}
+            indexes = sorted({int(k.split(".")[2]) for k in t if k.startswith("encoder.layer.")})
+            if indexes != list(range(indexes[0], count)):
+                raise ValueError(f"{triage}: the triage layers must be the top ones, got {indexes}")
+            self.triage_split = indexes[0]
+            self.triage_layers = [self._layer(t, i) for i in indexes]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
@@ -212,12 +227,19 @@ class Encoder:
         self._model_id(tuned)
         return self._encode(texts, (tuned,))[0]
 
+    def encode_triage(self, texts: list[str]) -> tuple[Any, Any]:
+        """(base, triage) vectors: the base layers below the triage's own run once for both."""
+        if not self.triage_layers:
+            raise ValueError("no triage layers loaded")
+        base, triage = self._encode(texts, (False, "triage"))
+        return base, triage
+
     def encode_both(self, texts: list[str]) -> tuple[Any, Any]:
         """(base, tuned) vectors: the layers below the tuned ones run once for both."""
         base, tuned = self._encode(texts, (False, True))
         return base, tuned
 
-    def _encode(self, texts: list[str], models: tuple[bool, ...]) -> list[Any]:
+    def _encode(self, texts: list[str], models: tuple[bool | str, ...]) -> list[Any]:
         np = self._np
         outs = [np.zeros((len(texts), self.dim), np.float32) for _ in models]
         if not texts:
@@ -248,10 +270,11 @@ class Encoder:
                     out[rows_of[ids]] = vector
         return outs
 
-    def _forward(self, seqs: list[tuple[int, ...]], models: tuple[bool, ...]) -> list[Any]:
+    def _forward(self, seqs: list[tuple[int, ...]], models: tuple[bool | str, ...]) -> list[Any]:
         """Unit vectors for token sequences, one array per model asked for (False: base,
-        True: tuned): the dense layers see all their tokens as one matrix; attention runs per
-        block of sequences of one length (a batch without padding)."""
+        True: tuned, "triage": the triage's layers): the dense layers see all their tokens as
+        one matrix; attention runs per block of sequences of one length (a batch without
+        padding)."""
         np = self._np
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
         blocks: list[tuple[int, int, int]] = []  # (first token row, sequences, length)
@@ -270,11 +293,13 @@ class Encoder:
         x = self.word[ids]
         x += position
         x = self._norm(x, self.embedding_norm)
-        shared = self.split if any(models) else len(self.layers)
+        splits = {False: len(self.layers), True: self.split, "triage": self.triage_split}
+        tops = {False: [], True: self.tuned_layers, "triage": self.triage_layers}
+        shared = min(splits[m] for m in models)
         x = self._layers(x, blocks, self.layers[:shared])
         results = []
-        for k, tuned in enumerate(models):
-            top = self.tuned_layers if tuned else self.layers[shared:]
+        for k, model in enumerate(models):
+            top = self.layers[shared : splits[model]] + tops[model]
             last = k == len(models) - 1
             y = self._layers(x if last else x.copy(), blocks, top)  # the layers work in place
             pooled = np.concatenate(
@@ -334,9 +359,13 @@ class Encoder:
 def shared_encoder() -> Encoder:
     """The one encoder of the process: `encode` gives the base model's vectors (safety and any
     other signal may rely on them); with the shipped tuned layers, `encode(..., tuned=True)`
-    and `encode_both` give the tuned model's too."""
+    and `encode_both` give the tuned model's too; with the triage's layers, `encode_triage`
+    gives the base vector and the triage's."""
     weights = TUNED_DIR / "meaning.safetensors"
-    return Encoder(tuned=weights if tuned_manifest() is not None else None)
+    return Encoder(
+        tuned=weights if tuned_manifest() is not None else None,
+        triage=TRIAGE_LAYERS if TRIAGE_LAYERS.is_file() else None,
+    )
 
 
 class TunedView:

@@ -64,22 +64,22 @@ class Snapshot:
         return cls(knowledge, matcher, triage)
 
     def decide(
-        self, text: str, vectors: tuple[Any, Any] | None = None
+        self, text: str, vectors: tuple[Any, Any, Any] | None = None
     ) -> tuple[Decision, RedFlag | None]:
         """Safety first, then small talk, then the knowledge. Pure: writes nothing.
-        `vectors`: the message's (base, tuned) meaning vectors, when `decide_all` encoded
-        them in one batch."""
+        `vectors`: the message's (base, tuned, triage) vectors (None: not computed), when
+        `decide_all` encoded them in one batch."""
         judged = self.judge(text, vectors)
         return judged.decision, judged.flag
 
-    def judge(self, text: str, vectors: tuple[Any, Any] | None = None) -> Judged:
+    def judge(self, text: str, vectors: tuple[Any, Any, Any] | None = None) -> Judged:
         """`decide`, keeping the meaning vectors it encoded: a caller that weighs the same
         message again (a follow-up read alone without the tuned model's signals) needs no
         second encoding."""
         text = clean(text)[: self.knowledge.settings.matching.max_chars]
         kind = smalltalk_kind(text)  # only small talk: the rules read it, nothing else does
-        base, tuned = vectors if vectors is not None else (None, None)
-        verdict = self.safety.assess(text, learned=kind is None, vector=base)
+        base, tuned, own = vectors if vectors is not None else (None, None, None)
+        verdict = self.safety.assess(text, learned=kind is None, vector=base, triage_vector=own)
         if verdict.flag is not None:
             return Judged(Decision(Outcome.URGENT, red_flag=verdict.flag.id), verdict.flag)
         if kind is not None:
@@ -87,9 +87,9 @@ class Snapshot:
         reading = verdict.reading
         if reading.foreign:
             return Judged(Decision(Outcome.UNMATCHED, foreign=True, photo=reading.photo), None)
-        # the triage's vector is the base model's (semantic.shared_encoder), the one the
-        # matcher's base cosines read too: encoded once (with the tuned model on, the matcher
-        # adds only the tuned vector)
+        # the triage's encoding gave the base model's vector too (semantic.shared_encoder;
+        # `encode_triage` shares the lower layers), the one the matcher's base cosines read:
+        # encoded once (with the tuned model on, the matcher adds only the tuned vector)
         if verdict.vector is not None:
             base = verdict.vector
         vector = base[None, :] if base is not None else None
@@ -116,8 +116,15 @@ class Snapshot:
         # what `decide` would encode: the reading of the cleaned text (triage.assess, matcher)
         read_texts = [read(clean(t)[:max_chars]).text[:max_chars] for t in texts]
         base, tuned = meaning.encode(read_texts)
+        own = None  # the triage check's own vectors, when it has its own layers
+        model, encoder = self.safety.model, self.safety.encoder
+        if model is not None and model.own_layers and encoder is not None:
+            own = encoder.encode_triage(read_texts)[1]  # type: ignore[union-attr]
         return [
-            self.decide(text, (base[i], None if tuned is None else tuned[i]))
+            self.decide(
+                text,
+                (base[i], None if tuned is None else tuned[i], None if own is None else own[i]),
+            )
             for i, text in enumerate(texts)
         ]
 

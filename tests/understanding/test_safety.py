@@ -351,7 +351,7 @@ def test_a_recent_procedure_outweighs_a_time_of_day(check: SafetyCheck) -> None:
 # tests/data/triage_blind.yaml, per round, the rules alone: (share of emergencies caught at
 # least, share of calm messages made urgent at most). Rounds 1-9 were tuned on after they were
 # measured; rounds 10 and 11 were kept aside from the rules (11 trained the learned check);
-# rounds 12, 13, 15 and 19 are never tuned on, round 14 was after its measurement. The whole
+# rounds 12, 13, 15, 19 and 21 are never tuned on, round 14 was after its measurement. The whole
 # triage's floors: tests/understanding/test_triage_model.py.
 BLIND_FLOORS = {
     1: (0.97, 0.0),
@@ -373,6 +373,8 @@ BLIND_FLOORS = {
     17: (0.81, 0.12),  # the same
     18: (0.78, 0.20),  # the same
     19: (0.83, 0.24),  # held out: never tuned on (measured on arrival and at the end)
+    20: (0.81, 0.20),  # issue 21d: measured on arrival, then trained on (the rules unchanged)
+    21: (0.88, 0.16),  # held out, the newest: measured on arrival and at the end
 }
 
 

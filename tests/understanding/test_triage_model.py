@@ -18,7 +18,7 @@ import yaml
 from bot.knowledge.loading import Knowledge
 from bot.knowledge.schema import RedFlags
 from bot.models import Outcome
-from bot.understanding.semantic import TunedView
+from bot.understanding.semantic import TRIAGE_LAYERS, TunedView
 from bot.understanding.snapshot import Snapshot
 from bot.understanding.stance import Stance
 from bot.understanding.text import clean
@@ -66,6 +66,11 @@ def _model(category: str | None) -> TriageModel:
     )
 
 
+def _triage_vector(triage: Triage, text: str) -> Any:
+    assert triage.encoder is not None
+    return triage.encoder.encode_triage([text])[1][0]  # type: ignore[union-attr]
+
+
 def test_the_shipped_model_gives_the_reference_probabilities(triage: Triage) -> None:
     """tests/data/make_triage_reference.py wrote these after `make train-safety`."""
     reference = json.loads((DATA / "triage_reference.json").read_text(encoding="utf-8"))
@@ -76,10 +81,40 @@ def test_the_shipped_model_gives_the_reference_probabilities(triage: Triage) -> 
     for row in reference["messages"]:
         verdict = triage.assess(row["text"])
         assert verdict.stance.value == row["stance"]
-        p = triage.model.probabilities(features(verdict.vector, verdict.stance))
+        vector = _triage_vector(triage, verdict.reading.text)
+        p = triage.model.probabilities(features(vector, verdict.stance))
         assert np.allclose(p, row["probabilities"], atol=2e-3), row["text"]
         assert abs(p.sum() - 1) < 1e-9
         assert (verdict.flag.id if verdict.flag else None) == row["urgent"], row["text"]
+
+
+def test_the_triage_layers_give_torchs_vectors(triage: Triage) -> None:
+    """The numpy encoder's triage vectors (base layers 1-4, then the triage's top 2) match
+    torch's from the shipped fp16 layers (bench/train_safety.py writes the reference)."""
+    reference = json.loads((DATA / "triage_layers_reference.json").read_text(encoding="utf-8"))
+    assert reference["layers_sha256"] == hashlib.sha256(TRIAGE_LAYERS.read_bytes()).hexdigest()
+    assert triage.encoder is not None
+    base, vectors = triage.encoder.encode_triage(reference["texts"])  # type: ignore[union-attr]
+    assert np.abs(vectors - np.array(reference["vectors"])).max() < 1e-4
+    assert np.allclose(base, triage.encoder.encode(reference["texts"]), atol=1e-5)
+    assert np.abs(base - vectors).max() > 0.01  # its own layers: not the base vector
+
+
+def test_the_model_records_the_layers_it_was_trained_with() -> None:
+    """Layers changed without retraining the head (or the reverse) fail here: run
+    `make train-safety`, which writes both."""
+    model = TriageModel.load()
+    assert model is not None and model.own_layers
+    assert model.info["layers_sha256"] == hashlib.sha256(TRIAGE_LAYERS.read_bytes()).hexdigest()
+
+
+def test_a_model_with_layers_needs_an_encoder_that_has_them(
+    bundled_knowledge: Knowledge,
+) -> None:
+    model = TriageModel.load()
+    assert model is not None and model.own_layers
+    with pytest.raises(ValueError, match="make train-safety"):
+        Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=model)
 
 
 def test_the_shipped_model_is_small_and_records_its_training() -> None:
@@ -87,9 +122,10 @@ def test_the_shipped_model_is_small_and_records_its_training() -> None:
     assert model is not None
     assert model.weights.shape == (384 + len(STANCES), len(CLASSES))
     assert WEIGHTS.stat().st_size < 100_000
+    assert TRIAGE_LAYERS.stat().st_size < 8_000_000  # two layers, fp16
     assert 0.5 <= model.threshold < 1.0
     # the reported rounds are never trained on
-    assert {12, 13, 15, 19} <= set(model.info["held_out_rounds"])
+    assert {12, 13, 15, 19, 21} <= set(model.info["held_out_rounds"])
     assert set(model.flags.values()) <= {f.id for f in _bundled_flags()}
 
 
@@ -180,6 +216,8 @@ def test_no_risk_question_is_urgent_with_the_learned_check(
 class _Recording:
     """Records the texts the triage encodes (its reading of each message); zero vectors."""
 
+    triage_layers = (None,)
+
     def __init__(self) -> None:
         self.texts: list[str] = []
 
@@ -187,20 +225,31 @@ class _Recording:
         self.texts += texts
         return np.zeros((len(texts), 384), dtype=np.float32)
 
+    def encode_triage(self, texts: list[str]) -> Any:
+        return self.encode(texts), np.zeros((len(texts), 384), dtype=np.float32)
+
 
 class _Batched:
     """The real encoder's vectors for texts encoded beforehand in one batch (the same vectors
     as one at a time, within float error): a thousand verdicts for a few batched encodings."""
 
+    triage_layers = (None,)
+
     def __init__(self, encoder: Any, texts: list[str]) -> None:
         unique = sorted(set(texts), key=len)  # batches of like lengths: little padding
         self.vectors = {}
+        self.triage = {}
         for i in range(0, len(unique), 32):
             batch = unique[i : i + 32]
-            self.vectors |= dict(zip(batch, encoder.encode(batch), strict=True))
+            base, triage = encoder.encode_triage(batch)
+            self.vectors |= dict(zip(batch, base, strict=True))
+            self.triage |= dict(zip(batch, triage, strict=True))
 
     def encode(self, texts: list[str]) -> Any:
         return np.stack([self.vectors[t] for t in texts])
+
+    def encode_triage(self, texts: list[str]) -> Any:
+        return self.encode(texts), np.stack([self.triage[t] for t in texts])
 
 
 def test_ordinary_questions_of_the_knowledge_stay_calm(
@@ -236,8 +285,8 @@ def test_one_encoding_serves_triage_and_matching(
             assert isinstance(matcher_encoder, TunedView) and matcher_encoder.encoder is encoder
         else:
             assert matcher_encoder is encoder
-        calls: list[bool] = []
-        real_encode = encoder.encode
+        calls: list[bool | str] = []
+        real_encode, real_triage = encoder.encode, encoder.encode_triage
 
         def counting(
             batch: list[str], *, tuned: bool = False, real_encode=real_encode, calls=calls
@@ -245,30 +294,38 @@ def test_one_encoding_serves_triage_and_matching(
             calls.append(tuned)
             return real_encode(batch, tuned=tuned)
 
+        def counting_triage(batch: list[str], real_triage=real_triage, calls=calls) -> Any:
+            calls.append("triage")
+            return real_triage(batch)
+
         monkeypatch.setattr(encoder, "encode", counting)
+        monkeypatch.setattr(encoder, "encode_triage", counting_triage)
         decision, _ = snapshot.decide("Hi doctor! How long does lip filler usually last? Thanks")
         assert decision.outcome is not Outcome.URGENT
-        assert calls == ([False, True] if tuned else [False])  # never the base one twice
+        # the triage's encoding gives the base vector too: never the base one twice
+        assert calls == (["triage", True] if tuned else ["triage"])
         monkeypatch.undo()
 
 
 # tests/data/triage_blind.yaml with the whole triage (rules, reading, learned check): (share of
-# emergencies caught at least, share of calm messages made urgent at most). Rounds 12, 13, 15
-# and 19 were never tuned on (README "Safety" quotes them; round 12 was 91.7 % / 18 % with the
-# model trained before round 14); round 11 was measured at 90.0 % / 10 % and round 14 at
-# 95.0 % / 34 % before they were trained on. Round 15 is held to its final figure (measured
-# twice: 90.0 % / 36 % on arrival, 90.0 % / 32 % with the final code). Rounds 16-19 were
-# measured once on arrival with this model and are not trained on (README "Safety").
+# emergencies caught at least, share of calm messages made urgent at most), with the check of
+# issue 21d (its own top layers, trained on rounds 1-11, 14, 16-18 and 20). Rounds 12, 13, 15,
+# 19 and 21 were never tuned on (README "Safety" quotes them). Round 21, the newest, is held to
+# its final figure (measured twice: 95.0 % / 18 % on arrival with the regression check trained
+# on rounds 1-11 and 14, 98.3 % / 14 % with the final code). The trained-on rounds are held
+# to their figures now, so a retrained check that loses them fails here.
 TRIAGE_FLOORS = {
-    11: (0.95, 0.10),
-    12: (0.86, 0.14),
-    13: (0.93, 0.22),
-    14: (0.95, 0.16),
-    15: (0.90, 0.32),
-    16: (0.91, 0.24),
-    17: (0.88, 0.28),
-    18: (0.91, 0.28),
-    19: (0.91, 0.36),
+    11: (1.0, 0.08),
+    12: (0.88, 0.14),
+    13: (0.95, 0.16),
+    14: (0.93, 0.14),
+    15: (0.95, 0.26),
+    16: (0.98, 0.18),
+    17: (0.96, 0.12),
+    18: (0.90, 0.20),
+    19: (0.95, 0.24),
+    20: (1.0, 0.20),
+    21: (0.98, 0.14),
 }
 
 
@@ -295,13 +352,18 @@ def test_small_talk_is_not_encoded(
     snapshot = Snapshot.build(bundled_knowledge, meaning=True)
     encoder = snapshot.safety.encoder
     calls: list[list[str]] = []
-    real_encode = encoder.encode
+    real_encode, real_triage = encoder.encode, encoder.encode_triage
 
-    def counting(batch: list[str]) -> Any:
+    def counting(batch: list[str], **kwargs: Any) -> Any:
         calls.append(batch)
-        return real_encode(batch)
+        return real_encode(batch, **kwargs)
+
+    def counting_triage(batch: list[str]) -> Any:
+        calls.append(batch)
+        return real_triage(batch)
 
     monkeypatch.setattr(encoder, "encode", counting)
+    monkeypatch.setattr(encoder, "encode_triage", counting_triage)
     decision, _ = snapshot.decide("thanks so much!")
     assert decision.outcome is Outcome.SMALLTALK and calls == []
     decision, flag = snapshot.decide("thanks! btw my lip went white since the filler")
