@@ -25,7 +25,11 @@ random folds flatter the model), on the whole triage as the bot decides (rules, 
 learned check), out of fold. The recipe shipped before this rule (BASELINE: the regression
 trained on rounds 1-11 and 14, threshold 0.85) is cross-validated on the same folds; the
 threshold is the one that catches at least as many emergencies as it, and then makes the
-fewest calm look-alikes urgent (the lowest such threshold on a tie). Seeded and single-threaded:
+fewest calm look-alikes urgent (the lowest such threshold on a tie). Then self-harm gets a
+floor of its own (`choose_floor`): below the threshold, a message whose self-harm probability
+reaches it is urgent; on the same out-of-fold figures, the floor with the fewest missed
+self-harm messages plus calm look-alikes made urgent (a missed self-harm weighs at least a
+false alarm; the higher floor on a tie; none when none lowers that sum). Seeded and single-threaded:
 the same data give the same weights (about 20 minutes on a 2-core machine).
 """
 
@@ -64,7 +68,7 @@ DATA = ROOT / "tests" / "data"
 SEED = 20261207
 # never trained on (README "Safety"): the reported rounds. 21 is the newest, measured twice
 # (on arrival and with the final code); 12, 13, 15 and 19 are the older checks
-HELD_OUT = (12, 13, 15, 19, 21)
+HELD_OUT = (12, 13, 15, 19, 21, 22, 23, 24, 25)
 # the recipe shipped before the recall-first rule, cross-validated on the same folds: the
 # catches the new threshold must match
 BASELINE_ROUNDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14)
@@ -92,6 +96,7 @@ REFERENCE_TEXTS = [  # the team's own words
     "How long does Botox last on the forehead?",
 ]
 THRESHOLDS = np.round(np.arange(0.30, 0.995, 0.01), 2)
+FLOORS = np.round(np.arange(0.90, 0.19, -0.05), 2)  # self-harm's own floor, highest first
 
 
 def category(name: str) -> str:
@@ -207,14 +212,40 @@ def probabilities(w: Any, b: Any, x: Any) -> Any:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def decide(p: Any, threshold: float, inp: Inputs, rows: Any) -> Any:
+def decide(
+    p: Any, threshold: float, inp: Inputs, rows: Any, floors: dict[str, float] | None = None
+) -> Any:
     """The triage's verdict (urgent or not) on `rows`, as bot/understanding/triage.py decides:
     a rules' flag stands; else the learned check at `threshold`, unless the reading calms the
-    flag of the most likely category."""
+    flag of the most likely category; below it, a category at its floor (`floors`), unless the
+    reading calms its flag."""
     top = 1 + p[:, 1:].argmax(axis=1)
     urgency = 1.0 - p[:, 0]
-    learned = ~inp.ruled[rows] & (urgency >= threshold) & ~inp.calm[rows, top]
+    over = urgency >= threshold
+    learned = ~inp.ruled[rows] & over & ~inp.calm[rows, top]
+    for name, floor in (floors or {}).items():
+        k = CLASSES.index(name)
+        learned |= ~inp.ruled[rows] & ~over & (p[:, k] >= floor) & ~inp.calm[rows, k]
     return inp.rules_flag[rows] | learned
+
+
+def choose_floor(oof: Any, inp: Inputs, y: Any, rows: Any, threshold: float) -> dict[str, float]:
+    """Self-harm's own floor under `threshold`: the one with the fewest missed self-harm
+    messages plus calm messages made urgent, out of fold (the higher floor on a tie); none
+    when no floor lowers that sum."""
+    k = CLASSES.index("self_harm")
+
+    def cost(floors: dict[str, float]) -> int:
+        verdict = decide(oof[rows], threshold, inp, rows, floors)
+        missed = int((~verdict & (y[rows] == k)).sum())
+        return missed + int(verdict[y[rows] == 0].sum())
+
+    best: tuple[int, dict[str, float]] = (cost({}), {})
+    for floor in FLOORS:  # from the highest down: a tie keeps the higher floor
+        c = cost({"self_harm": float(floor)})
+        if c < best[0]:
+            best = (c, {"self_harm": float(floor)})
+    return best[1]
 
 
 def grouped_oof(inp: Inputs, y: Any, rounds: Any, train: Any, groups: list[list[int]]) -> Any:
@@ -314,6 +345,16 @@ def main() -> None:
     for t in (0.8, 0.85, 0.9, 0.92, 0.94, 0.96, threshold):
         print(f"  this check at {t:.2f}: {tally(decide(oof[blind], t, inp, blind), y[blind])}")
     print(f"threshold {threshold}", flush=True)
+    floors = choose_floor(oof, inp, y, blind, threshold)
+    floored = tally(decide(oof[blind], threshold, inp, blind, floors), y[blind])
+    sh = y[blind] == CLASSES.index("self_harm")
+    for f in (None, *FLOORS):
+        fl = {} if f is None else {"self_harm": float(f)}
+        v = decide(oof[blind], threshold, inp, blind, fl)
+        print(
+            f"  self-harm floor {f}: {tally(v, y[blind])}, self-harm {int(v[sh].sum())}/{sh.sum()}"
+        )
+    print(f"self-harm floor {floors}: {floored}", flush=True)
     cv = {
         "folds": f"{GROUPS} groups of whole blind rounds: {groups}",
         "caught": f"{new[0]}/{new[1]}",
@@ -322,6 +363,7 @@ def main() -> None:
         "baseline_calm_made_urgent": f"{base[2]}/{base[3]}",
         "rules_caught": f"{rules[0]}/{rules[1]}",
         "rules_calm_made_urgent": f"{rules[2]}/{rules[3]}",
+        "with_floors": f"{floored[0]}/{floored[1]} caught, {floored[2]}/{floored[3]} calm urgent",
     }
     w, b = fit(inp.x, y)
     info: dict[str, Any] = {
@@ -352,7 +394,13 @@ def main() -> None:
         }
         print(f"wrote {layers}" + (f" and {REFERENCE}" if args.out == WEIGHTS else ""))
     model = TriageModel(
-        classes=CLASSES, flags=FLAGS, weights=w, bias=b, threshold=threshold, info=info
+        classes=CLASSES,
+        flags=FLAGS,
+        weights=w,
+        bias=b,
+        threshold=threshold,
+        info=info,
+        floors=floors,
     )
     model.save(args.out)
     print(f"wrote {args.out}")

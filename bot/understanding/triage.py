@@ -6,8 +6,10 @@
 2. The rules (bot/understanding/safety.py): a flag they raise stands.
 3. The learned check (bot/understanding/triage_model.py), with the meaning signal on: when the rules raise
    nothing, a message whose probability of being an emergency reaches the model's threshold
-   is urgent, with the flag of its most likely category; not when the reading says the
-   message is over or already treated (the rules' own calm reasons cover those).
+   is urgent, with the flag of its most likely category; below that threshold, a category
+   whose own probability reaches its floor (self-harm: a missed one costs most) is urgent with
+   its flag. Not when the reading says the message is over or already treated (the rules' own
+   calm reasons cover those).
 Words-only mode (EXPERTBOT_SEMANTIC=off, or no model shipped) keeps steps 1 and 2.
 
 The learned check reads the triage vector of the text the matcher encodes (without greeting
@@ -124,16 +126,24 @@ class Triage:
             x = features(vector, stance)
         p = self.model.probabilities(x)
         urgency = float(1.0 - p[0])
-        if flag is None and ruled is None and urgency >= self.model.threshold:
-            flag = self._learned_flag(p, stance)
+        if flag is None and ruled is None:
+            flag = self._learned_flag(p, stance, urgency)
         return Verdict(flag, ruled, stance, urgency, reading, vector)
 
-    def _learned_flag(self, p: Any, stance: Stance) -> RedFlag | None:
-        """The flag of the most likely emergency category (none when the knowledge has no
-        flag for it), unless the reading calms that flag."""
-        assert self.model is not None
-        top = max(range(1, len(p)), key=lambda k: p[k])
-        flag = self._flag_of.get(self.model.classes[top])
+    def _learned_flag(self, p: Any, stance: Stance, urgency: float) -> RedFlag | None:
+        """At the model's threshold, the flag of the most likely emergency category; below
+        it, that of a category whose own probability reaches its floor (`TriageModel.floors`:
+        self-harm). None when the knowledge has no flag for it, or the reading calms it."""
+        model = self.model
+        assert model is not None
+        if urgency >= model.threshold:
+            top = max(range(1, len(p)), key=lambda k: p[k])
+        else:
+            floored = [k for k, c in enumerate(model.classes) if p[k] >= model.floors.get(c, 2.0)]
+            if not floored:
+                return None
+            top = max(floored, key=lambda k: p[k])
+        flag = self._flag_of.get(model.classes[top])
         if flag is None:
             return None
         calm = flag.calm_when

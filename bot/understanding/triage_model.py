@@ -17,7 +17,7 @@ probabilities and the layers against torch's vectors. The head: a 389 x 6 matrix
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,10 @@ class TriageModel:
     bias: Any  # (classes,)
     threshold: float  # urgent when 1 - p(calm) reaches this (and the rules did not flag)
     info: dict[str, Any]  # how it was trained (data, seed, figures), for the record
+    # category -> its own probability at which it alone makes a message urgent, below
+    # `threshold`: a missed self-harm message costs more than a false alarm (bench/train_safety.py
+    # `choose_floor` picks it on the training rounds' cross-validation)
+    floors: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> TriageModel | None:
@@ -67,6 +71,7 @@ class TriageModel:
             bias=np.asarray(data["bias"], np.float64),
             threshold=float(data["threshold"]),
             info=dict(data.get("info", {})),
+            floors={k: float(v) for k, v in data.get("floors", {}).items()},
         )
 
     @property
@@ -89,6 +94,7 @@ class TriageModel:
             "classes": list(self.classes),
             "flags": self.flags,
             "threshold": round(self.threshold, 4),
+            "floors": {k: round(v, 4) for k, v in self.floors.items()},
             "info": self.info,
             "bias": [round(float(b), 5) for b in self.bias],
             "weights": [[round(float(w), 5) for w in row] for row in self.weights],

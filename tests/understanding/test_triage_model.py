@@ -125,7 +125,7 @@ def test_the_shipped_model_is_small_and_records_its_training() -> None:
     assert TRIAGE_LAYERS.stat().st_size < 8_000_000  # two layers, fp16
     assert 0.5 <= model.threshold < 1.0
     # the reported rounds are never trained on
-    assert {12, 13, 15, 19, 21} <= set(model.info["held_out_rounds"])
+    assert {12, 13, 15, 19, 21, 22, 23, 24} <= set(model.info["held_out_rounds"])
     assert set(model.flags.values()) <= {f.id for f in _bundled_flags()}
 
 
@@ -164,6 +164,42 @@ def test_the_learned_check_flags_what_the_rules_miss_with_its_category(
     assert calm.red_flag(text) is None
 
 
+def _unsure_model(floors: dict[str, float]) -> TriageModel:
+    """A model 60 % sure of calm and 40 % of self-harm: under its 0.8 threshold."""
+    bias = np.full(len(CLASSES), -30.0)
+    bias[0], bias[CLASSES.index("self_harm")] = np.log(0.6), np.log(0.4)
+    return TriageModel(
+        classes=CLASSES,
+        flags=FLAGS,
+        weights=np.zeros((384 + len(STANCES), len(CLASSES))),
+        bias=bias,
+        threshold=0.8,
+        info={},
+        floors=floors,
+    )
+
+
+@pytest.mark.parametrize(
+    ("floors", "urgent"), [({}, False), ({"self_harm": 0.5}, False), ({"self_harm": 0.35}, True)]
+)
+def test_a_category_at_its_floor_is_urgent_under_the_threshold(
+    bundled_knowledge: Knowledge, floors: dict[str, float], urgent: bool
+) -> None:
+    """Self-harm's own floor (bench/train_safety.py `choose_floor`): a missed one costs most."""
+    check = Triage(bundled_knowledge.red_flags, encoder=_Encoder(), model=_unsure_model(floors))
+    verdict = check.assess("I keep thinking about everything since the lip filler")
+    assert verdict.rules is None and verdict.urgency is not None
+    assert abs(verdict.urgency - 0.4) < 1e-6
+    assert (verdict.flag.id if verdict.flag else None) == ("self-harm" if urgent else None)
+
+
+def test_the_shipped_floor_round_trips(tmp_path: Path) -> None:
+    model = _unsure_model({"self_harm": 0.75})
+    model.save(tmp_path / "model.json")
+    loaded = TriageModel.load(tmp_path / "model.json")
+    assert loaded is not None and loaded.floors == {"self_harm": 0.75}
+
+
 @pytest.mark.parametrize(
     ("text", "stance"),
     [
@@ -197,11 +233,16 @@ def test_words_only_mode_has_no_learned_check(bundled_knowledge: Knowledge) -> N
 
 
 def test_real_readers_triage_with_the_learned_check(triage: Triage) -> None:
-    """Real readers' messages, never trained on: every emergency caught, no calm one urgent."""
+    """Real readers' messages, never trained on: every emergency caught. One calm one is urgent:
+    the cost of self-harm's floor (README "Safety": a worried letter about a laser burn reads
+    as self-harm at 0.91; no floor that the cross-validation picks spares it), so exactly that
+    one and no other."""
     cases = yaml.safe_load((DATA / "real_triage.yaml").read_text(encoding="utf-8"))
     missed = [i for i, c in enumerate(cases) if c["urgent"] and not triage.red_flag(c["text"])]
     false = [i for i, c in enumerate(cases) if not c["urgent"] and triage.red_flag(c["text"])]
-    assert (missed, false) == ([], [])
+    assert (missed, false) == ([], [6])
+    flag = triage.red_flag(cases[6]["text"])
+    assert flag is not None and flag.id == "self-harm"
 
 
 def test_no_risk_question_is_urgent_with_the_learned_check(
@@ -312,20 +353,26 @@ def test_one_encoding_serves_triage_and_matching(
 # issue 21d (its own top layers, trained on rounds 1-11, 14, 16-18 and 20). Rounds 12, 13, 15,
 # 19 and 21 were never tuned on (README "Safety" quotes them). Round 21, the newest, is held to
 # its final figure (measured twice: 95.0 % / 18 % on arrival with the regression check trained
-# on rounds 1-11 and 14, 98.3 % / 14 % with the final code). The trained-on rounds are held
+# on rounds 1-11 and 14, 98.3 % / 14 % with the final code). Rounds 22-25, never tuned on
+# either, are held to their figures with the self-harm floor (README "Safety" has every
+# measurement of them). The trained-on rounds are held
 # to their figures now, so a retrained check that loses them fails here.
 TRIAGE_FLOORS = {
     11: (1.0, 0.08),
     12: (0.88, 0.14),
     13: (0.95, 0.16),
     14: (0.93, 0.14),
-    15: (0.95, 0.26),
+    15: (1.0, 0.28),
     16: (0.98, 0.18),
     17: (0.96, 0.12),
     18: (0.90, 0.20),
-    19: (0.95, 0.24),
+    19: (0.96, 0.28),
     20: (1.0, 0.20),
     21: (0.98, 0.14),
+    22: (0.96, 0.20),
+    23: (0.96, 0.22),
+    24: (0.93, 0.20),
+    25: (0.93, 0.20),
 }
 
 
