@@ -50,11 +50,13 @@ class MeaningIndex:
             return vector, self.encoder.encoder.encode([text], tuned=True)  # type: ignore[union-attr]
         return self.encoder.encoder.encode_both([text])  # type: ignore[union-attr]
 
-    def encode(self, texts: list[str]) -> tuple[Any, Any]:
+    def encode(self, texts: list[str], base: Any = None) -> tuple[Any, Any]:
         """(base, tuned) vectors of many texts in one batch, for `cosines` (tuned is None
-        without the tuned model)."""
+        without the tuned model); `base`: their base vectors, when already encoded."""
         if self.tuned is None:
-            return self.encoder.encode(texts), None
+            return (base if base is not None else self.encoder.encode(texts)), None
+        if base is not None:
+            return base, self.encoder.encoder.encode(texts, tuned=True)  # type: ignore[union-attr]
         return self.encoder.encoder.encode_both(texts)  # type: ignore[union-attr]
 
 

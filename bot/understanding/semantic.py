@@ -124,27 +124,28 @@ class Encoder:
         self.tuned_layers: list[Layer] = []
         self.tuned_id = ""
         if tuned is not None:
-            t = {k.removeprefix("bert."): v for k, v in load_file(str(tuned)).items()}
-            indexes = sorted({int(k.split(".")[2]) for k in t if k.startswith("encoder.layer.")})
-            if indexes != list(range(indexes[0], count)):
-                raise ValueError(f"{tuned}: the tuned layers must be the top ones, got {indexes}")
-            self.split = indexes[0]
-            self.tuned_layers = [self._layer(t, i) for i in indexes]
+            self.split, self.tuned_layers = self._top_layers(Path(tuned), count, "tuned")
             digest = hashlib.sha256(Path(tuned).read_bytes()).hexdigest()[:12]
             self.tuned_id = f"{MODEL_ID}/tuned-{digest}"
         # the triage check's top layers: the base layers up to `triage_split`, then its own
         self.triage_split = count
         self.triage_layers: list[Layer] = []
         if triage is not None:
-            t = {k.removeprefix("bert."): v for k, v in load_file(str(triage)).items()}
-            indexes = sorted({int(k.split(".")[2]) for k in t if k.startswith("encoder.layer.")})
-            if indexes != list(range(indexes[0], count)):
-                raise ValueError(f"{triage}: the triage layers must be the top ones, got {indexes}")
-            self.triage_split = indexes[0]
-            self.triage_layers = [self._layer(t, i) for i in indexes]
+            self.triage_split, self.triage_layers = self._top_layers(Path(triage), count, "triage")
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
+
+    def _top_layers(self, path: Path, count: int, what: str) -> tuple[int, list[Layer]]:
+        """A safetensors file of retrained top layers (the base model's names): the index of
+        its lowest layer (the base layers below it are shared) and the layers."""
+        from safetensors.numpy import load_file
+
+        t = {k.removeprefix("bert."): v for k, v in load_file(str(path)).items()}
+        indexes = sorted({int(k.split(".")[2]) for k in t if k.startswith("encoder.layer.")})
+        if indexes != list(range(indexes[0], count)):
+            raise ValueError(f"{path}: the {what} layers must be the top ones, got {indexes}")
+        return indexes[0], [self._layer(t, i) for i in indexes]
 
     def _layer(self, w: dict[str, Any], i: int) -> Layer:
         """Layer `i`'s weights from a state dict (any float dtype) as float32 (in, out)."""

@@ -115,11 +115,12 @@ class Snapshot:
         max_chars = self.knowledge.settings.matching.max_chars
         # what `decide` would encode: the reading of the cleaned text (triage.assess, matcher)
         read_texts = [read(clean(t)[:max_chars]).text[:max_chars] for t in texts]
-        base, tuned = meaning.encode(read_texts)
-        own = None  # the triage check's own vectors, when it has its own layers
+        base = own = None  # the triage check's own vectors, when it has its own layers
         model, encoder = self.safety.model, self.safety.encoder
         if model is not None and model.own_layers and encoder is not None:
-            own = encoder.encode_triage(read_texts)[1]  # type: ignore[union-attr]
+            # its encoding gives the base vectors too, as in `decide`: not encoded twice
+            base, own = encoder.encode_triage(read_texts)  # type: ignore[union-attr]
+        base, tuned = meaning.encode(read_texts, base)
         return [
             self.decide(
                 text,
